@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "safetynet.accounts"
+    label = "accounts"
+    verbose_name = "系统管理"

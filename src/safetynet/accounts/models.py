@@ -1,0 +1,70 @@
+"""Staff accounts: each belongs to one org unit and has one role."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+from safetynet.core.scope import ScopedQuerySet
+
+
+class Role(models.TextChoices):
+    CITY_ADMIN = "city_admin", "市级管理员"
+    UNIT_ADMIN = "unit_admin", "单位管理员"
+    OPERATOR = "operator", "经办人"
+    VIEWER = "viewer", "查看人员"
+    CHAIR = "chair", "基层工会主席"
+
+
+class Capability(models.TextChoices):
+    """What a role may do; views and services ask for one of these, never for a role by name."""
+
+    EDIT_UNITS = "edit_units", "维护区域单位"
+    EDIT_REGISTRY = "edit_registry", "维护企业和工会"
+    IMPORT = "import", "导入数据"
+    MANAGE_STAFF = "manage_staff", "管理人员账号"
+    VIEW_AUDIT = "view_audit", "查看变更记录"
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.CITY_ADMIN: frozenset(Capability.values),
+    Role.UNIT_ADMIN: frozenset(Capability.values),
+    Role.OPERATOR: frozenset({Capability.EDIT_REGISTRY, Capability.IMPORT, Capability.VIEW_AUDIT}),
+    Role.CHAIR: frozenset({Capability.EDIT_REGISTRY}),
+    Role.VIEWER: frozenset(),
+}
+
+
+class UserQuerySet(ScopedQuerySet):
+    pass
+
+
+class StaffManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    """Keeps create_user / get_by_natural_key and adds ``visible_to``."""
+
+
+class User(AbstractUser):
+    SCOPE_PATH = "org_unit__path"
+
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name="所属单位", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    objects = StaffManager()
+
+    class Meta:
+        verbose_name = "人员账号"
+        verbose_name_plural = "人员账号"
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def can(self, capability: str) -> bool:
+        if not self.is_active:
+            return False
+        if self.is_superuser and self.org_unit_id is None:
+            return True
+        return capability in ROLE_CAPABILITIES.get(self.role, frozenset())

@@ -1,0 +1,12 @@
+"""All of /api/v1/: each app registers its viewsets on the one router."""
+
+from rest_framework.routers import DefaultRouter
+
+from safetynet.accounts.api import register as register_accounts
+from safetynet.orgs.api import register as register_orgs
+
+router = DefaultRouter()
+register_orgs(router)
+register_accounts(router)
+
+api_urlpatterns = router.urls

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from safetynet.api_urls import api_urlpatterns
+from safetynet.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include(api_urlpatterns)),
+    path("accounts/", include("safetynet.accounts.urls")),
+    path("orgs/", include("safetynet.orgs.urls")),
+    path("", include("safetynet.core.urls")),
+]
