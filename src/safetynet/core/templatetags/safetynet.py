@@ -1,0 +1,124 @@
+"""Filters and tags every staff page uses: numbers, rates, dates, unit crumbs and audit changes."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import template
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from safetynet.core.scope import user_scope_path
+
+register = template.Library()
+
+DASH = "—"
+
+
+@register.filter
+def percent(value: Any, digits: int = 1) -> str:
+    """A rate 0..1 as a percentage with one decimal: 0.861 → "86.1 %"; None or garbage → "—"."""
+    if value is None or value == "":
+        return DASH
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return DASH
+    return f"{number * 100:.{int(digits)}f} %"
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    """A count with thousands separators whatever the language: 12345 → "12,345"; None → "—"."""
+    if value is None or value == "":
+        return DASH
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:,}"
+
+
+@register.filter
+def date_or_dash(value: Any) -> str:
+    """A date as YYYY-MM-DD (a datetime in the local time zone as YYYY-MM-DD HH:MM); empty → "—"."""
+    if value in (None, ""):
+        return DASH
+    if isinstance(value, datetime.datetime):
+        from django.utils import timezone
+
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+@register.filter
+def decimal(value: Any, digits: int = 2) -> str:
+    """A money or decimal value with separators: 12000 → "12,000.00"."""
+    if value in (None, ""):
+        return DASH
+    return number_format(value, decimal_pos=int(digits), force_grouping=True)
+
+
+@register.simple_tag(takes_context=True)
+def unit_chain(context: template.Context, unit: Any) -> list[dict[str, Any]]:
+    """The units from the city down to ``unit``; those above the user's own unit are not links (they would 404)."""
+    if unit is None:
+        return []
+    request = context.get("request")
+    scope = user_scope_path(getattr(request, "user", None)) if request is not None else None
+    chain = [*unit.ancestors(), unit]
+    return [{"unit": u, "link": scope is not None and u.path.startswith(scope)} for u in chain]
+
+
+def _model_for(entity: str) -> Any:
+    try:
+        return apps.get_model(entity)
+    except (LookupError, ValueError):
+        return None
+
+
+@register.filter
+def entity_label(entity: str) -> str:
+    """"orgs.enterprise" → the model's verbose name (企业)."""
+    model = _model_for(entity)
+    return str(model._meta.verbose_name) if model is not None else entity
+
+
+def _field_label(model: Any, name: str) -> str:
+    if model is None:
+        return name
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return DASH
+    if value is True:
+        return _("是")
+    if value is False:
+        return _("否")
+    if isinstance(value, list):
+        return "、".join(_show(v) for v in value)
+    return str(value)
+
+
+@register.filter
+def audit_changes(entry: Any) -> list[dict[str, str]]:
+    """An audit entry's changes as rows of (field label, before, after) for people to read."""
+    model = _model_for(entry.entity)
+    rows = []
+    changes = entry.changes if isinstance(entry.changes, dict) else {}
+    for name, pair in changes.items():
+        before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
+        rows.append({"field": _field_label(model, name), "before": _show(before), "after": _show(after)})
+    return rows
