@@ -3,10 +3,12 @@
 from rest_framework.routers import DefaultRouter
 
 from safetynet.accounts.api import register as register_accounts
+from safetynet.indicators.api import register as register_indicators
 from safetynet.orgs.api import register as register_orgs
 
 router = DefaultRouter()
 register_orgs(router)
 register_accounts(router)
+register_indicators(router)
 
 api_urlpatterns = router.urls

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "safetynet.core",
     "safetynet.orgs",
     "safetynet.accounts",
+    "safetynet.members",
+    "safetynet.programmes",
+    "safetynet.indicators",
 ]
 
 MIDDLEWARE = [

@@ -1,5 +1,96 @@
+"""/api/v1/me/ (who am I, what may I do) and /api/v1/auth/token/ (a token for scripts).
+
+Staff accounts themselves are managed through pages and the command line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
+
+from safetynet.accounts.models import Capability
+from safetynet.core.api_base import ErrorSerializer, api_exception_handler
+
+
+class SingleObjectSchema(AutoSchema):
+    """The ``list`` route of a viewset that answers one object (``me``), not an array."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField(help_text="登录名")
+    full_name = serializers.CharField(help_text="姓名")
+    unit = serializers.CharField(allow_null=True, help_text="所属单位区划代码（没有时为 null）")
+    unit_name = serializers.CharField(allow_null=True, help_text="所属单位名称")
+    role = serializers.CharField(help_text="角色：city_admin、unit_admin、operator、viewer、chair")
+    role_label = serializers.CharField(help_text="角色名称")
+    capabilities = serializers.ListField(
+        child=serializers.CharField(), help_text="可做的事：edit_units、edit_registry、import、manage_staff、view_audit"
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="在请求头中发送：Authorization: Token <token>")
+
+
+class MeViewSet(viewsets.ViewSet):
+    permission_classes = [IsAuthenticated]
+    schema = SingleObjectSchema()
+
+    def get_exception_handler(self) -> Any:
+        return api_exception_handler
+
+    @extend_schema(summary="当前用户", description="登录名、所属单位、角色和权限。", responses={200: MeSerializer})
+    def list(self, request: Request) -> Response:
+        user = request.user
+        unit = user.org_unit
+        data = {
+            "username": user.get_username(),
+            "full_name": user.full_name,
+            "unit": unit.code if unit else None,
+            "unit_name": unit.name if unit else None,
+            "role": user.role,
+            "role_label": user.get_role_display(),
+            "capabilities": [c for c in Capability.values if user.can(c)],
+        }
+        return Response(MeSerializer(data).data)
+
+
+class AuthTokenViewSet(viewsets.ViewSet):
+    """POST username and password, get the token that scripts send as ``Authorization: Token <token>``."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def get_exception_handler(self) -> Any:
+        return api_exception_handler
+
+    @extend_schema(
+        summary="获取令牌",
+        description="用登录名和密码换取 API 令牌（同一用户总是同一令牌）。",
+        request=AuthTokenSerializer,
+        responses={200: TokenSerializer, 400: OpenApiResponse(ErrorSerializer, description="登录名或密码不对")},
+        auth=[],
+    )
+    def create(self, request: Request) -> Response:
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key}, status=status.HTTP_200_OK)
 
 
 def register(router: BaseRouter) -> None:
-    """Staff accounts are managed through pages and the command line; nothing on the API yet."""
+    router.register("me", MeViewSet, basename="me")
+    router.register("auth/token", AuthTokenViewSet, basename="auth-token")

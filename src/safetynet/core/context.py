@@ -7,8 +7,8 @@ signatures carry the actor explicitly and the address implicitly.
 from __future__ import annotations
 
 import contextvars
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 _address: contextvars.ContextVar[str | None] = contextvars.ContextVar("safetynet_address", default=None)
 

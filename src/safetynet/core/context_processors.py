@@ -1,11 +1,150 @@
+"""What the staff shell needs on every page: the menu the role may use, the user's unit and role,
+and the choices of the top-bar unit picker. Pages read ``?unit=`` themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from safetynet.accounts.models import Capability
+from safetynet.orgs.models import OrgUnit
+
+
+@dataclass
+class MenuItem:
+    label: str | Promise
+    url: str = ""
+    active: bool = False
+    # A module that is planned but not built yet: shown greyed, not a link.
+    later: bool = False
+
+
+@dataclass
+class MenuSection:
+    label: str | Promise
+    icon: str
+    items: list[MenuItem] = field(default_factory=list)
+    url: str = ""
+    active: bool = False
+    later: bool = False
+
+
+# (section label, icon letter, section URL name or None, capability or None, items, later)
+# items: (label, URL name, capability or None)
+MENU: list[tuple[Any, str, str | None, str | None, list[tuple[Any, str, str | None]], bool]] = [
+    (_("工作台"), "台", "core:home", None, [], False),
+    (
+        _("组织建设"),
+        "组",
+        None,
+        None,
+        [
+            (_("组织树"), "orgs:tree", None),
+            (_("企业"), "orgs:enterprise_list", None),
+            (_("工会"), "orgs:union_list", None),
+        ],
+        False,
+    ),
+    (_("会员管理"), "会", None, None, [], True),
+    (_("建制工作"), "建", None, None, [], True),
+    (_("诉求调处"), "诉", None, None, [], True),
+    (_("数据导入导出"), "数", None, None, [], True),
+    (
+        _("系统管理"),
+        "系",
+        None,
+        None,
+        [
+            (_("人员账号"), "accounts:staff_list", Capability.MANAGE_STAFF),
+            (_("变更记录"), "core:audit_list", Capability.VIEW_AUDIT),
+            (_("API 文档"), "api-docs", None),
+        ],
+        False,
+    ),
+]
+
+
+def _reverse(name: str) -> str:
+    # Another area may not have its pages yet; the shell renders without that link rather than fail.
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+def _is_active(url: str, path: str) -> bool:
+    if not url:
+        return False
+    if url == "/":
+        return path == "/"
+    return path.startswith(url)
+
+
+def build_menu(user: Any, path: str) -> list[MenuSection]:
+    sections: list[MenuSection] = []
+    for label, icon, url_name, capability, items, later in MENU:
+        if capability and not user.can(capability):
+            continue
+        section = MenuSection(label=label, icon=icon, later=later)
+        if later:
+            sections.append(section)
+            continue
+        if url_name:
+            section.url = _reverse(url_name)
+            if not section.url:
+                continue
+            section.active = _is_active(section.url, path)
+        for item_label, item_url_name, item_capability in items:
+            if item_capability and not user.can(item_capability):
+                continue
+            url = _reverse(item_url_name)
+            if url:
+                section.items.append(MenuItem(label=item_label, url=url, active=_is_active(url, path)))
+        if section.items or section.url:
+            section.active = section.active or any(i.active for i in section.items)
+            sections.append(section)
+    return sections
+
+
+def unit_picker(user: Any, selected_pk: str) -> tuple[list[dict[str, Any]], OrgUnit | None]:
+    """The user's own unit and its children (for a superuser without unit: the top units and theirs);
+    plus the unit ``?unit=`` names, when the user may see it, even if it sits deeper."""
+    own = getattr(user, "org_unit", None)
+    if own is not None:
+        tops = [own]
+    else:
+        tops = list(OrgUnit.objects.visible_to(user).filter(parent__isnull=True).order_by("code"))
+    children = list(OrgUnit.objects.filter(parent__in=tops).order_by("path", "code"))
+    selected: OrgUnit | None = None
+    if selected_pk.isdigit():
+        selected = OrgUnit.objects.visible_to(user).filter(pk=int(selected_pk)).first()
+    options: list[dict[str, Any]] = []
+    for top in tops:
+        options.append({"pk": top.pk, "label": top.name, "depth": 0, "own": top == own})
+        options.extend(
+            {"pk": c.pk, "label": c.name, "depth": 1, "own": False} for c in children if c.parent_id == top.pk
+        )
+    if selected is not None and all(o["pk"] != selected.pk for o in options):
+        options.append({"pk": selected.pk, "label": selected.name, "depth": 2, "own": False})
+    return options, selected
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
-    """What the navigation shell needs on every page: the user's unit and role."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"staff_unit": getattr(user, "org_unit", None), "staff_role": user.get_role_display()}
+    options, selected = unit_picker(user, request.GET.get("unit", ""))
+    return {
+        "staff_unit": getattr(user, "org_unit", None),
+        "staff_role": user.get_role_display()
+        if getattr(user, "org_unit_id", None) or not user.is_superuser
+        else _("系统管理员"),
+        "menu": build_menu(user, request.path),
+        "unit_options": options,
+        "selected_unit": selected,
+    }

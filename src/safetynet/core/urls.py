@@ -5,4 +5,5 @@ from safetynet.core import views
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("audit/", views.audit_list, name="audit_list"),
 ]

@@ -227,6 +227,9 @@ class EnterpriseLocation(models.Model):
         ordering = ["enterprise", "valid_from"]
         indexes = [models.Index(fields=["org_unit", "valid_from", "valid_to"], name="entlocation_unit_dates_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} @ {self.org_unit_id} [{self.valid_from or '…'}, {self.valid_to or '…'})"
+
 
 class EnterpriseHeadcount(models.Model):
     """The headcounts in force from ``valid_from`` until the next figure (or for ever)."""
@@ -247,6 +250,9 @@ class EnterpriseHeadcount(models.Model):
         verbose_name_plural = "企业职工人数历史"
         ordering = ["enterprise", "valid_from"]
         indexes = [models.Index(fields=["enterprise", "valid_from"], name="entheadcount_ent_from_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}: {self.headcount} [{self.valid_from or '…'}, {self.valid_to or '…'})"
 
 
 class UnionType(models.TextChoices):

@@ -38,7 +38,7 @@ def county_code_info(code: str) -> str | None:
     if len(code) != 6 or not code.isdigit():
         return None
     info = numdb.get("cn/loc").info(code)
-    for part, props in info[1:]:
+    for _part, props in info[1:]:
         if "county" in props:
             return props["county"]
     return None

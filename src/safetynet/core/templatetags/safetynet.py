@@ -86,7 +86,7 @@ def _model_for(entity: str) -> Any:
 
 @register.filter
 def entity_label(entity: str) -> str:
-    """"orgs.enterprise" → the model's verbose name (企业)."""
+    """ "orgs.enterprise" → the model's verbose name (企业)."""
     model = _model_for(entity)
     return str(model._meta.verbose_name) if model is not None else entity
 
@@ -122,3 +122,12 @@ def audit_changes(entry: Any) -> list[dict[str, str]]:
         before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
         rows.append({"field": _field_label(model, name), "before": _show(before), "after": _show(after)})
     return rows
+
+
+@register.filter
+def page_numbers(page_obj: Any) -> list[int | str]:
+    """Page numbers around the current one with "…" for the gaps: 1 … 4 5 [6] 7 8 … 20."""
+    return [
+        n if isinstance(n, int) else "…"
+        for n in page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
+    ]

@@ -1,0 +1,703 @@
+"""Importing the spreadsheets people bring (CSV or XLSX, Chinese header row): the generic framework.
+
+Each kind of file (``units``, ``enterprises``, ...) is an :class:`Importer` subclass that an app registers
+with :func:`register_importer` in its ``importers`` module; :func:`autodiscover` imports those modules.
+
+The run (:func:`run_import`) has four steps:
+
+1. read: the file is opened by content (a zip is XLSX, anything else textual is CSV), the first non-empty row
+   is the header, every later non-empty row goes through ``Importer.clean_row`` (no database access);
+2. check: ``Importer.check`` looks at all cleaned rows at once (duplicates in the file, lookups in the
+   database in a few queries) and marks each record ``create``, ``update`` or ``unchanged``;
+3. save (unless ``dry_run``, and only when no row was rejected or ``keep_valid`` is set): ``Importer.save``
+   writes the valid records set-based, in one transaction;
+4. report: an :class:`ImportResult` with the counts, the rejected rows (row number as the spreadsheet shows
+   it, column, Chinese reason) and ``write_error_file``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import importlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
+
+from safetynet.core.normalize import clean_code, clean_text, parse_date, parse_yes_no
+from safetynet.core.scope import user_scope_path
+
+Progress = Callable[[str, int, int | None], None]
+
+ERROR_ROW_HEADER = "行号"
+ERROR_REASON_HEADER = "错误原因"
+PROGRESS_EVERY = 5000
+
+# What Excel writes for a number too long to show: 9.1210202E+17, 1.10101E+17.
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d*)?E[+-]?\d+$")
+# Excel keeps 15 significant digits of a number: longer codes typed as numbers have lost their tail.
+_EXACT_DIGITS = 15
+_CSV_DELIMITERS = (",", "\t", ";")
+
+
+class ImportUnusable(Exception):
+    """The file or the arguments cannot be used at all: nothing is read or saved (exit code 2)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- the registry of kinds ---------------------------------------------------------------------
+
+_REGISTRY: dict[str, type[Importer]] = {}
+
+
+def register_importer(kind: str, importer_class: type[Importer]) -> None:
+    """Make ``safetynet import KIND`` use this importer. Registering the same class again is harmless."""
+    _REGISTRY[kind] = importer_class
+
+
+def autodiscover() -> None:
+    """Import ``<app>.importers`` for every installed safetynet app, so each registers its kinds."""
+    for config in apps.get_app_configs():
+        if not config.name.startswith("safetynet."):
+            continue
+        if module_has_submodule(config.module, "importers"):
+            # Errors inside an existing importers module are real bugs: let them surface.
+            importlib.import_module(f"{config.name}.importers")
+
+
+def known_kinds() -> dict[str, str]:
+    """Kind → its Chinese label, in registration order."""
+    return {kind: importer.label for kind, importer in _REGISTRY.items()}
+
+
+def get_importer(kind: str) -> type[Importer]:
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        listed = "、".join(f"{k}（{label}）" for k, label in known_kinds().items()) or "（无）"
+        raise ImportUnusable(f"未知的导入类型“{kind}”。可用的类型：{listed}。") from None
+
+
+# --- columns, rows, records, errors --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the file: ``key`` for the program, ``header`` as people write it (plus ``aliases``)."""
+
+    key: str
+    header: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+def header_key(value: object) -> str:
+    """A header cell made comparable: half-width, no spaces, no required-marks such as ``*`` or ``（必填）``."""
+    text = clean_text(value).replace(" ", "")
+    text = re.sub(r"\(必填\)$", "", text)
+    return text.strip("*")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"第 {self.row} 行，列“{self.column}”：{self.message}"
+
+
+@dataclass(eq=False)
+class Record:
+    """One cleaned row. ``action`` is set by the importer's check: ``create``, ``update`` or ``unchanged``.
+
+    ``ok`` is False when cleaning already found errors; such records are still handed to ``check`` so that
+    duplicates in the file can name every row involved, but they are never saved.
+    """
+
+    row: int
+    data: dict[str, Any]
+    ok: bool = True
+    action: str = ""
+    target: Any = None
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+class Issues:
+    """The rejected rows and their reasons."""
+
+    def __init__(self) -> None:
+        self.errors: list[RowError] = []
+        self.rejected: set[int] = set()
+
+    def add(self, row: int, column: str, message: str) -> None:
+        self.errors.append(RowError(row, column, message))
+        self.rejected.add(row)
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class Row:
+    """A data row with typed accessors. Each accessor records a Chinese error on a bad value and returns None."""
+
+    __slots__ = ("_cells", "_columns", "_index", "errors", "number")
+
+    def __init__(
+        self, number: int, cells: list[Any], index: dict[str, int], columns: dict[str, Column]
+    ) -> None:
+        self.number = number
+        self._cells = cells
+        self._index = index
+        self._columns = columns
+        self.errors: list[RowError] = []
+
+    # plumbing
+    def has(self, key: str) -> bool:
+        """Whether the file has this column at all (an absent optional column leaves stored values alone)."""
+        return key in self._index
+
+    def raw(self, key: str) -> Any:
+        position = self._index.get(key)
+        if position is None or position >= len(self._cells):
+            return ""
+        value = self._cells[position]
+        return "" if value is None else value
+
+    def error(self, key: str, message: str) -> None:
+        self.errors.append(RowError(self.number, self._columns[key].header, message))
+
+    def _empty(self, key: str, required: bool) -> None:
+        if required:
+            self.error(key, f"{self._columns[key].header}不能为空，请填写。")
+
+    # typed values
+    def text(self, key: str, *, required: bool = False, max_length: int | None = None) -> str | None:
+        value = clean_text(self.raw(key))
+        if not value:
+            self._empty(key, required)
+            return None if required else ""
+        if max_length is not None and len(value) > max_length:
+            self.error(key, f"内容有 {len(value)} 个字，最多 {max_length} 个字，请缩短。")
+            return None
+        return value
+
+    def code(self, key: str, *, required: bool = False) -> str | None:
+        """A code kept as text. A code that a spreadsheet stored as a number is refused when digits may be lost."""
+        value = self.raw(key)
+        if isinstance(value, bool):
+            self.error(key, f"“{value}”不是代码，请填写代码。")
+            return None
+        if _is_number(value):
+            if isinstance(value, float) and not value.is_integer():
+                self.error(key, _number_code_message(format(value, ".15G")))
+                return None
+            if abs(int(value)) >= 10**_EXACT_DIGITS:
+                self.error(key, _number_code_message(format(float(value), ".15G")))
+                return None
+            value = int(value)
+        text = clean_code(value)
+        if not text:
+            self._empty(key, required)
+            return None if required else ""
+        if _SCIENTIFIC.match(text):
+            self.error(key, _number_code_message(text))
+            return None
+        return text
+
+    def integer(self, key: str, *, required: bool = False, default: int | None = 0) -> int | None:
+        value = self.raw(key)
+        header = self._columns[key].header
+        if isinstance(value, bool):
+            self.error(key, f"“{value}”不是人数，请填写不小于 0 的整数。")
+            return None
+        if _is_number(value):
+            number: float | int = value
+        else:
+            text = clean_code(value).replace(",", "")
+            if not text:
+                self._empty(key, required)
+                return None if required else default
+            try:
+                number = int(text)
+            except ValueError:
+                try:
+                    number = float(text)
+                except ValueError:
+                    self.error(key, f"“{clean_text(value)}”不是数字，{header}应填不小于 0 的整数。")
+                    return None
+        if isinstance(number, float) and not number.is_integer():
+            self.error(key, f"“{clean_text(value)}”不是整数，{header}应填不小于 0 的整数。")
+            return None
+        number = int(number)
+        if number < 0:
+            self.error(key, f"“{number}”是负数，{header}应填不小于 0 的整数。")
+            return None
+        return number
+
+    def date(self, key: str, *, required: bool = False) -> datetime.date | None:
+        value = self.raw(key)
+        if _is_number(value):
+            self.error(
+                key,
+                f"“{clean_text(value)}”是数字而不是日期：请把该列设置为日期格式，或写成 2012-03-15、2012/03/15、"
+                "2012年03月15日。",
+            )
+            return None
+        if isinstance(value, datetime.time | datetime.timedelta):
+            self.error(key, f"“{value}”是时间而不是日期，请写成 2012-03-15。")
+            return None
+        if not isinstance(value, datetime.date) and not clean_text(value):
+            self._empty(key, required)
+            return None
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            self.error(key, f"{exc}。")
+            return None
+
+    def yes_no(self, key: str, *, default: bool = False) -> bool | None:
+        value = self.raw(key)
+        if not clean_text(value):
+            return default
+        try:
+            return parse_yes_no(value)
+        except ValueError as exc:
+            self.error(key, f"{exc}。")
+            return None
+
+    def choice(self, key: str, mapping: dict[str, Any], *, required: bool = False, hint: str = "") -> Any:
+        """A value from a fixed list, matched after removing spaces; ``hint`` lists what may be written."""
+        text = clean_text(self.raw(key)).replace(" ", "")
+        if not text:
+            self._empty(key, required)
+            return None
+        if text in mapping:
+            return mapping[text]
+        self.error(key, f"“{text}”不是可选的值，应填{hint or '、'.join(mapping)}之一。")
+        return None
+
+
+def _number_code_message(shown: str) -> str:
+    return (
+        f"代码被表格软件当作数字保存了（显示为“{shown}”），最多只保留 15 位有效数字，后几位可能已经丢失。"
+        "请把该列设置为“文本”格式，重新填写完整代码后再导入。"
+    )
+
+
+# --- importers ---------------------------------------------------------------------------------
+
+
+class Importer:
+    """One kind of file. Subclasses set ``kind``, ``label``, ``columns`` and implement the three steps."""
+
+    kind: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    columns: ClassVar[tuple[Column, ...]] = ()
+    # Besides "import", what the acting user must be allowed (e.g. "edit_units").
+    capabilities: ClassVar[tuple[str, ...]] = ("import",)
+
+    def __init__(
+        self,
+        *,
+        actor: Any,
+        today: datetime.date,
+        present: frozenset[str],
+        issues: Issues,
+        progress: Progress | None = None,
+    ) -> None:
+        self.actor = actor
+        self.today = today
+        self.present = present
+        self.issues = issues
+        self._progress = progress
+        # "" sees everything: the system (no actor) or a superuser without a unit.
+        self.scope_path: str = "" if actor is None else (user_scope_path(actor) or "")
+        self._headers = {column.key: column.header for column in self.columns}
+
+    # --- to implement
+    def clean_row(self, row: Row) -> Record | None:
+        """Clean one row without touching the database; return None for a row with no usable key at all."""
+        raise NotImplementedError
+
+    def check(self, records: list[Record]) -> None:
+        """Check all records set-based (duplicates, lookups); set each valid record's ``action``."""
+        raise NotImplementedError
+
+    def save(self, records: list[Record]) -> None:
+        """Write the valid records (called inside a transaction). May ``reject`` a record it cannot save."""
+        raise NotImplementedError
+
+    # --- helpers for subclasses
+    def header(self, key: str) -> str:
+        return self._headers[key]
+
+    def reject(self, record: Record, key: str, message: str) -> None:
+        self.issues.add(record.row, self.header(key), message)
+        record.ok = False
+
+    def valid(self, records: Iterable[Record]) -> list[Record]:
+        return [r for r in records if r.ok and r.row not in self.issues.rejected]
+
+    def in_scope(self, path: str) -> bool:
+        return path.startswith(self.scope_path)
+
+    def progress(self, stage: str, done: int, total: int | None) -> None:
+        if self._progress is not None:
+            self._progress(stage, done, total)
+
+    def reject_duplicates(
+        self,
+        records: Iterable[Record],
+        key: Callable[[Record], Any],
+        column: str,
+        describe: Callable[[Any], str],
+    ) -> None:
+        """Rows of the file with the same key: every one of them is rejected, naming the others."""
+        rows_by_key: dict[Any, list[Record]] = {}
+        for record in records:
+            value = key(record)
+            if value:
+                rows_by_key.setdefault(value, []).append(record)
+        for value, group in rows_by_key.items():
+            if len(group) < 2:
+                continue
+            for record in group:
+                others = "、".join(str(r.row) for r in group if r is not record)
+                self.reject(
+                    record,
+                    column,
+                    f"{describe(value)}在本文件中重复出现（另见第 {others} 行），请只保留一行。",
+                )
+
+
+# --- reading files -----------------------------------------------------------------------------
+
+
+@dataclass
+class SourceFile:
+    """A file to import, with its format found from its content rather than its name."""
+
+    path: Path
+    format: str  # "csv" or "xlsx"
+    encoding: str = ""
+    delimiter: str = ","
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, path: str | Path) -> SourceFile:
+        path = Path(path)
+        if not path.exists():
+            raise ImportUnusable(f"找不到文件“{path}”。")
+        if not path.is_file():
+            raise ImportUnusable(f"“{path}”不是文件。")
+        if path.stat().st_size == 0:
+            raise ImportUnusable(f"文件“{path.name}”是空的（0 字节），请检查是否选错了文件。")
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+        if head.startswith(b"PK\x03\x04"):
+            return cls(path, "xlsx")
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise ImportUnusable(
+                f"文件“{path.name}”是旧版 Excel 97-2003（.xls）文件，请在 Excel 中“另存为”.xlsx 或 CSV UTF-8 后再导入。"
+            )
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            # Excel's "Unicode text" export: UTF-16, tab separated.
+            return cls(path, "csv", encoding="utf-16", delimiter="\t")
+        if b"\x00" in head or head.startswith(b"%PDF"):
+            raise ImportUnusable(
+                f"文件“{path.name}”既不是 CSV 也不是 XLSX 文件，请上传 Excel 表格（.xlsx）或 CSV 文件。"
+            )
+        source = cls(path, "csv", encoding=_detect_text_encoding(path))
+        if source.encoding == "gb18030":
+            source.notes.append("文件不是 UTF-8 编码，已按 GB18030（GBK）编码读取。")
+        source.delimiter = source._detect_delimiter()
+        return source
+
+    def _detect_delimiter(self) -> str:
+        with self.path.open(encoding=self.encoding, newline="") as handle:
+            first = next((line for line in handle if line.strip()), "")
+        counts = {d: first.count(d) for d in _CSV_DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+    def rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(row number as a spreadsheet shows it, cells) for every row, blank ones included."""
+        if self.format == "xlsx":
+            yield from self._xlsx_rows()
+        else:
+            yield from self._csv_rows()
+
+    def _csv_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        with self.path.open(encoding=self.encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter)
+            number = 0
+            try:
+                for number, cells in enumerate(reader, start=1):
+                    yield number, cells
+            except csv.Error as exc:
+                raise ImportUnusable(
+                    f"第 {number + 1} 行不是有效的 CSV 格式（{exc}），请用 Excel 重新另存为 CSV。"
+                ) from None
+
+    def _xlsx_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        from python_calamine import CalamineWorkbook
+
+        try:
+            workbook = CalamineWorkbook.from_path(str(self.path))
+            sheet = workbook.get_sheet_by_index(0)
+            rows = sheet.iter_rows()
+        except Exception as exc:  # calamine raises several types for damaged or foreign zip files
+            raise ImportUnusable(
+                f"文件“{self.path.name}”不是可读取的 XLSX 表格（{type(exc).__name__}），可能已损坏或是其他压缩文件。"
+                "请用 Excel 重新保存为 .xlsx 后再导入。"
+            ) from None
+        # calamine pads the rows above the first used one, so the index is the row number Excel shows.
+        yield from enumerate(rows, start=1)
+
+
+def _detect_text_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as such, else GB18030 (Excel on Chinese Windows)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise ImportUnusable(
+        f"无法识别文件“{path.name}”的文字编码。请在 Excel 中“另存为”CSV UTF-8（逗号分隔）或 .xlsx 后再导入。"
+    )
+
+
+def _blank(cells: list[Any]) -> bool:
+    return all(not clean_text(c) for c in cells)
+
+
+def _map_header(
+    cells: list[Any], row_number: int, importer_class: type[Importer]
+) -> tuple[dict[str, int], list[str]]:
+    """Column key → position in the row; plus the header cells nobody asked for (reported as a note)."""
+    by_header: dict[str, Column] = {}
+    for column in importer_class.columns:
+        for name in (column.header, *column.aliases):
+            by_header[header_key(name)] = column
+    index: dict[str, int] = {}
+    unknown: list[str] = []
+    for position, cell in enumerate(cells):
+        name = header_key(cell)
+        if not name:
+            continue
+        column = by_header.get(name)
+        if column is None:
+            unknown.append(clean_text(cell))
+            continue
+        if column.key in index:
+            raise ImportUnusable(
+                f"表头（第 {row_number} 行）中“{column.header}”列出现了不止一次（第 {index[column.key] + 1} 列和第 "
+                f"{position + 1} 列），请删去多余的一列。"
+            )
+        index[column.key] = position
+    missing = [c.header for c in importer_class.columns if c.required and c.key not in index]
+    if missing:
+        expected = "、".join(f"“{c.header}”" for c in importer_class.columns)
+        raise ImportUnusable(
+            f"表头（第 {row_number} 行）缺少必需的列：{'、'.join(f'“{m}”' for m in missing)}。"
+            f"{importer_class.label}导入文件的第一行应是表头，可用的列为：{expected}。"
+        )
+    return index, unknown
+
+
+# --- the result --------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    label: str
+    source: SourceFile | None = None
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    saved: bool = False
+    header_row: int = 1
+
+    @property
+    def rejected_rows(self) -> list[int]:
+        return sorted({e.row for e in self.errors})
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejected_rows)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+    def summary(self) -> str:
+        counts = f"新增 {self.created}，更新 {self.updated}，未变 {self.unchanged}"
+        head = f"{self.label}：共 {self.rows} 行数据"
+        if self.rejected:
+            head += f"，其中 {self.rejected} 行有错误"
+        if self.dry_run:
+            return f"{head}。试运行，未写入数据库；正式导入将{counts}。"
+        if self.saved:
+            if self.rejected:
+                return f"{head}。已导入正确的行：{counts}；有错误的 {self.rejected} 行未导入。"
+            return f"{head}。{counts}。"
+        return (
+            f"{head}。数据库未作任何修改。请改正后重新导入，或加 --keep-valid 只导入正确的行（将{counts}）。"
+        )
+
+    def write_error_file(self, path: str | Path) -> None:
+        """The rejected rows as the file had them, plus 行号 and 错误原因 (XLSX, written streaming).
+
+        The source file is read again, so it must still exist.
+        """
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        reasons: dict[int, list[str]] = {}
+        for error in self.errors:
+            reasons.setdefault(error.row, []).append(f"列“{error.column}”：{error.message}")
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("错误行")
+
+        def cell(value: Any) -> Any:
+            if isinstance(value, str):
+                # Keep text as text: a value beginning with "=" must not become a formula.
+                written = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+                written.data_type = "s"
+                return written
+            return value
+
+        if self.source is not None:
+            for number, cells in self.source.rows():
+                if number == self.header_row:
+                    sheet.append([cell(c) for c in cells] + [ERROR_ROW_HEADER, ERROR_REASON_HEADER])
+                elif number in reasons:
+                    sheet.append([cell(c) for c in cells] + [number, cell("；".join(reasons[number]))])
+        workbook.save(str(path))
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def _check_actor(actor: Any, importer_class: type[Importer]) -> None:
+    if actor is None:
+        return
+    name = actor.get_username()
+    if not actor.is_active:
+        raise ImportUnusable(f"用户“{name}”已停用，不能导入。")
+    if user_scope_path(actor) is None:
+        raise ImportUnusable(f"用户“{name}”没有所属单位，不能导入。")
+    for capability in ("import", *importer_class.capabilities):
+        if not actor.can(capability):
+            raise ImportUnusable(
+                f"用户“{name}”的角色无权导入{importer_class.label}（缺少“{capability}”权限）。"
+            )
+
+
+def run_import(
+    kind: str,
+    path: str | Path,
+    *,
+    actor: Any = None,
+    dry_run: bool = False,
+    keep_valid: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a file of ``kind``. Raises :class:`ImportUnusable` for an unusable file or arguments.
+
+    Without ``keep_valid`` a file with any rejected row changes nothing; with it the valid rows are saved.
+    ``actor`` None runs as the system (full scope); otherwise the user's scope and capabilities apply.
+    ``progress(stage, done, total)`` is called now and then (``total`` None while reading).
+    """
+    autodiscover()
+    importer_class = get_importer(kind)
+    _check_actor(actor, importer_class)
+    source = SourceFile.open(path)
+    result = ImportResult(
+        kind=kind, label=importer_class.label, source=source, dry_run=dry_run, notes=list(source.notes)
+    )
+    issues = Issues()
+    columns = {c.key: c for c in importer_class.columns}
+
+    rows = source.rows()
+    index: dict[str, int] | None = None
+    for number, cells in rows:
+        if not _blank(cells):
+            index, unknown = _map_header(cells, number, importer_class)
+            result.header_row = number
+            if unknown:
+                result.notes.append(f"忽略了无法识别的列：{'、'.join(unknown)}。")
+            break
+    if index is None:
+        raise ImportUnusable(f"文件“{source.path.name}”里没有任何内容。")
+
+    importer = importer_class(
+        actor=actor, today=timezone.localdate(), present=frozenset(index), issues=issues, progress=progress
+    )
+    records: list[Record] = []
+    for number, cells in rows:
+        if _blank(cells):
+            continue
+        result.rows += 1
+        row = Row(number, cells, index, columns)
+        record = importer.clean_row(row)
+        for error in row.errors:
+            issues.add(error.row, error.column, error.message)
+        if record is not None:
+            record.ok = record.ok and not row.errors
+            records.append(record)
+        if progress is not None and result.rows % PROGRESS_EVERY == 0:
+            progress("读取", result.rows, None)
+    if result.rows == 0:
+        raise ImportUnusable(f"文件“{source.path.name}”只有表头，没有数据行。")
+    if progress is not None:
+        progress("读取", result.rows, result.rows)
+
+    importer.check(records)
+    may_save = not dry_run and (keep_valid or not issues)
+    if may_save:
+        valid = importer.valid(records)
+        with transaction.atomic():
+            importer.save(valid)
+            if issues and not keep_valid:
+                # A record refused while saving: leave the database as it was.
+                transaction.set_rollback(True)
+            else:
+                result.saved = True
+    valid = importer.valid(records)
+    result.created = sum(1 for r in valid if r.action == "create")
+    result.updated = sum(1 for r in valid if r.action == "update")
+    result.unchanged = sum(1 for r in valid if r.action == "unchanged")
+    result.errors = sorted(issues.errors, key=lambda e: e.row)
+    return result

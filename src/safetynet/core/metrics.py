@@ -1,0 +1,70 @@
+"""How apps declare indicators without importing the indicator engine.
+
+An indicator is numerator / denominator over a *population* as of a day: eligible enterprises E(u,d)
+("enterprise") or employments active on d at unionised enterprises ("employment"). Apps contribute
+*facts* — boolean SQL expressions about one population row as of the day — and indicators as two
+conditions over those facts. The engine (``safetynet.indicators``) collects every ``safetynet.<app>.metrics``
+module, selects each population once with every fact as a column, and counts every indicator with
+conditional sums over those columns grouped by org unit: one query per population, however many
+indicators are declared. Numerator and denominator are conjunctions of fact names (all must hold).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Expression, ExpressionWrapper, Q, QuerySet
+
+ENTERPRISE = "enterprise"
+EMPLOYMENT = "employment"
+
+# A fact builder gets the day and the name of the field of the population row holding the enterprise id
+# ("pk" for enterprises, "enterprise_id" for employments), and returns a boolean expression.
+FactBuilder = Callable[[datetime.date, str], Expression]
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    population: str
+    build: FactBuilder
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    label: str
+    population: str
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...]
+    order: int = 100
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Population:
+    """The rows an indicator counts. ``build(day, hierarchy, unionised)`` returns a queryset annotated with
+    ``unit_id`` (the org unit of the row's enterprise on that day, or today when hierarchy is "today").
+    ``unionised`` is the queryset of ids of U(u,d) (eligible, covered enterprises), for populations that
+    are defined inside it; the enterprise population itself receives None.
+    ``enterprise_prefix`` reaches the enterprise from a row ("" for enterprises, "enterprise__" otherwise).
+    """
+
+    name: str
+    build: Callable[[datetime.date, str, QuerySet | None], QuerySet]
+    enterprise_ref: str
+    enterprise_prefix: str
+
+
+@dataclass
+class MetricsDeclaration:
+    facts: list[Fact] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    populations: list[Population] = field(default_factory=list)
+
+
+def boolean(condition: Q) -> ExpressionWrapper:
+    """A fact that is a plain condition on the population row itself."""
+    return ExpressionWrapper(condition, output_field=BooleanField())

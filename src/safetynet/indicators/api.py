@@ -1,0 +1,117 @@
+"""GET /api/v1/indicators/ (the rows of `safetynet indicators`) and /api/v1/indicators/series/."""
+
+from __future__ import annotations
+
+import datetime
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import BaseRouter
+
+from safetynet.indicators.engine import AS_OF, BREAKDOWNS, TODAY, UnitNotFound
+from safetynet.indicators.selectors import indicator_rows_for_user, indicator_series_for_user
+
+
+class IndicatorRowSerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="单位区划代码（该日的代码）")
+    unit_name = serializers.CharField()
+    level = serializers.IntegerField()
+    indicator = serializers.CharField()
+    label = serializers.CharField()
+    as_of = serializers.DateField()
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True, help_text="分母为 0 时为 null")
+    target = serializers.FloatField(allow_null=True, help_text="未设目标时为 null")
+    group = serializers.CharField(required=False, help_text="分组名（仅在 breakdown 时）")
+
+
+def _date(request: Request, name: str, default: datetime.date | None = None) -> datetime.date:
+    raw = request.query_params.get(name)
+    if not raw:
+        if default is None:
+            raise ValidationError({name: "必填，格式 YYYY-MM-DD"})
+        return default
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({name: f"“{raw}”不是 YYYY-MM-DD 格式的日期"}) from None
+
+
+def _choice(request: Request, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
+    value = request.query_params.get(name) or default
+    if value is not None and value not in choices:
+        raise ValidationError({name: f"可选值：{'、'.join(choices)}"})
+    return value
+
+
+def _rows(rows: list, *, with_group: bool) -> list[dict]:
+    return [{k: v for k, v in r.as_dict(with_group=with_group).items() if k != "unit_id"} for r in rows]
+
+
+COMMON = [
+    OpenApiParameter("unit", OpenApiTypes.STR, description="单位区划代码，默认本单位；范围外的单位返回 404"),
+    OpenApiParameter("indicator", OpenApiTypes.STR, many=True, description="指标代码，可重复"),
+    OpenApiParameter("hierarchy", OpenApiTypes.STR, enum=[AS_OF, TODAY], description="按当日或今天的隶属关系"),
+]
+
+
+class IndicatorViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="某日某单位及其下级单位的全部指标",
+        parameters=[
+            OpenApiParameter("as_of", OpenApiTypes.DATE, description="日期，默认今天"),
+            OpenApiParameter("breakdown", OpenApiTypes.STR, enum=list(BREAKDOWNS)),
+            *COMMON,
+        ],
+        responses=IndicatorRowSerializer(many=True),
+    )
+    def list(self, request: Request) -> Response:
+        day = _date(request, "as_of", datetime.date.today())
+        breakdown = _choice(request, "breakdown", BREAKDOWNS, None)
+        try:
+            rows = indicator_rows_for_user(
+                request.user, day=day, unit_code=request.query_params.get("unit"),
+                indicator_codes=request.query_params.getlist("indicator") or None, breakdown=breakdown,
+                hierarchy=_choice(request, "hierarchy", (AS_OF, TODAY), AS_OF),
+            )
+        except UnitNotFound as exc:
+            return Response({"detail": str(exc)}, status=404)
+        except LookupError as exc:
+            raise ValidationError({"indicator": str(exc)}) from None
+        return Response(_rows(rows, with_group=breakdown is not None))
+
+    @extend_schema(
+        summary="指标的月度或年度趋势（单位及其直接下级）",
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="默认今天"),
+            OpenApiParameter("interval", OpenApiTypes.STR, enum=["month", "year"]),
+            *COMMON,
+        ],
+        responses=IndicatorRowSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"])
+    def series(self, request: Request) -> Response:
+        try:
+            rows = indicator_series_for_user(
+                request.user, start=_date(request, "start"), end=_date(request, "end", datetime.date.today()),
+                interval=_choice(request, "interval", ("month", "year"), "month"),
+                unit_code=request.query_params.get("unit"),
+                indicator_codes=request.query_params.getlist("indicator") or None,
+                hierarchy=_choice(request, "hierarchy", (AS_OF, TODAY), AS_OF),
+            )
+        except UnitNotFound as exc:
+            return Response({"detail": str(exc)}, status=404)
+        except (LookupError, ValueError) as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return Response(_rows(rows, with_group=False))
+
+
+def register(router: BaseRouter) -> None:
+    router.register("indicators", IndicatorViewSet, basename="indicators")

@@ -1,0 +1,224 @@
+"""The indicator engine: every indicator for a unit and every unit below it, as of any day.
+
+For one day it runs one grouped query per population (enterprises, employments): the population with all
+its facts as columns, wrapped in conditional sums per org unit (and breakdown group). The per-unit counts are
+then rolled up along the hierarchy paths as they stood that day (or as they stand today, when asked), so a
+parent's numerator and denominator are exactly the sums of its own records and its children's.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Case, CharField, F, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+
+from safetynet.indicators.models import Target
+from safetynet.indicators.registry import registry
+from safetynet.orgs.models import PATH_SEPARATOR, PUBLIC_OWNERSHIPS, OrgUnit, OrgUnitVersion, active_on_q
+
+AS_OF = "as_of"
+TODAY = "today"
+BREAKDOWNS = ("ownership", "size", "industry")
+
+
+class UnitNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class UnitNode:
+    unit_id: int
+    code: str
+    name: str
+    level: int
+    path: str
+    parent_id: int | None
+
+
+@dataclass
+class IndicatorRow:
+    unit: str
+    unit_name: str
+    level: int
+    indicator: str
+    label: str
+    as_of: str
+    numerator: int
+    denominator: int
+    rate: float | None
+    target: float | None
+    group: str | None = None
+    unit_id: int | None = None
+
+    def as_dict(self, *, with_group: bool) -> dict[str, Any]:
+        data = asdict(self)
+        if not with_group:
+            data.pop("group")
+        return data
+
+
+def hierarchy_nodes(day: datetime.date, hierarchy: str) -> list[UnitNode]:
+    """Every unit as it stood on ``day`` (versions active then), or as it stands today."""
+    if hierarchy == TODAY:
+        today = datetime.date.today()
+        rows = OrgUnit.objects.filter(active_on_q(today)).values_list(
+            "pk", "code", "name", "level", "path", "parent_id"
+        )
+    else:
+        rows = OrgUnitVersion.objects.filter(active_on_q(day)).values_list(
+            "unit_id", "code", "name", "level", "path", "parent_id"
+        )
+    return sorted((UnitNode(*row) for row in rows), key=lambda n: n.path)
+
+
+def subtree(nodes: list[UnitNode], unit_code: str | None) -> list[UnitNode]:
+    if unit_code is None:
+        roots = [n for n in nodes if n.parent_id is None]
+        if not roots:
+            raise UnitNotFound("没有任何单位")
+        return nodes if len(roots) > 1 else [n for n in nodes if n.path.startswith(roots[0].path)]
+    root = next((n for n in nodes if n.code == unit_code), None)
+    if root is None:
+        raise UnitNotFound(f"单位代码“{unit_code}”在该日不存在")
+    return [n for n in nodes if n.path.startswith(root.path)]
+
+
+def _group_expression(breakdown: str | None, prefix: str) -> Any:
+    if breakdown == "ownership":
+        return Case(
+            When(**{f"{prefix}ownership__in": PUBLIC_OWNERSHIPS}, then=Value("公有制")),
+            default=Value("非公有制"),
+            output_field=CharField(),
+        )
+    if breakdown == "size":
+        return Case(
+            When(**{f"{prefix}above_designated_size": True}, then=Value("规模以上")),
+            default=Value("规模以下"),
+            output_field=CharField(),
+        )
+    if breakdown == "industry":
+        return Coalesce(F(f"{prefix}industry_id"), Value("未分类"), output_field=CharField())
+    return Value("", output_field=CharField())
+
+
+def _grouped_counts(
+    queryset: QuerySet, facts: dict[str, Any], indicators: list[Any], group: Any
+) -> Iterable[tuple[int, str, dict[str, tuple[int, int]]]]:
+    """One statement: the population with its fact columns, summed per unit and group for every indicator."""
+    inner = queryset.annotate(indicator_group=group, **facts).values("unit_id", "indicator_group", *facts.keys())
+    inner_sql, params = inner.query.sql_with_params()
+    q = connection.ops.quote_name
+
+    def condition(names: tuple[str, ...]) -> str:
+        # SQLite gives 0/1 and PostgreSQL booleans; "= TRUE" would not work on both, a bare column does.
+        return " AND ".join(f"t.{q(n)}" for n in names) or "1 = 1"
+
+    sums = []
+    for indicator in indicators:
+        sums.append(f"SUM(CASE WHEN {condition(indicator.numerator)} THEN 1 ELSE 0 END)")
+        sums.append(f"SUM(CASE WHEN {condition(indicator.denominator)} THEN 1 ELSE 0 END)")
+    sql = (
+        f"SELECT t.{q('unit_id')}, t.{q('indicator_group')}, {', '.join(sums)} "
+        f"FROM ({inner_sql}) t GROUP BY t.{q('unit_id')}, t.{q('indicator_group')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            unit_id, grp, *values = row
+            yield unit_id, grp, {
+                indicator.code: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0))
+                for i, indicator in enumerate(indicators)
+            }
+
+
+def compute(
+    *,
+    day: datetime.date,
+    unit_code: str | None = None,
+    indicator_codes: Iterable[str] | None = None,
+    breakdown: str | None = None,
+    hierarchy: str = AS_OF,
+) -> list[IndicatorRow]:
+    """Every requested indicator for the unit (by code) and each unit below it, as of ``day``."""
+    reg = registry()
+    wanted = list(indicator_codes) if indicator_codes else list(reg.indicators)
+    unknown = [code for code in wanted if code not in reg.indicators]
+    if unknown:
+        raise LookupError(f"未知指标：{'、'.join(unknown)}；可用：{'、'.join(reg.indicators)}")
+    if breakdown not in (None, *BREAKDOWNS):
+        raise LookupError(f"未知分组“{breakdown}”；可用：{'、'.join(BREAKDOWNS)}")
+    nodes = subtree(hierarchy_nodes(day, hierarchy), unit_code)
+    by_id = {n.unit_id: n for n in nodes}
+    whole_tree = nodes[0].parent_id is None
+
+    # counts[unit_id][group][indicator] = [numerator, denominator], rolled up to every ancestor in the subtree.
+    counts: dict[int, dict[str, dict[str, list[int]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    )
+    groups: set[str] = set()
+    unionised = None
+    # Enterprises first: the other populations are defined inside U(u,d), which that step builds.
+    needed_populations = {reg.indicators[c].population for c in wanted} - {"enterprise"}
+    population_order = ["enterprise", *sorted(needed_populations)]
+    for population_name in population_order:
+        population = reg.populations[population_name]
+        indicators = [reg.indicators[c] for c in wanted if reg.indicators[c].population == population_name]
+        queryset = population.build(day, hierarchy, unionised)
+        if not whole_tree:
+            queryset = queryset.filter(unit_id__in=list(by_id))
+        if population_name == "enterprise":
+            # U(u,d) for the populations defined inside it: eligible enterprises that a union covers.
+            covered = reg.facts["enterprise"]["covered"].build(day, "pk")
+            unionised = population.build(day, hierarchy, None).filter(covered).values("pk")
+        if not indicators:
+            continue
+        needed = sorted({name for i in indicators for name in i.numerator + i.denominator})
+        facts = {name: reg.facts[population_name][name].build(day, population.enterprise_ref) for name in needed}
+        group = _group_expression(breakdown, population.enterprise_prefix)
+        for unit_id, grp, values in _grouped_counts(queryset, facts, indicators, group):
+            node = by_id.get(unit_id)
+            if node is None:
+                continue
+            groups.add(grp)
+            ancestors = [int(part) for part in node.path.split(PATH_SEPARATOR) if part]
+            for ancestor in ancestors:
+                if ancestor in by_id:
+                    bucket = counts[ancestor][grp]
+                    for code, (numerator, denominator) in values.items():
+                        bucket[code][0] += numerator
+                        bucket[code][1] += denominator
+
+    targets = {
+        (t.indicator, t.org_unit_id): float(t.value)
+        for t in Target.objects.filter(year=day.year, org_unit_id__in=list(by_id), indicator__in=wanted)
+    }
+    group_list = sorted(groups) if breakdown else [""]
+    rows: list[IndicatorRow] = []
+    for node in nodes:
+        for code in wanted:
+            indicator = reg.indicators[code]
+            for grp in group_list:
+                numerator, denominator = counts[node.unit_id][grp][code]
+                rows.append(
+                    IndicatorRow(
+                        unit=node.code,
+                        unit_name=node.name,
+                        level=node.level,
+                        indicator=code,
+                        label=indicator.label,
+                        as_of=day.isoformat(),
+                        numerator=numerator,
+                        denominator=denominator,
+                        rate=round(numerator / denominator, 4) if denominator else None,
+                        target=targets.get((code, node.unit_id)),
+                        group=grp if breakdown else None,
+                        unit_id=node.unit_id,
+                    )
+                )
+    return rows

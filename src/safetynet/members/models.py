@@ -1,0 +1,219 @@
+"""The real-name member registry: persons, their employments and union memberships over time, member cards.
+
+Intervals are [valid_from, valid_to): active on d when valid_from <= d and (valid_to is empty or d < valid_to).
+Personal data (ID numbers, phones) is never stored in clear: see :mod:`safetynet.members.crypto`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from safetynet.core.scope import ScopedQuerySet, user_scope_path
+from safetynet.members.validation import IdType, Sex
+from safetynet.orgs.models import Enterprise, GrassrootsUnion
+
+
+class Household(models.TextChoices):
+    URBAN = "urban", "城镇"
+    RURAL = "rural", "农村"
+
+
+class EmploymentType(models.TextChoices):
+    LABOUR_CONTRACT = "labour_contract", "劳动合同"
+    DISPATCHED = "dispatched", "劳务派遣"
+    PART_TIME = "part_time", "非全日制"
+
+
+class MembershipEndReason(models.TextChoices):
+    LEFT_JOB = "left_job", "离职"
+    TRANSFERRED = "transferred", "会员关系接转"
+    WITHDREW = "withdrew", "退会"
+    RETIRED = "retired", "退休"
+    DECEASED = "deceased", "去世"
+    UNION_DISSOLVED = "union_dissolved", "工会撤销"
+    OTHER = "other", "其他"
+
+
+class CardStatus(models.TextChoices):
+    ACTIVE = "active", "正常"
+    LOST = "lost", "挂失"
+    CANCELLED = "cancelled", "注销"
+
+
+def interval_active_q(day: datetime.date, prefix: str = "") -> Q:
+    """[valid_from, valid_to) contains day; valid_from is required on these tables."""
+    return Q(**{f"{prefix}valid_from__lte": day}) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gt": day})
+    )
+
+
+class PersonQuerySet(ScopedQuerySet):
+    """A person belongs to no org unit: they are visible where they work or are a member, now or before."""
+
+    def within(self, path: str) -> PersonQuerySet:
+        return self.filter(
+            Exists(Employment.objects.filter(person=OuterRef("pk"), enterprise__org_unit__path__startswith=path))
+            | Exists(Membership.objects.filter(person=OuterRef("pk"), union__org_unit__path__startswith=path))
+        )
+
+    def visible_to(self, user: Any) -> PersonQuerySet:
+        path = user_scope_path(user)
+        if path is None:
+            return self.none()
+        if path == "":
+            return self.all()
+        return self.within(path)
+
+    def migrants(self) -> PersonQuerySet:
+        return self.filter(household=Household.RURAL)
+
+
+class Person(models.Model):
+    """A worker (职工). The ID number is held encrypted, as a keyed hash and masked; never in clear."""
+
+    name = models.CharField("姓名", max_length=50, db_index=True)
+    id_type = models.CharField("证件类型", max_length=20, choices=IdType.choices, default=IdType.RESIDENT_ID)
+    id_number_encrypted = models.TextField("证件号码（加密）", editable=False)
+    id_number_hash = models.CharField("证件号码检索码", max_length=64, editable=False)
+    id_number_masked = models.CharField("证件号码", max_length=32, editable=False)
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True)
+    phone_encrypted = models.TextField("电话（加密）", blank=True, editable=False)
+    phone_hash = models.CharField("电话检索码", max_length=64, blank=True, editable=False)
+    phone_masked = models.CharField("电话", max_length=20, blank=True, editable=False)
+    household = models.CharField("户籍类型", max_length=10, choices=Household.choices, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "职工"
+        verbose_name_plural = "职工"
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["id_type", "id_number_hash"], name="person_unique_document"),
+        ]
+        indexes = [
+            models.Index(fields=["id_number_hash"], name="person_id_hash_idx"),
+            models.Index(fields=["phone_hash"], name="person_phone_hash_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.id_number_masked}）"
+
+    @property
+    def is_migrant(self) -> bool:
+        """农民工: a worker with rural household registration."""
+        return self.household == Household.RURAL
+
+
+class Employment(models.Model):
+    """A person works at an enterprise during [valid_from, valid_to)."""
+
+    SCOPE_PATH = "enterprise__org_unit__path"
+
+    person = models.ForeignKey(Person, verbose_name="职工", on_delete=models.CASCADE, related_name="employments")
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", on_delete=models.PROTECT, related_name="employments"
+    )
+    valid_from = models.DateField("入职日期")
+    valid_to = models.DateField("离职日期", null=True, blank=True)
+    employment_type = models.CharField("用工形式", max_length=20, choices=EmploymentType.choices, blank=True)
+    contract_signed = models.BooleanField("已签劳动合同", default=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "用工记录"
+        verbose_name_plural = "用工记录"
+        ordering = ["person", "valid_from", "pk"]
+        indexes = [
+            models.Index(fields=["enterprise", "valid_from", "valid_to"], name="employment_ent_dates_idx"),
+            models.Index(fields=["person", "valid_from"], name="employment_person_from_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="employment_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} @ {self.enterprise.name}（{self.valid_from}—{self.valid_to or '今'}）"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+class Membership(models.Model):
+    """A person is a member of a grassroots union during [valid_from, valid_to)."""
+
+    SCOPE_PATH = "union__org_unit__path"
+
+    person = models.ForeignKey(Person, verbose_name="职工", on_delete=models.CASCADE, related_name="memberships")
+    union = models.ForeignKey(
+        GrassrootsUnion, verbose_name="基层工会", on_delete=models.PROTECT, related_name="memberships"
+    )
+    valid_from = models.DateField("入会日期")
+    valid_to = models.DateField("离会日期", null=True, blank=True)
+    member_number = models.CharField("会员编号", max_length=30, blank=True, db_index=True)
+    end_reason = models.CharField("离会原因", max_length=20, choices=MembershipEndReason.choices, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "会员关系"
+        verbose_name_plural = "会员关系"
+        ordering = ["person", "valid_from", "pk"]
+        indexes = [
+            models.Index(fields=["union", "valid_from", "valid_to"], name="membership_union_dates_idx"),
+            models.Index(fields=["person", "valid_from"], name="membership_person_from_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="membership_dates_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} @ {self.union.name}（{self.valid_from}—{self.valid_to or '今'}）"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+
+class MemberCard(models.Model):
+    """A member service card (工会会员服务卡), issued by the union the person was a member of then."""
+
+    SCOPE_PATH = "union__org_unit__path"
+
+    person = models.ForeignKey(Person, verbose_name="职工", on_delete=models.CASCADE, related_name="cards")
+    union = models.ForeignKey(
+        GrassrootsUnion, verbose_name="发卡工会", on_delete=models.PROTECT, related_name="member_cards"
+    )
+    card_number = models.CharField("卡号", max_length=20, unique=True)
+    issued_on = models.DateField("发卡日期")
+    status = models.CharField("状态", max_length=10, choices=CardStatus.choices, default=CardStatus.ACTIVE)
+    status_changed_on = models.DateField("状态变更日期", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "会员服务卡"
+        verbose_name_plural = "会员服务卡"
+        ordering = ["-issued_on", "pk"]
+        constraints = [
+            # A person holds at most one card in use; a lost or cancelled one stays on record.
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(status="active"), name="membercard_one_active_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_number}（{self.person.name}）"

@@ -1,0 +1,1 @@
+"""Background work of the member registry (the web roster upload runs through the import framework)."""

@@ -1,0 +1,1 @@
+"""Pages of the member registry; added with the person search and roster pages."""

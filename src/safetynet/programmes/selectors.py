@@ -1,0 +1,229 @@
+"""Reads of the programmes: scoped lists, work lists, and the set-based tests the indicator engine uses.
+
+The ``*_q`` functions return an ``Exists`` over ``OuterRef("pk")`` of an Enterprise queryset, so an
+indicator counts "enterprises with X on d" in one query for a whole subtree; a regional contract or
+system counts for every enterprise it covers.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from safetynet.orgs.models import Enterprise, OrgUnit, active_on_q
+from safetynet.programmes.models import (
+    WAGE_BARGAINING_KINDS,
+    AnkangCupEntry,
+    CollectiveContract,
+    ContractCoverage,
+    ContractStatus,
+    EnterpriseSystem,
+    SafetySupervisor,
+    ServiceStation,
+    SystemCoverage,
+    SystemKind,
+    TeamSafetyBuilding,
+    WorkerDirector,
+)
+
+# --- set-based tests for indicators ----------------------------------------------------------
+
+
+def contract_in_force_q(day: datetime.date, kinds: Iterable[str] | None = WAGE_BARGAINING_KINDS) -> Exists:
+    """An enterprise has a contract of one of ``kinds`` (None: any kind) in force on ``day`` covering it."""
+    contracts = CollectiveContract.objects.in_force_on(day)
+    if kinds is not None:
+        contracts = contracts.filter(kind__in=list(kinds))
+    return Exists(
+        ContractCoverage.objects.filter(enterprise=OuterRef("pk"), contract__in=contracts.values("pk"))
+    )
+
+
+def enterprises_with_contract_in_force(
+    day: datetime.date, kinds: Iterable[str] | None = WAGE_BARGAINING_KINDS, *, among: QuerySet | None = None
+) -> QuerySet[Enterprise]:
+    """Enterprises (of ``among``, default all) covered on ``day`` by a contract of ``kinds`` in force."""
+    base = among if among is not None else Enterprise.objects.all()
+    return base.filter(contract_in_force_q(day, kinds))
+
+
+def system_active_q(day: datetime.date, system: str) -> Exists:
+    """An enterprise has ``system`` (congress / openness) established on or before ``day``, not abolished on
+    or before it, and covering it that day."""
+    return Exists(
+        SystemCoverage.objects.filter(enterprise=OuterRef("pk"), system__system=system)
+        .filter(active_on_q(day))
+        .filter(system__established_on__lte=day)
+        .filter(Q(system__abolished_on__isnull=True) | Q(system__abolished_on__gt=day))
+    )
+
+
+def enterprises_with_system(
+    day: datetime.date, system: str, *, among: QuerySet | None = None
+) -> QuerySet[Enterprise]:
+    base = among if among is not None else Enterprise.objects.all()
+    return base.filter(system_active_q(day, system))
+
+
+def station_open_q(day: datetime.date) -> Exists:
+    """A service station at the enterprise is open on ``day``."""
+    return Exists(ServiceStation.objects.open_on(day).filter(enterprise=OuterRef("pk")))
+
+
+def enterprises_with_open_station(day: datetime.date, *, among: QuerySet | None = None) -> QuerySet[Enterprise]:
+    base = among if among is not None else Enterprise.objects.all()
+    return base.filter(station_open_q(day))
+
+
+def ankang_entry_q(year: int) -> Exists:
+    return Exists(AnkangCupEntry.objects.filter(enterprise=OuterRef("pk"), year=year))
+
+
+def safety_supervisor_q(day: datetime.date) -> Exists:
+    """The enterprise has a labour-protection supervisor appointed on ``day``."""
+    return Exists(
+        SafetySupervisor.objects.filter(enterprise=OuterRef("pk"))
+        .filter(valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+    )
+
+
+def annotate_programmes(queryset: QuerySet[Enterprise], day: datetime.date) -> QuerySet[Enterprise]:
+    """Each enterprise with one boolean per programme on ``day`` (for the work list and the panel)."""
+    return queryset.annotate(
+        has_wage_contract=contract_in_force_q(day),
+        has_congress=system_active_q(day, SystemKind.CONGRESS),
+        has_openness=system_active_q(day, SystemKind.OPENNESS),
+        has_station=station_open_q(day),
+    )
+
+
+PROGRAMME_FLAGS = {
+    "contract": ("has_wage_contract", "工资集体协商"),
+    "congress": ("has_congress", "职代会"),
+    "openness": ("has_openness", "厂务公开"),
+    "station": ("has_station", "职工服务站"),
+}
+
+
+def enterprises_lacking(
+    user: Any, *, unit: OrgUnit, day: datetime.date, programme: str, unionised_only: bool = True
+) -> QuerySet[Enterprise]:
+    """The district officer's work list: operating (and by default unionised) enterprises under ``unit``
+    that lack ``programme`` (contract / congress / openness / station) on ``day``."""
+    from safetynet.orgs.selectors import covered_on_q
+
+    flag, _label = PROGRAMME_FLAGS[programme]
+    qs = Enterprise.objects.visible_to(user).within(unit.path).operating_on(day)
+    if unionised_only:
+        qs = qs.filter(covered_on_q(day))
+    return annotate_programmes(qs, day).filter(**{flag: False}).select_related("org_unit")
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+
+def contract_list(
+    user: Any,
+    *,
+    within: OrgUnit | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    enterprise: Enterprise | None = None,
+) -> QuerySet[CollectiveContract]:
+    qs = CollectiveContract.objects.visible_to(user)
+    if within is not None:
+        qs = qs.within(within.path)
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if enterprise is not None:
+        qs = qs.filter(coverages__enterprise=enterprise)
+    return qs.select_related("org_unit")
+
+
+def contracts_awaiting_my_review(user: Any) -> QuerySet[CollectiveContract]:
+    """Drafts submitted by the units directly below the user's unit: what the user's unit must pre-review."""
+    unit_id = getattr(user, "org_unit_id", None)
+    if unit_id is None:
+        return CollectiveContract.objects.none()
+    return (
+        CollectiveContract.objects.visible_to(user)
+        .filter(status=ContractStatus.DRAFT, org_unit__parent_id=unit_id)
+        .select_related("org_unit")
+    )
+
+
+def contract_steps(contract: CollectiveContract) -> QuerySet:
+    return contract.steps.select_related("actor", "actor_unit").order_by("at", "pk")
+
+
+def contracts_covering(enterprise: Enterprise) -> QuerySet[CollectiveContract]:
+    """Every contract covering the enterprise, including regional ones handled above its unit (the panel on an
+    enterprise page: the user already may see the enterprise)."""
+    return (
+        CollectiveContract.objects.filter(coverages__enterprise=enterprise)
+        .select_related("org_unit")
+        .order_by("-effective_on", "-pk")
+    )
+
+
+# --- the programme panel of one enterprise ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnterpriseProgrammes:
+    enterprise: Enterprise
+    day: datetime.date
+    contracts: list[CollectiveContract]
+    contracts_in_force: list[CollectiveContract]
+    systems: list[EnterpriseSystem]
+    stations: list[ServiceStation]
+    directors: list[WorkerDirector]
+    supervisors: list[SafetySupervisor]
+    ankang_years: list[AnkangCupEntry]
+    team_safety_years: list[TeamSafetyBuilding]
+
+    @property
+    def has_wage_contract(self) -> bool:
+        return any(c.kind in WAGE_BARGAINING_KINDS for c in self.contracts_in_force)
+
+    def has_system(self, system: str) -> bool:
+        return any(s.system == system and s.active_on(self.day) for s in self.systems)
+
+    @property
+    def has_congress(self) -> bool:
+        return self.has_system(SystemKind.CONGRESS)
+
+    @property
+    def has_openness(self) -> bool:
+        return self.has_system(SystemKind.OPENNESS)
+
+    @property
+    def has_station(self) -> bool:
+        return any(s.open_on(self.day) for s in self.stations)
+
+
+def enterprise_programmes(enterprise: Enterprise, day: datetime.date) -> EnterpriseProgrammes:
+    contracts = list(contracts_covering(enterprise))
+    return EnterpriseProgrammes(
+        enterprise=enterprise,
+        day=day,
+        contracts=contracts,
+        contracts_in_force=[c for c in contracts if c.in_force_on(day)],
+        systems=list(
+            EnterpriseSystem.objects.filter(coverages__enterprise=enterprise)
+            .select_related("org_unit")
+            .order_by("system", "-established_on")
+        ),
+        stations=list(ServiceStation.objects.filter(enterprise=enterprise).order_by("-opened_on")),
+        directors=list(WorkerDirector.objects.filter(enterprise=enterprise)),
+        supervisors=list(SafetySupervisor.objects.filter(enterprise=enterprise)),
+        ankang_years=list(AnkangCupEntry.objects.filter(enterprise=enterprise)),
+        team_safety_years=list(TeamSafetyBuilding.objects.filter(enterprise=enterprise)),
+    )
