@@ -4,11 +4,15 @@ from rest_framework.routers import DefaultRouter
 
 from safetynet.accounts.api import register as register_accounts
 from safetynet.indicators.api import register as register_indicators
+from safetynet.members.api import register as register_members
 from safetynet.orgs.api import register as register_orgs
+from safetynet.programmes.api import register as register_programmes
 
 router = DefaultRouter()
 register_orgs(router)
 register_accounts(router)
 register_indicators(router)
+register_members(router)
+register_programmes(router)
 
 api_urlpatterns = router.urls

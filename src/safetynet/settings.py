@@ -148,6 +148,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "safetynet.core.api_base.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Safetynet API",

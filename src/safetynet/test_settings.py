@@ -7,7 +7,7 @@ os.environ.setdefault("SAFETYNET_SECURE_COOKIES", "0")
 os.environ.setdefault("SAFETYNET_PII_KEY", "Wm9eTeOUgNqN1Zz4GdjXJ3f9nCk5x7sgq2vYtWlbHdE=")
 
 from safetynet.settings import *  # noqa: E402,F403
-from safetynet.settings import STORAGES  # noqa: E402
+from safetynet.settings import DATABASES, STORAGES  # noqa: E402
 
 # Static files come from the apps' folders (no collectstatic before tests).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
@@ -15,3 +15,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Hashing passwords at full strength makes every login in a test take a quarter of a second.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# A live server thread must not keep its connection open, or PostgreSQL cannot drop the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0

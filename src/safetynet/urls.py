@@ -14,5 +14,8 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("accounts/", include("safetynet.accounts.urls")),
     path("orgs/", include("safetynet.orgs.urls")),
+    path("members/", include("safetynet.members.urls")),
+    path("programmes/", include("safetynet.programmes.urls")),
+    path("indicators/", include("safetynet.indicators.urls")),
     path("", include("safetynet.core.urls")),
 ]

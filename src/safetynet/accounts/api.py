@@ -36,7 +36,8 @@ class MeSerializer(serializers.Serializer):
     role = serializers.CharField(help_text="角色：city_admin、unit_admin、operator、viewer、chair")
     role_label = serializers.CharField(help_text="角色名称")
     capabilities = serializers.ListField(
-        child=serializers.CharField(), help_text="可做的事：edit_units、edit_registry、import、manage_staff、view_audit"
+        child=serializers.CharField(),
+        help_text="可做的事：edit_units、edit_registry、import、manage_staff、view_audit",
     )
 
 
@@ -51,8 +52,10 @@ class MeViewSet(viewsets.ViewSet):
     def get_exception_handler(self) -> Any:
         return api_exception_handler
 
-    @extend_schema(summary="当前用户", description="登录名、所属单位、角色和权限。", responses={200: MeSerializer})
-    def list(self, request: Request) -> Response:
+    @extend_schema(
+        summary="当前用户", description="登录名、所属单位、角色和权限。", responses={200: MeSerializer}
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = request.user
         unit = user.org_unit
         data = {
@@ -81,10 +84,13 @@ class AuthTokenViewSet(viewsets.ViewSet):
         summary="获取令牌",
         description="用登录名和密码换取 API 令牌（同一用户总是同一令牌）。",
         request=AuthTokenSerializer,
-        responses={200: TokenSerializer, 400: OpenApiResponse(ErrorSerializer, description="登录名或密码不对")},
+        responses={
+            200: TokenSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="登录名或密码不对"),
+        },
         auth=[],
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])

@@ -25,6 +25,7 @@ from rest_framework.viewsets import GenericViewSet
 from safetynet.core.errors import NotAllowed, OutOfScope, ServiceError
 
 NOT_ALLOWED_MESSAGE = "您的角色无权进行此操作。"
+NOT_FOUND_MESSAGE = "未找到该记录，或您无权查看。"
 
 
 class ScopedPagination(PageNumberPagination):
@@ -77,13 +78,20 @@ def _first_error(detail: Any, field: str | None = None) -> tuple[str | None, str
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Service errors and DRF errors as ``{"code", "detail", "field"}`` (validation errors also list ``errors``)."""
     if isinstance(exc, NotAllowed):
-        return Response({"code": exc.code, "detail": exc.message, "field": exc.field}, status=status.HTTP_403_FORBIDDEN)
+        return Response(
+            {"code": exc.code, "detail": exc.message, "field": exc.field}, status=status.HTTP_403_FORBIDDEN
+        )
     if isinstance(exc, OutOfScope):
-        return Response({"code": exc.code, "detail": exc.message, "field": exc.field}, status=status.HTTP_404_NOT_FOUND)
+        return Response(
+            {"code": exc.code, "detail": exc.message, "field": exc.field}, status=status.HTTP_404_NOT_FOUND
+        )
     if isinstance(exc, ServiceError):
-        return Response({"code": exc.code, "detail": exc.message, "field": exc.field}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"code": exc.code, "detail": exc.message, "field": exc.field}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound(str(exc) if exc.args else "未找到该记录，或您无权查看。")
+        # One Chinese sentence whether the record is missing or outside the caller's scope.
+        exc = exceptions.NotFound(NOT_FOUND_MESSAGE)
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

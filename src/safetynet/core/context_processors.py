@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from safetynet.accounts.models import Capability
@@ -141,7 +142,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     options, selected = unit_picker(user, request.GET.get("unit", ""))
     return {
         "staff_unit": getattr(user, "org_unit", None),
-        "staff_role": user.get_role_display()
+        "staff_role": gettext(user.get_role_display())
         if getattr(user, "org_unit_id", None) or not user.is_superuser
         else _("系统管理员"),
         "menu": build_menu(user, request.path),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
+import decimal
 import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
@@ -390,6 +391,69 @@ class Importer:
                 )
 
 
+# --- fast writing helpers for importers ----------------------------------------------------------
+
+_PLAIN_FIELDS = (
+    models.IntegerField,
+    models.ForeignKey,
+    models.CharField,
+    models.TextField,
+    models.BooleanField,
+)
+
+
+def insert_rows(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert plain rows (no primary keys needed back) with one ``executemany`` per batch.
+
+    For the big secondary tables of an import (history rows) this is several times cheaper than
+    ``bulk_create``, which compiles every value of every row. Values go through the fields' own database
+    preparation where they need one (dates, JSON), so it works on SQLite and PostgreSQL alike.
+    """
+    if not rows:
+        return
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES ({placeholders})"
+    prepared = [(i, f) for i, f in enumerate(model_fields) if not isinstance(f, _PLAIN_FIELDS)]
+    if prepared:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for i, model_field in prepared:
+                row[i] = model_field.get_db_prep_save(row[i], connection)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start : start + 5000])
+
+
+def snapshotter(model: type[models.Model], fields: Iterable[str]) -> Callable[[models.Model], dict[str, Any]]:
+    """A function giving exactly what ``core.services.audit_snapshot(instance, fields)`` gives, with the field
+    lookups done once: for 200,000 imported rows the per-row lookups are what costs."""
+    plan = []
+    for name in fields:
+        model_field = model._meta.get_field(name)
+        choices = dict(model_field.flatchoices) if getattr(model_field, "choices", None) else None
+        plan.append((name, choices))
+
+    def snapshot(instance: models.Model) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name, choices in plan:
+            value = getattr(instance, name)
+            if choices is not None and value not in (None, ""):
+                value = f"{choices.get(value, value)}"
+            if isinstance(value, models.Model):
+                value = str(value)
+            elif isinstance(value, datetime.date):
+                value = value.isoformat()
+            elif isinstance(value, decimal.Decimal):
+                value = str(value)
+            result[name] = value
+        return result
+
+    return snapshot
+
+
 # --- reading files -----------------------------------------------------------------------------
 
 
@@ -493,7 +557,8 @@ def _detect_text_encoding(path: Path) -> str:
 
 
 def _blank(cells: list[Any]) -> bool:
-    return all(not clean_text(c) for c in cells)
+    # str.strip() knows the full-width space too; this runs for every row, so no NFKC here.
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
 def _map_header(

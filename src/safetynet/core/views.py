@@ -10,6 +10,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from safetynet.accounts.models import Capability
@@ -54,10 +55,11 @@ def picked_unit(request: HttpRequest) -> OrgUnit | None:
 def home(request: HttpRequest) -> HttpResponse:
     """工作台: the counts of the user's unit (or the picked one) and of each unit directly below it."""
     unit = picked_unit(request)
-    context: dict[str, Any] = {"unit": unit, "counts": None, "children": []}
+    today = timezone.localdate()
+    context: dict[str, Any] = {"unit": unit, "counts": None, "children": [], "today": today}
     if unit is not None:
-        context["counts"] = orgunit_counts(unit)
-        context["children"] = orgunit_children_counts(unit)
+        context["counts"] = orgunit_counts(unit, day=today)
+        context["children"] = orgunit_children_counts(unit, day=today)
     context["eligible_minimum"] = settings.ELIGIBLE_MIN_HEADCOUNT
     context["tree_url"] = _url_or_blank("orgs:tree")
     context["enterprise_url"] = _url_or_blank("orgs:enterprise_list")
@@ -71,7 +73,7 @@ def entity_choices(user: Any) -> list[tuple[str, str]]:
     choices = []
     for label in labels:
         try:
-            name = str(apps.get_model(label)._meta.verbose_name)
+            name = _(str(apps.get_model(label)._meta.verbose_name))
         except (LookupError, ValueError):
             name = label
         choices.append((label, name))
@@ -103,7 +105,7 @@ class AuditListView(StaffView):
                 "action": action,
                 "filtered": filtered,
                 "entity_choices": entity_choices(request.user),
-                "action_choices": AuditAction.choices,
+                "action_choices": [(value, _(label)) for value, label in AuditAction.choices],
                 "page_heading": _("变更记录"),
             },
         )

@@ -71,7 +71,7 @@ class IndicatorViewSet(viewsets.ViewSet):
         ],
         responses=IndicatorRowSerializer(many=True),
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         day = _date(request, "as_of", datetime.date.today())
         breakdown = _choice(request, "breakdown", BREAKDOWNS, None)
         try:
@@ -97,7 +97,7 @@ class IndicatorViewSet(viewsets.ViewSet):
         responses=IndicatorRowSerializer(many=True),
     )
     @action(detail=False, methods=["get"])
-    def series(self, request: Request) -> Response:
+    def series(self, request: Request, *args: object, **kwargs: object) -> Response:
         try:
             rows = indicator_series_for_user(
                 request.user, start=_date(request, "start"), end=_date(request, "end", datetime.date.today()),

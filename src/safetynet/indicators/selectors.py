@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import Http404
@@ -89,3 +90,74 @@ def indicator_series_for_user(
         top_level = min((r.level for r in day_rows), default=0)
         rows.extend(r for r in day_rows if r.level <= top_level + depth)
     return rows
+
+
+STATUS_MET, STATUS_BEHIND, STATUS_FAR_BEHIND = "met", "behind", "far_behind"
+
+
+def target_status(rate: float | None, target: float | None) -> str | None:
+    """Met (green), behind (amber) or far behind (red); the gap for "far" is a setting (percentage points)."""
+    from django.conf import settings
+
+    if rate is None or target is None:
+        return None
+    if rate >= target:
+        return STATUS_MET
+    far = getattr(settings, "INDICATOR_FAR_BEHIND_POINTS", 0.05)
+    return STATUS_FAR_BEHIND if target - rate > far else STATUS_BEHIND
+
+
+@dataclass
+class DecompositionGap:
+    unit: OrgUnit
+    indicator: str
+    year: int
+    parent_target: float
+    children_weighted: float | None
+    children_without_target: list[str]
+
+
+def target_decomposition_gaps(user: Any, *, year: int, day: datetime.date | None = None) -> list[DecompositionGap]:
+    """Units (in the user's scope) whose children's targets do not add up to their own.
+
+    Rates don't add; targets "add up" when the children's targets, weighted by each child's current
+    denominator, reach the parent's target, and every child has one.
+    """
+    from safetynet.indicators.models import Target
+
+    day = day or datetime.date.today()
+    targets = list(
+        Target.objects.visible_to(user).filter(year=year).select_related("org_unit").order_by("org_unit__path")
+    )
+    by_key = {(t.indicator, t.org_unit_id): float(t.value) for t in targets}
+    gaps: list[DecompositionGap] = []
+    for target in targets:
+        unit = target.org_unit
+        children = list(unit.children.filter(active_on_q(day)))
+        if not children:
+            continue
+        rows = {
+            r.unit_id: r
+            for r in compute(day=day, unit_code=unit.code, indicator_codes=[target.indicator], hierarchy="today")
+            if r.unit_id in {c.pk for c in children}
+        }
+        missing = [c.name for c in children if (target.indicator, c.pk) not in by_key]
+        weight = sum(rows[c.pk].denominator for c in children if c.pk in rows)
+        weighted = (
+            sum(by_key.get((target.indicator, c.pk), 0.0) * rows[c.pk].denominator for c in children if c.pk in rows)
+            / weight
+            if weight
+            else None
+        )
+        if missing or (weighted is not None and weighted + 1e-9 < float(target.value)):
+            gaps.append(
+                DecompositionGap(
+                    unit=unit,
+                    indicator=target.indicator,
+                    year=year,
+                    parent_target=float(target.value),
+                    children_weighted=weighted,
+                    children_without_target=missing,
+                )
+            )
+    return gaps

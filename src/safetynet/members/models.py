@@ -56,7 +56,9 @@ class PersonQuerySet(ScopedQuerySet):
 
     def within(self, path: str) -> PersonQuerySet:
         return self.filter(
-            Exists(Employment.objects.filter(person=OuterRef("pk"), enterprise__org_unit__path__startswith=path))
+            Exists(
+                Employment.objects.filter(person=OuterRef("pk"), enterprise__org_unit__path__startswith=path)
+            )
             | Exists(Membership.objects.filter(person=OuterRef("pk"), union__org_unit__path__startswith=path))
         )
 
@@ -117,7 +119,9 @@ class Employment(models.Model):
 
     SCOPE_PATH = "enterprise__org_unit__path"
 
-    person = models.ForeignKey(Person, verbose_name="职工", on_delete=models.CASCADE, related_name="employments")
+    person = models.ForeignKey(
+        Person, verbose_name="职工", on_delete=models.CASCADE, related_name="employments"
+    )
     enterprise = models.ForeignKey(
         Enterprise, verbose_name="企业", on_delete=models.PROTECT, related_name="employments"
     )
@@ -131,7 +135,7 @@ class Employment(models.Model):
     class Meta:
         verbose_name = "用工记录"
         verbose_name_plural = "用工记录"
-        ordering = ["person", "valid_from", "pk"]
+        ordering = ["person_id", "valid_from", "pk"]
         indexes = [
             models.Index(fields=["enterprise", "valid_from", "valid_to"], name="employment_ent_dates_idx"),
             models.Index(fields=["person", "valid_from"], name="employment_person_from_idx"),
@@ -155,7 +159,9 @@ class Membership(models.Model):
 
     SCOPE_PATH = "union__org_unit__path"
 
-    person = models.ForeignKey(Person, verbose_name="职工", on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(
+        Person, verbose_name="职工", on_delete=models.CASCADE, related_name="memberships"
+    )
     union = models.ForeignKey(
         GrassrootsUnion, verbose_name="基层工会", on_delete=models.PROTECT, related_name="memberships"
     )
@@ -169,7 +175,7 @@ class Membership(models.Model):
     class Meta:
         verbose_name = "会员关系"
         verbose_name_plural = "会员关系"
-        ordering = ["person", "valid_from", "pk"]
+        ordering = ["person_id", "valid_from", "pk"]
         indexes = [
             models.Index(fields=["union", "valid_from", "valid_to"], name="membership_union_dates_idx"),
             models.Index(fields=["person", "valid_from"], name="membership_person_from_idx"),

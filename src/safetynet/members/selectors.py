@@ -74,8 +74,10 @@ def person_employments(user: Any, person: Person) -> QuerySet[Employment]:
 
 
 def person_memberships(user: Any, person: Person) -> QuerySet[Membership]:
-    return Membership.objects.filter(person=person).select_related("union", "union__org_unit").order_by(
-        "valid_from", "pk"
+    return (
+        Membership.objects.filter(person=person)
+        .select_related("union", "union__org_unit")
+        .order_by("valid_from", "pk")
     )
 
 
@@ -99,7 +101,9 @@ def enterprise_employees(
     )
 
 
-def union_members(user: Any, union: GrassrootsUnion, *, day: datetime.date | None = None) -> QuerySet[Membership]:
+def union_members(
+    user: Any, union: GrassrootsUnion, *, day: datetime.date | None = None
+) -> QuerySet[Membership]:
     day = day or datetime.date.today()
     return (
         Membership.objects.visible_to(user)
@@ -122,5 +126,7 @@ def membership_counts(user: Any, *, within_path: str, day: datetime.date) -> dic
         "migrant_employments": employments.filter(person__household=Household.RURAL).count(),
         "migrant_members": marked.filter(is_member=True, person__household=Household.RURAL).count(),
         "dispatched_employments": employments.filter(employment_type=EmploymentType.DISPATCHED).count(),
-        "dispatched_members": marked.filter(is_member=True, employment_type=EmploymentType.DISPATCHED).count(),
+        "dispatched_members": marked.filter(
+            is_member=True, employment_type=EmploymentType.DISPATCHED
+        ).count(),
     }

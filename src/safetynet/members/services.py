@@ -41,7 +41,15 @@ from safetynet.members.validation import (
 from safetynet.orgs.models import Enterprise, GrassrootsUnion, UnionCoverage, active_on_q
 from safetynet.orgs.services import require_capability, require_unit_in_scope
 
-PERSON_AUDIT_FIELDS = ("name", "id_type", "id_number_masked", "birth_date", "sex", "phone_masked", "household")
+PERSON_AUDIT_FIELDS = (
+    "name",
+    "id_type",
+    "id_number_masked",
+    "birth_date",
+    "sex",
+    "phone_masked",
+    "household",
+)
 EMPLOYMENT_AUDIT_FIELDS = ("enterprise", "valid_from", "valid_to", "employment_type", "contract_signed")
 MEMBERSHIP_AUDIT_FIELDS = ("union", "valid_from", "valid_to", "member_number", "end_reason")
 CARD_AUDIT_FIELDS = ("card_number", "union", "issued_on", "status", "status_changed_on")
@@ -52,6 +60,7 @@ CARD_QR_SALT = "safetynet.members.card"
 
 
 # --- permissions -----------------------------------------------------------------------------
+
 
 def can_view_personal_data(user: Any) -> bool:
     """Whether the user may see ID numbers and phones unmasked (each view is audited)."""
@@ -76,11 +85,19 @@ def _require_person_visible(actor: Any, person: Person) -> None:
 def person_unit_path(person: Person) -> str:
     """The org unit path the person's records sit under: their latest employment's, else membership's."""
     employment = (
-        Employment.objects.filter(person=person).select_related("enterprise__org_unit").order_by("-valid_from").first()
+        Employment.objects.filter(person=person)
+        .select_related("enterprise__org_unit")
+        .order_by("-valid_from")
+        .first()
     )
     if employment is not None:
         return employment.enterprise.org_unit.path
-    membership = Membership.objects.filter(person=person).select_related("union__org_unit").order_by("-valid_from").first()
+    membership = (
+        Membership.objects.filter(person=person)
+        .select_related("union__org_unit")
+        .order_by("-valid_from")
+        .first()
+    )
     return membership.union.org_unit.path if membership is not None else ""
 
 
@@ -90,6 +107,7 @@ def _who(person: Person) -> dict[str, Any]:
 
 
 # --- persons ---------------------------------------------------------------------------------
+
 
 def _checked_identity(id_type: str, id_number: object) -> IdentityInfo:
     try:
@@ -153,11 +171,19 @@ def person_create(
     _set_identity(person, info)
     _set_phone(person, _checked_phone(phone))
     if Person.objects.filter(id_type=person.id_type, id_number_hash=person.id_number_hash).exists():
-        raise ServiceError("duplicate_person", f"证件号码 {person.id_number_masked} 已登记。", field="id_number")
+        raise ServiceError(
+            "duplicate_person", f"证件号码 {person.id_number_masked} 已登记。", field="id_number"
+        )
     person.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, instance=person,
-        changes={k: [None, v] for k, v in audit_snapshot(person, PERSON_AUDIT_FIELDS).items() if v not in (None, "")},
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=person,
+        changes={
+            k: [None, v]
+            for k, v in audit_snapshot(person, PERSON_AUDIT_FIELDS).items()
+            if v not in (None, "")
+        },
         unit_path=(user_scope_path(actor) or "") if actor is not None else "",
     )
     return person
@@ -189,8 +215,11 @@ def person_update(*, actor: Any, person: Person, data: dict[str, Any]) -> Person
             _set_identity(person, info)
             clash = Person.objects.filter(id_type=person.id_type, id_number_hash=person.id_number_hash)
             if clash.exclude(pk=person.pk).exists():
-                raise ServiceError("duplicate_person", f"证件号码 {person.id_number_masked} 已登记为另一人。",
-                                   field="id_number")
+                raise ServiceError(
+                    "duplicate_person",
+                    f"证件号码 {person.id_number_masked} 已登记为另一人。",
+                    field="id_number",
+                )
     changes = audit_diff(before, audit_snapshot(person, PERSON_AUDIT_FIELDS))
     # The masked form can stay the same while the number changes: record that it changed, not what to.
     if person.id_number_hash != before_hashes[0] and "id_number_masked" not in changes:
@@ -200,8 +229,13 @@ def person_update(*, actor: Any, person: Person, data: dict[str, Any]) -> Person
     if not changes:
         return person
     person.save()
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=person, changes=changes,
-                 unit_path=person_unit_path(person))
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=person,
+        changes=changes,
+        unit_path=person_unit_path(person),
+    )
     return person
 
 
@@ -231,13 +265,23 @@ def person_register(
     require_unit_in_scope(actor, enterprise.org_unit, field="enterprise")
     person = person_find_by_document(id_number, id_type)
     if person is None:
-        person = person_create(actor=actor, name=name, id_number=id_number, id_type=id_type, phone=phone,
-                               household=household)
+        person = person_create(
+            actor=actor, name=name, id_number=id_number, id_type=id_type, phone=phone, household=household
+        )
     elif _check_name(name) != person.name:
-        raise ServiceError("name_mismatch", f"证件号码 {person.id_number_masked} 已登记，但姓名与登记的不一致，请核对。",
-                           field="name")
-    return employment_start(actor=actor, person=person, enterprise=enterprise, valid_from=employed_from,
-                            employment_type=employment_type, contract_signed=contract_signed)
+        raise ServiceError(
+            "name_mismatch",
+            f"证件号码 {person.id_number_masked} 已登记，但姓名与登记的不一致，请核对。",
+            field="name",
+        )
+    return employment_start(
+        actor=actor,
+        person=person,
+        enterprise=enterprise,
+        valid_from=employed_from,
+        employment_type=employment_type,
+        contract_signed=contract_signed,
+    )
 
 
 def person_reveal_id_number(*, actor: Any, person: Person) -> str:
@@ -256,12 +300,19 @@ def _reveal(*, actor: Any, person: Person, field: str) -> str:
     _require_person_visible(actor, person)
     token = person.id_number_encrypted if field == "id_number" else person.phone_encrypted
     label = "证件号码" if field == "id_number" else "电话"
-    audit_record(actor=actor, action=AuditAction.VIEW_PERSONAL, instance=person,
-                 changes={}, unit_path=person_unit_path(person), note=f"查看完整{label}")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW_PERSONAL,
+        instance=person,
+        changes={},
+        unit_path=person_unit_path(person),
+        note=f"查看完整{label}",
+    )
     return crypto.decrypt(token)
 
 
 # --- employments -----------------------------------------------------------------------------
+
 
 def _overlap_q(valid_from: datetime.date, valid_to: datetime.date | None) -> Q:
     """Records whose [from, to) meets [valid_from, valid_to)."""
@@ -271,7 +322,9 @@ def _overlap_q(valid_from: datetime.date, valid_to: datetime.date | None) -> Q:
     return q
 
 
-def _check_period(valid_from: datetime.date, valid_to: datetime.date | None, *, what: str, to_field: str) -> None:
+def _check_period(
+    valid_from: datetime.date, valid_to: datetime.date | None, *, what: str, to_field: str
+) -> None:
     if valid_to is not None and valid_to < valid_from:
         raise ServiceError("dates_order", f"{what}结束日期不能早于开始日期。", field=to_field)
 
@@ -293,12 +346,20 @@ def employment_start(
     person = Person.objects.select_for_update().get(pk=person.pk)
     _check_period(valid_from, valid_to, what="用工", to_field="valid_to")
     if employment_type and employment_type not in EmploymentType.values:
-        raise ServiceError("employment_type", "用工形式应为劳动合同、劳务派遣或非全日制。", field="employment_type")
+        raise ServiceError(
+            "employment_type", "用工形式应为劳动合同、劳务派遣或非全日制。", field="employment_type"
+        )
     if valid_from < enterprise.founded_on:
-        raise ServiceError("before_founding", f"入职日期早于企业成立日期 {enterprise.founded_on}。", field="valid_from")
+        raise ServiceError(
+            "before_founding", f"入职日期早于企业成立日期 {enterprise.founded_on}。", field="valid_from"
+        )
     if enterprise.deregistered_on is not None and valid_from >= enterprise.deregistered_on:
-        raise ServiceError("after_deregistration", f"企业已于 {enterprise.deregistered_on} 注销。", field="valid_from")
-    clash = Employment.objects.filter(person=person, enterprise=enterprise).filter(_overlap_q(valid_from, valid_to))
+        raise ServiceError(
+            "after_deregistration", f"企业已于 {enterprise.deregistered_on} 注销。", field="valid_from"
+        )
+    clash = Employment.objects.filter(person=person, enterprise=enterprise).filter(
+        _overlap_q(valid_from, valid_to)
+    )
     if clash.exists():
         other = clash.first()
         raise ServiceError(
@@ -309,14 +370,25 @@ def employment_start(
     if contract_signed is None:
         contract_signed = employment_type == EmploymentType.LABOUR_CONTRACT
     employment = Employment.objects.create(
-        person=person, enterprise=enterprise, valid_from=valid_from, valid_to=valid_to,
-        employment_type=employment_type, contract_signed=contract_signed,
+        person=person,
+        enterprise=enterprise,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        employment_type=employment_type,
+        contract_signed=contract_signed,
     )
     changes = _who(person) | {
-        k: [None, v] for k, v in audit_snapshot(employment, EMPLOYMENT_AUDIT_FIELDS).items() if v not in (None, "")
+        k: [None, v]
+        for k, v in audit_snapshot(employment, EMPLOYMENT_AUDIT_FIELDS).items()
+        if v not in (None, "")
     }
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=employment, changes=changes,
-                 unit_path=enterprise.org_unit.path)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=employment,
+        changes=changes,
+        unit_path=enterprise.org_unit.path,
+    )
     return employment
 
 
@@ -324,7 +396,9 @@ def employment_start(
 def employment_end(*, actor: Any, employment: Employment, valid_to: datetime.date) -> Employment:
     require_capability(actor, "edit_registry")
     employment = (
-        Employment.objects.select_for_update().select_related("person", "enterprise__org_unit").get(pk=employment.pk)
+        Employment.objects.select_for_update()
+        .select_related("person", "enterprise__org_unit")
+        .get(pk=employment.pk)
     )
     require_unit_in_scope(actor, employment.enterprise.org_unit, field="enterprise")
     _check_period(employment.valid_from, valid_to, what="用工", to_field="valid_to")
@@ -333,24 +407,39 @@ def employment_end(*, actor: Any, employment: Employment, valid_to: datetime.dat
     before = audit_snapshot(employment, EMPLOYMENT_AUDIT_FIELDS)
     employment.valid_to = valid_to
     employment.save(update_fields=["valid_to"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=employment,
-                 changes=_who(employment.person) | audit_diff(before, audit_snapshot(employment, EMPLOYMENT_AUDIT_FIELDS)),
-                 unit_path=employment.enterprise.org_unit.path, note="离职")
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=employment,
+        changes=_who(employment.person)
+        | audit_diff(before, audit_snapshot(employment, EMPLOYMENT_AUDIT_FIELDS)),
+        unit_path=employment.enterprise.org_unit.path,
+        note="离职",
+    )
     return employment
 
 
 # --- memberships -----------------------------------------------------------------------------
 
+
 def union_covers_employment_q(union: GrassrootsUnion, day: datetime.date) -> Q:
     """Employments active on ``day`` at an enterprise the union covers that day."""
     covered = UnionCoverage.objects.filter(union=union).filter(active_on_q(day)).values("enterprise_id")
-    return Q(enterprise_id__in=covered, valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+    return Q(enterprise_id__in=covered, valid_from__lte=day) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+    )
 
 
-def _check_join(person: Person, union: GrassrootsUnion, day: datetime.date, *, exclude: int | None = None) -> None:
+def _check_join(
+    person: Person, union: GrassrootsUnion, day: datetime.date, *, exclude: int | None = None
+) -> None:
     if day < union.founded_on or (union.dissolved_on is not None and day >= union.dissolved_on):
-        raise ServiceError("union_inactive", f"“{union.name}”在 {day} 不存续（成立 {union.founded_on}"
-                           f"{'，撤销 ' + str(union.dissolved_on) if union.dissolved_on else ''}）。", field="union")
+        raise ServiceError(
+            "union_inactive",
+            f"“{union.name}”在 {day} 不存续（成立 {union.founded_on}"
+            f"{'，撤销 ' + str(union.dissolved_on) if union.dissolved_on else ''}）。",
+            field="union",
+        )
     if not Employment.objects.filter(person=person).filter(union_covers_employment_q(union, day)).exists():
         raise ServiceError(
             "not_covered",
@@ -389,10 +478,18 @@ def membership_join(
         person=person, union=union, valid_from=valid_from, member_number=(member_number or "").strip()
     )
     changes = _who(person) | {
-        k: [None, v] for k, v in audit_snapshot(membership, MEMBERSHIP_AUDIT_FIELDS).items() if v not in (None, "")
+        k: [None, v]
+        for k, v in audit_snapshot(membership, MEMBERSHIP_AUDIT_FIELDS).items()
+        if v not in (None, "")
     }
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=membership, changes=changes,
-                 unit_path=union.org_unit.path, note="入会")
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=membership,
+        changes=changes,
+        unit_path=union.org_unit.path,
+        note="入会",
+    )
     return membership
 
 
@@ -406,7 +503,9 @@ def membership_leave(
 ) -> Membership:
     require_capability(actor, "edit_registry")
     membership = (
-        Membership.objects.select_for_update().select_related("person", "union__org_unit").get(pk=membership.pk)
+        Membership.objects.select_for_update()
+        .select_related("person", "union__org_unit")
+        .get(pk=membership.pk)
     )
     require_unit_in_scope(actor, membership.union.org_unit, field="union")
     if end_reason not in MembershipEndReason.values:
@@ -418,9 +517,15 @@ def membership_leave(
     membership.valid_to = valid_to
     membership.end_reason = end_reason
     membership.save(update_fields=["valid_to", "end_reason"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=membership,
-                 changes=_who(membership.person) | audit_diff(before, audit_snapshot(membership, MEMBERSHIP_AUDIT_FIELDS)),
-                 unit_path=membership.union.org_unit.path, note="离会")
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=membership,
+        changes=_who(membership.person)
+        | audit_diff(before, audit_snapshot(membership, MEMBERSHIP_AUDIT_FIELDS)),
+        unit_path=membership.union.org_unit.path,
+        note="离会",
+    )
     return membership
 
 
@@ -442,14 +547,20 @@ def membership_transfer(
     require_capability(actor, "edit_registry")
     require_unit_in_scope(actor, to_union.org_unit, field="to_union")
     membership = (
-        Membership.objects.select_for_update().select_related("person", "union__org_unit").get(pk=membership.pk)
+        Membership.objects.select_for_update()
+        .select_related("person", "union__org_unit")
+        .get(pk=membership.pk)
     )
     person = Person.objects.select_for_update().get(pk=membership.person_id)
     if membership.union_id == to_union.pk:
         raise ServiceError("same_union", "转入工会与原工会相同。", field="to_union")
     if not membership.is_active_on(on):
-        raise ServiceError("not_active", f"该会员关系在 {on} 不在有效期内（{membership.valid_from} 起"
-                           f"{'至 ' + str(membership.valid_to) if membership.valid_to else ''}）。", field="on")
+        raise ServiceError(
+            "not_active",
+            f"该会员关系在 {on} 不在有效期内（{membership.valid_from} 起"
+            f"{'至 ' + str(membership.valid_to) if membership.valid_to else ''}）。",
+            field="on",
+        )
     if membership.valid_to is not None:
         raise ServiceError("already_ended", f"该会员关系已于 {membership.valid_to} 结束。", field="on")
     _check_join(person, to_union, on, exclude=membership.pk)
@@ -457,20 +568,34 @@ def membership_transfer(
     membership.valid_to = on
     membership.end_reason = MembershipEndReason.TRANSFERRED
     membership.save(update_fields=["valid_to", "end_reason"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=membership,
-                 changes=_who(person) | audit_diff(before, audit_snapshot(membership, MEMBERSHIP_AUDIT_FIELDS)),
-                 unit_path=membership.union.org_unit.path, note=f"会员关系转出至“{to_union.name}”")
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=membership,
+        changes=_who(person) | audit_diff(before, audit_snapshot(membership, MEMBERSHIP_AUDIT_FIELDS)),
+        unit_path=membership.union.org_unit.path,
+        note=f"会员关系转出至“{to_union.name}”",
+    )
     number = membership.member_number if member_number is None else member_number.strip()
     following = Membership.objects.create(person=person, union=to_union, valid_from=on, member_number=number)
     changes = _who(person) | {
-        k: [None, v] for k, v in audit_snapshot(following, MEMBERSHIP_AUDIT_FIELDS).items() if v not in (None, "")
+        k: [None, v]
+        for k, v in audit_snapshot(following, MEMBERSHIP_AUDIT_FIELDS).items()
+        if v not in (None, "")
     }
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=following, changes=changes,
-                 unit_path=to_union.org_unit.path, note=f"会员关系自“{membership.union.name}”转入")
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=following,
+        changes=changes,
+        unit_path=to_union.org_unit.path,
+        note=f"会员关系自“{membership.union.name}”转入",
+    )
     return following
 
 
 # --- member service cards --------------------------------------------------------------------
+
 
 def _luhn_check_digit(digits: str) -> str:
     total = 0
@@ -540,19 +665,30 @@ def card_issue(
         try:
             with transaction.atomic():
                 card = MemberCard.objects.create(
-                    person=person, union=membership.union, card_number=number or new_card_number(), issued_on=issued_on
+                    person=person,
+                    union=membership.union,
+                    card_number=number or new_card_number(),
+                    issued_on=issued_on,
                 )
             break
         except IntegrityError:
             if number:
-                raise ServiceError("duplicate_card", f"卡号“{number}”已被使用。", field="card_number") from None
+                raise ServiceError(
+                    "duplicate_card", f"卡号“{number}”已被使用。", field="card_number"
+                ) from None
     if card is None:
         raise ServiceError("card_number", "未能生成不重复的卡号，请重试。")
     changes = _who(person) | {
         k: [None, v] for k, v in audit_snapshot(card, CARD_AUDIT_FIELDS).items() if v not in (None, "")
     }
-    audit_record(actor=actor, action=AuditAction.CREATE, instance=card, changes=changes,
-                 unit_path=membership.union.org_unit.path, note="发放会员服务卡")
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        instance=card,
+        changes=changes,
+        unit_path=membership.union.org_unit.path,
+        note="发放会员服务卡",
+    )
     return card
 
 
@@ -570,9 +706,14 @@ def _card_change(*, actor: Any, card: MemberCard, status: str, on: datetime.date
     card.status = status
     card.status_changed_on = on
     card.save(update_fields=["status", "status_changed_on"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=card,
-                 changes=_who(card.person) | audit_diff(before, audit_snapshot(card, CARD_AUDIT_FIELDS)),
-                 unit_path=card.union.org_unit.path, note=note)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=card,
+        changes=_who(card.person) | audit_diff(before, audit_snapshot(card, CARD_AUDIT_FIELDS)),
+        unit_path=card.union.org_unit.path,
+        note=note,
+    )
     return card
 
 

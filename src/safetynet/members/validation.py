@@ -75,12 +75,14 @@ def _looks_like_excel_number(value: object) -> bool:
 def clean_document_number(value: object) -> str:
     """Half-width, no spaces or separators, upper case ('x' → 'X'); raises on spreadsheet-mangled numbers."""
     if _looks_like_excel_number(value):
-        raise IdNumberError(f"“{clean_text(value)}”：{EXCEL_NUMBER_MESSAGE}（数字已丢失，无法还原）。",
-                            code="excel_number")
+        raise IdNumberError(
+            f"“{clean_text(value)}”：{EXCEL_NUMBER_MESSAGE}（数字已丢失，无法还原）。", code="excel_number"
+        )
     return clean_code(value).replace("-", "").replace("(", "").replace(")", "")
 
 
 # --- resident ID numbers ---------------------------------------------------------------------
+
 
 def check_character(first_seventeen: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
@@ -109,7 +111,9 @@ def _birth_date(digits: str, where: str) -> datetime.date:
             code="birth_date",
         ) from None
     if born < EARLIEST_BIRTH_DATE or born > datetime.date.today():
-        raise IdNumberError(f"{where}中的出生日期“{born:%Y年%m月%d日}”不可能，请核对号码。", code="birth_date")
+        raise IdNumberError(
+            f"{where}中的出生日期“{born:%Y年%m月%d日}”不可能，请核对号码。", code="birth_date"
+        )
     return born
 
 
@@ -131,7 +135,11 @@ def validate_resident_id(value: object) -> IdentityInfo:
             suggestion = convert_fifteen_digit(number)
         except IdNumberError:
             pass
-        hint = f"按国家标准规则换算应为“{suggestion}”，但无法核实，请与本人身份证核对后填写" if suggestion else ""
+        hint = (
+            f"按国家标准规则换算应为“{suggestion}”，但无法核实，请与本人身份证核对后填写"
+            if suggestion
+            else ""
+        )
         raise IdNumberError(
             f"身份证号“{number}”是 15 位旧号码，请填写 18 位号码（本人到公安机关户籍窗口可查询；"
             f"{hint or '旧号码中的出生日期无效，无法换算'}）。",
@@ -146,9 +154,11 @@ def validate_resident_id(value: object) -> IdentityInfo:
         )
     expected = check_character(number[:17])
     if number[17] != expected:
-        hint = "；末尾几位是 0，可能是 Excel 把号码当作数字截断了，请把列格式设为文本后重新填写" if number.endswith(
-            "000"
-        ) else ""
+        hint = (
+            "；末尾几位是 0，可能是 Excel 把号码当作数字截断了，请把列格式设为文本后重新填写"
+            if number.endswith("000")
+            else ""
+        )
         raise IdNumberError(
             f"身份证号“{number}”的校验位不对：按前 17 位计算最后一位应为“{expected}”，现为“{number[17]}”，"
             f"请核对是否抄错{hint}。",
@@ -172,8 +182,14 @@ _TAIWAN = re.compile(r"^\d{8}(\d{2}[A-Z]?)?$")
 
 _OTHER_FORMATS = {
     IdType.PASSPORT: (_PASSPORT, "护照号码应为 5 至 17 位字母或数字"),
-    IdType.HK_MACAO_PERMIT: (_HK_MACAO, "港澳居民来往内地通行证号码应为 H 或 M 加 8 位数字（旧证为 10 位数字）"),
-    IdType.TAIWAN_PERMIT: (_TAIWAN, "台湾居民来往大陆通行证号码应为 8 位数字（旧证为 10 位数字，可带 1 位字母）"),
+    IdType.HK_MACAO_PERMIT: (
+        _HK_MACAO,
+        "港澳居民来往内地通行证号码应为 H 或 M 加 8 位数字（旧证为 10 位数字）",
+    ),
+    IdType.TAIWAN_PERMIT: (
+        _TAIWAN,
+        "台湾居民来往大陆通行证号码应为 8 位数字（旧证为 10 位数字，可带 1 位字母）",
+    ),
 }
 
 
@@ -229,6 +245,7 @@ def normalize_phone(value: object) -> str:
 
 
 # --- masking ---------------------------------------------------------------------------------
+
 
 def mask_id_number(number: str) -> str:
     """First 6 and last 4 characters visible: 210202********8014. Short numbers keep only their last 2."""

@@ -31,7 +31,9 @@ from safetynet.orgs.services import (
 )
 
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="输入有误或业务规则不允许（detail 说明原因，field 指出字段）"),
+    400: OpenApiResponse(
+        ErrorSerializer, description="输入有误或业务规则不允许（detail 说明原因，field 指出字段）"
+    ),
     403: OpenApiResponse(ErrorSerializer, description="您的角色无权进行此操作"),
     404: OpenApiResponse(ErrorSerializer, description="记录不存在，或不在您的管辖范围内"),
 }
@@ -45,8 +47,12 @@ def _write_schema(request: type, response: type, summary: str, code: int = 200) 
     list=extend_schema(summary="区域单位列表", description="您管辖范围内的单位（本单位及其下级）。"),
     retrieve=extend_schema(summary="区域单位详情", responses={200: s.OrgUnitSerializer, 404: ERRORS[404]}),
     create=_write_schema(s.OrgUnitCreateSerializer, s.OrgUnitSerializer, "新建区域单位", 201),
-    update=_write_schema(s.OrgUnitUpdateSerializer, s.OrgUnitSerializer, "更名或更改区划代码（自生效日期起）"),
-    partial_update=_write_schema(s.OrgUnitUpdateSerializer, s.OrgUnitSerializer, "更名或更改区划代码（部分字段）"),
+    update=_write_schema(
+        s.OrgUnitUpdateSerializer, s.OrgUnitSerializer, "更名或更改区划代码（自生效日期起）"
+    ),
+    partial_update=_write_schema(
+        s.OrgUnitUpdateSerializer, s.OrgUnitSerializer, "更名或更改区划代码（部分字段）"
+    ),
 )
 class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
     queryset = OrgUnit.objects.all()
@@ -60,21 +66,24 @@ class OrgUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGen
     def queryset_base(self) -> QuerySet[OrgUnit]:
         return orgunit_list(self.request.user)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         unit = orgunit_create(actor=request.user, **self.validated_input())
         return self.render(unit, status_code=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str | None = None, *, partial: bool = False) -> Response:
+    def update(self, request: Request, *args: Any, partial: bool = False, **kwargs: Any) -> Response:
         unit = self.get_object()
         data = self.validated_input(partial=partial)
         unit = orgunit_update(
-            actor=request.user, unit=unit, name=data.get("name"), code=data.get("code"),
+            actor=request.user,
+            unit=unit,
+            name=data.get("name"),
+            code=data.get("code"),
             effective_on=data.get("effective_on"),
         )
         return self.render(unit)
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        return self.update(request, pk, partial=True)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
 
 
 @extend_schema_view(
@@ -99,27 +108,33 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def queryset_base(self) -> QuerySet[Enterprise]:
         return enterprise_list(self.request.user)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.validated_input()
         data.pop("effective_on", None)
         enterprise = enterprise_create(actor=request.user, **data)
         return self.render(enterprise, status_code=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str | None = None, *, partial: bool = False) -> Response:
+    def update(self, request: Request, *args: Any, partial: bool = False, **kwargs: Any) -> Response:
         enterprise = self.get_object()
         data = self.validated_input(partial=partial)
         effective_on = data.pop("effective_on", None)
-        enterprise = enterprise_update(actor=request.user, enterprise=enterprise, data=data, effective_on=effective_on)
+        enterprise = enterprise_update(
+            actor=request.user, enterprise=enterprise, data=data, effective_on=effective_on
+        )
         return self.render(enterprise)
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        return self.update(request, pk, partial=True)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
 
 
 @extend_schema_view(
-    list=extend_schema(summary="基层工会列表", description="您管辖范围内的基层工会；covered_count 为今天覆盖的企业数。"),
+    list=extend_schema(
+        summary="基层工会列表", description="您管辖范围内的基层工会；covered_count 为今天覆盖的企业数。"
+    ),
     retrieve=extend_schema(summary="基层工会详情", responses={200: s.UnionSerializer, 404: ERRORS[404]}),
-    create=_write_schema(s.UnionCreateSerializer, s.UnionSerializer, "建立基层工会（可同时列出覆盖企业）", 201),
+    create=_write_schema(
+        s.UnionCreateSerializer, s.UnionSerializer, "建立基层工会（可同时列出覆盖企业）", 201
+    ),
     update=_write_schema(s.UnionUpdateSerializer, s.UnionSerializer, "修改基层工会（全部字段）"),
     partial_update=_write_schema(s.UnionUpdateSerializer, s.UnionSerializer, "修改基层工会（部分字段）"),
 )
@@ -140,28 +155,32 @@ class UnionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
             return s.CoverageCreateSerializer if self.request.method == "POST" else s.CoverageSerializer
         return super().get_serializer_class()
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         union = union_create(actor=request.user, **self.validated_input())
         return self.render(union, status_code=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str | None = None, *, partial: bool = False) -> Response:
+    def update(self, request: Request, *args: Any, partial: bool = False, **kwargs: Any) -> Response:
         union = self.get_object()
         union = union_update(actor=request.user, union=union, data=self.validated_input(partial=partial))
         return self.render(union)
 
-    def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        return self.update(request, pk, partial=True)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(
-        methods=["GET"], summary="工会覆盖的企业（含历史）", responses={200: s.CoverageSerializer(many=True), 404: ERRORS[404]},
+        methods=["GET"],
+        summary="工会覆盖的企业（含历史）",
+        responses={200: s.CoverageSerializer(many=True), 404: ERRORS[404]},
         filters=False,
     )
     @extend_schema(
-        methods=["POST"], summary="工会开始覆盖一家企业", request=s.CoverageCreateSerializer,
+        methods=["POST"],
+        summary="工会开始覆盖一家企业",
+        request=s.CoverageCreateSerializer,
         responses={201: s.CoverageSerializer, **ERRORS},
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
-    def coverages(self, request: Request, pk: str | None = None) -> Response:
+    def coverages(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         union = self.get_object()
         if request.method == "POST":
             coverage = union_cover_enterprise(actor=request.user, union=union, **self.validated_input())

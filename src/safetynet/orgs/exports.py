@@ -20,8 +20,21 @@ from openpyxl import Workbook
 from safetynet.orgs.models import Enterprise, Ownership
 
 ENTERPRISE_COLUMNS = (
-    "统一社会信用代码", "企业名称", "所属区划代码", "所属区划", "经济类型", "行业门类", "规模以上", "职工人数",
-    "农民工人数", "劳务派遣人数", "成立日期", "注销日期", "是否建会", "地址", "联系电话",
+    "统一社会信用代码",
+    "企业名称",
+    "所属区划代码",
+    "所属区划",
+    "经济类型",
+    "行业门类",
+    "规模以上",
+    "职工人数",
+    "农民工人数",
+    "劳务派遣人数",
+    "成立日期",
+    "注销日期",
+    "是否建会",
+    "地址",
+    "联系电话",
 )
 CHUNK_SIZE = 2000
 
@@ -96,6 +109,8 @@ def enterprise_xlsx_response(queryset: QuerySet[Enterprise]) -> FileResponse:
     workbook.save(handle)
     handle.seek(0)
     return FileResponse(
-        handle, as_attachment=True, filename=_filename("xlsx"),
+        handle,
+        as_attachment=True,
+        filename=_filename("xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django_filters import rest_framework as filters
 from django.db.models import QuerySet
+from django_filters import rest_framework as filters
 
 from safetynet.core.scope import get_for_user
-from safetynet.orgs.models import Enterprise, GrassrootsUnion, Industry, OrgLevel, OrgUnit, Ownership, UnionType
+from safetynet.orgs.models import (
+    Enterprise,
+    GrassrootsUnion,
+    Industry,
+    OrgLevel,
+    OrgUnit,
+    Ownership,
+    UnionType,
+)
 from safetynet.orgs.selectors import ENTERPRISE_SORTS, UNION_SORTS, enterprise_list, orgunit_list, union_list
 
 
@@ -38,7 +46,10 @@ class SelectorFilterSet(filters.FilterSet):
 class OrgUnitFilter(SelectorFilterSet):
     q = filters.CharFilter(field_name="name", label="名称包含的文字，或区划代码的开头")
     level = filters.TypedChoiceFilter(
-        field_name="level", choices=OrgLevel.choices, coerce=int, label="层级：1 市，2 区市县，3 乡镇街道，4 村社区"
+        field_name="level",
+        choices=OrgLevel.choices,
+        coerce=int,
+        label="层级：1 市，2 区市县，3 乡镇街道，4 村社区",
     )
     parent = filters.CharFilter(
         field_name="parent__code", label="上级单位的区划代码：只列它的直接下级（不在管辖范围内时 404）"
@@ -76,7 +87,8 @@ class EnterpriseFilter(SelectorFilterSet):
     above_designated_size = filters.BooleanFilter(field_name="above_designated_size", label="规模以上")
     has_union = filters.BooleanFilter(field_name="has_union", label="今天是否有工会覆盖")
     eligible = filters.BooleanFilter(
-        field_name="headcount", label="true：只列职工人数达到建会标准（ELIGIBLE_MIN_HEADCOUNT，默认 25 人）的企业"
+        field_name="headcount",
+        label="true：只列职工人数达到建会标准（ELIGIBLE_MIN_HEADCOUNT，默认 25 人）的企业",
     )
     status = filters.ChoiceFilter(
         field_name="deregistered_on",
@@ -84,7 +96,9 @@ class EnterpriseFilter(SelectorFilterSet):
         label="存续或已注销",
     )
     sort = filters.ChoiceFilter(
-        field_name="name", choices=_choices(ENTERPRISE_SORTS), label="排序：name、code、headcount、founded、unit，前加 - 为倒序"
+        field_name="name",
+        choices=_choices(ENTERPRISE_SORTS),
+        label="排序：name、code、headcount、founded、unit，前加 - 为倒序",
     )
 
     class Meta:
@@ -117,7 +131,9 @@ class UnionFilter(SelectorFilterSet):
         field_name="dissolved_on", choices=[("active", "存续"), ("dissolved", "已撤销")], label="存续或已撤销"
     )
     sort = filters.ChoiceFilter(
-        field_name="name", choices=_choices(UNION_SORTS), label="排序：name、founded、unit、enterprises，前加 - 为倒序"
+        field_name="name",
+        choices=_choices(UNION_SORTS),
+        label="排序：name、founded、unit、enterprises，前加 - 为倒序",
     )
 
     class Meta:

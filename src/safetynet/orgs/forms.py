@@ -63,7 +63,9 @@ def chinese_field_errors(form: forms.BaseForm) -> None:
             field.error_messages["min_value"] = f"“{label}”不能小于 %(limit_value)s。"
             field.error_messages["max_value"] = f"“{label}”不能大于 %(limit_value)s。"
         if isinstance(field, forms.CharField):
-            field.error_messages["max_length"] = f"“{label}”最多 %(limit_value)d 个字，现有 %(show_value)d 个。"
+            field.error_messages["max_length"] = (
+                f"“{label}”最多 %(limit_value)d 个字，现有 %(show_value)d 个。"
+            )
 
 
 class ChineseForm(forms.Form):
@@ -136,8 +138,19 @@ class OrgUnitCreateForm(ChineseForm):
 # --- enterprises -----------------------------------------------------------------------------
 
 ENTERPRISE_FIELDS = (
-    "credit_code", "name", "org_unit", "ownership", "industry", "above_designated_size", "headcount",
-    "migrant_headcount", "dispatched_headcount", "founded_on", "deregistered_on", "address", "contact_phone",
+    "credit_code",
+    "name",
+    "org_unit",
+    "ownership",
+    "industry",
+    "above_designated_size",
+    "headcount",
+    "migrant_headcount",
+    "dispatched_headcount",
+    "founded_on",
+    "deregistered_on",
+    "address",
+    "contact_phone",
 )
 
 
@@ -146,18 +159,24 @@ class EnterpriseForm(ChineseForm):
     name = forms.CharField(label="企业名称", max_length=200)
     org_unit = UnitChoiceField(label="所属区划", queryset=OrgUnit.objects.none())
     ownership = forms.ChoiceField(label="经济类型", choices=[("", "——请选择——"), *Ownership.choices])
-    industry = forms.ModelChoiceField(label="行业门类", queryset=Industry.objects.all(), required=False,
-                                      empty_label="——未填——")
+    industry = forms.ModelChoiceField(
+        label="行业门类", queryset=Industry.objects.all(), required=False, empty_label="——未填——"
+    )
     above_designated_size = forms.BooleanField(label="规模以上", required=False)
     headcount = forms.IntegerField(label="职工人数", min_value=0)
-    migrant_headcount = forms.IntegerField(label="农民工人数", min_value=0, initial=0)
-    dispatched_headcount = forms.IntegerField(label="劳务派遣人数", min_value=0, initial=0)
+    migrant_headcount = forms.IntegerField(
+        label="农民工人数", min_value=0, initial=0, required=False, help_text="不填按 0 计。"
+    )
+    dispatched_headcount = forms.IntegerField(
+        label="劳务派遣人数", min_value=0, initial=0, required=False, help_text="不填按 0 计。"
+    )
     founded_on = ChineseDateField(label="成立日期")
     deregistered_on = ChineseDateField(label="注销日期", required=False)
     address = forms.CharField(label="地址", max_length=200, required=False)
     contact_phone = forms.CharField(label="联系电话", max_length=30, required=False)
     effective_on = ChineseDateField(
-        label="变更生效日期", required=False,
+        label="变更生效日期",
+        required=False,
         help_text="所属区划或职工人数变化时，从哪天起按新值统计；留空表示今天。",
     )
 
@@ -182,11 +201,20 @@ class EnterpriseForm(ChineseForm):
     def clean_name(self) -> str:
         return clean_text(self.cleaned_data["name"])
 
+    def clean_migrant_headcount(self) -> int:
+        return self.cleaned_data.get("migrant_headcount") or 0
+
+    def clean_dispatched_headcount(self) -> int:
+        return self.cleaned_data.get("dispatched_headcount") or 0
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         headcount = data.get("headcount")
         if headcount is not None:
-            for part, label in (("migrant_headcount", "农民工人数"), ("dispatched_headcount", "劳务派遣人数")):
+            for part, label in (
+                ("migrant_headcount", "农民工人数"),
+                ("dispatched_headcount", "劳务派遣人数"),
+            ):
                 if (data.get(part) or 0) > headcount:
                     self.add_error(part, f"“{label}”（{data[part]}）不能多于职工人数（{headcount}）。")
         return data
@@ -202,20 +230,31 @@ class EnterpriseFilterForm(ChineseForm):
     """The search bar of the enterprise list. Values live in the URL, so lists can be bookmarked."""
 
     q = forms.CharField(label="名称或信用代码", required=False)
-    unit = UnitChoiceField(label="区划", queryset=OrgUnit.objects.none(), required=False, empty_label="全部区划")
-    ownership = forms.ChoiceField(label="经济类型", choices=[("", "全部类型"), *Ownership.choices], required=False)
-    sector = forms.ChoiceField(
-        label="公有/非公", choices=[("", "公有和非公"), ("public", "公有制"), ("nonpublic", "非公有制")], required=False
+    unit = UnitChoiceField(
+        label="区划", queryset=OrgUnit.objects.none(), required=False, empty_label="全部区划"
     )
-    industry = forms.ModelChoiceField(label="行业", queryset=Industry.objects.all(), required=False,
-                                      empty_label="全部行业")
-    size = forms.ChoiceField(label="规模以上", choices=[("", "规模不限"), ("1", "规模以上"), ("0", "规模以下")],
-                             required=False)
-    has_union = forms.ChoiceField(label="建会", choices=[("", "建会不限"), ("1", "已建会"), ("0", "未建会")],
-                                  required=False)
+    ownership = forms.ChoiceField(
+        label="经济类型", choices=[("", "全部类型"), *Ownership.choices], required=False
+    )
+    sector = forms.ChoiceField(
+        label="公有/非公",
+        choices=[("", "公有和非公"), ("public", "公有制"), ("nonpublic", "非公有制")],
+        required=False,
+    )
+    industry = forms.ModelChoiceField(
+        label="行业", queryset=Industry.objects.all(), required=False, empty_label="全部行业"
+    )
+    size = forms.ChoiceField(
+        label="规模以上", choices=[("", "规模不限"), ("1", "规模以上"), ("0", "规模以下")], required=False
+    )
+    has_union = forms.ChoiceField(
+        label="建会", choices=[("", "建会不限"), ("1", "已建会"), ("0", "未建会")], required=False
+    )
     eligible = forms.BooleanField(label="仅应建会企业", required=False)
     status = forms.ChoiceField(
-        label="状态", choices=[("", "全部状态"), ("operating", "在营"), ("deregistered", "已注销")], required=False
+        label="状态",
+        choices=[("", "全部状态"), ("operating", "在营"), ("deregistered", "已注销")],
+        required=False,
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -229,7 +268,10 @@ class EnterpriseFilterForm(ChineseForm):
         shown = units.filter(level__lte=OrgLevel.STREET)
         if selected and str(selected).isdigit():
             shown = units.filter(level__lte=OrgLevel.STREET) | units.filter(pk=int(selected))
-        field.widget.choices = [("", field.empty_label), *((u.pk, field.label_from_instance(u)) for u in shown)]
+        field.widget.choices = [
+            ("", field.empty_label),
+            *((u.pk, field.label_from_instance(u)) for u in shown),
+        ]
 
     def selector_kwargs(self) -> dict[str, Any]:
         """The arguments of ``orgs.selectors.enterprise_list``; an unusable value is ignored, not an error."""
@@ -251,8 +293,15 @@ class EnterpriseFilterForm(ChineseForm):
 
 # --- grassroots unions -----------------------------------------------------------------------
 
-UNION_FIELDS = ("name", "union_type", "org_unit", "founded_on", "dissolved_on", "chair_name",
-                "chair_directly_elected")
+UNION_FIELDS = (
+    "name",
+    "union_type",
+    "org_unit",
+    "founded_on",
+    "dissolved_on",
+    "chair_name",
+    "chair_directly_elected",
+)
 
 
 def parse_credit_codes(text: str) -> list[str]:
@@ -268,7 +317,9 @@ class UnionForm(ChineseForm):
     chair_name = forms.CharField(label="主席姓名", max_length=50, required=False)
     chair_directly_elected = forms.BooleanField(label="主席直选", required=False)
     enterprise_codes = forms.CharField(
-        label="覆盖企业", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label="覆盖企业",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="填写企业的统一社会信用代码，每行一个（也可用逗号、分号或顿号分隔）。",
     )
 
@@ -294,7 +345,9 @@ class UnionForm(ChineseForm):
     def clean_enterprise_codes(self) -> str:
         text = self.cleaned_data.get("enterprise_codes", "")
         codes = parse_credit_codes(text)
-        found = {e.credit_code: e for e in Enterprise.objects.visible_to(self.user).filter(credit_code__in=codes)}
+        found = {
+            e.credit_code: e for e in Enterprise.objects.visible_to(self.user).filter(credit_code__in=codes)
+        }
         missing = [c for c in codes if c not in found]
         if missing:
             raise ValidationError(
@@ -327,8 +380,9 @@ class CoverageAddForm(ChineseForm):
 
 
 class CoverageEndForm(ChineseForm):
-    coverage = forms.ModelChoiceField(label="覆盖记录", queryset=UnionCoverage.objects.none(),
-                                      widget=forms.HiddenInput)
+    coverage = forms.ModelChoiceField(
+        label="覆盖记录", queryset=UnionCoverage.objects.none(), widget=forms.HiddenInput
+    )
     valid_to = ChineseDateField(label="覆盖终止日期")
 
     def __init__(self, *args: Any, union: GrassrootsUnion, **kwargs: Any) -> None:

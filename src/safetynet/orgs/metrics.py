@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 
 from safetynet.core.metrics import ENTERPRISE, Fact, Indicator, MetricsDeclaration, Population, boolean
@@ -63,14 +73,19 @@ def enterprise_population(day: datetime.date, hierarchy: str, unionised: QuerySe
         )
         .filter(headcount_on_day__gte=settings.ELIGIBLE_MIN_HEADCOUNT)
     )
+    return queryset.annotate(unit_id=unit_on_day(day, hierarchy, enterprise_ref="pk", current_unit="org_unit_id"))
+
+
+def unit_on_day(day: datetime.date, hierarchy: str, *, enterprise_ref: str, current_unit: str) -> Expression:
+    """The org unit an enterprise belonged to on ``day`` (its dated location), or today's when asked for."""
     if hierarchy == "today":
-        return queryset.annotate(unit_id=F("org_unit_id"))
-    unit_on_day = (
-        EnterpriseLocation.objects.filter(enterprise_id=OuterRef("pk")).filter(active_on_q(day)).values("org_unit_id")[:1]
+        return F(current_unit)
+    located = (
+        EnterpriseLocation.objects.filter(enterprise_id=OuterRef(enterprise_ref))
+        .filter(active_on_q(day))
+        .values("org_unit_id")[:1]
     )
-    return queryset.annotate(
-        unit_id=Coalesce(Subquery(unit_on_day), F("org_unit_id"), output_field=BigIntegerField())
-    )
+    return Coalesce(Subquery(located), F(current_unit), output_field=BigIntegerField())
 
 
 POPULATION = Population(ENTERPRISE, enterprise_population, enterprise_ref="pk", enterprise_prefix="")

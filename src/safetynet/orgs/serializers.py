@@ -27,15 +27,21 @@ ENTERPRISE_NOT_FOUND = "统一社会信用代码“{value}”的企业不存在�
 
 def unit_code_field(**kwargs: object) -> ScopedSlugRelatedField:
     return ScopedSlugRelatedField(
-        slug_field="code", queryset=OrgUnit.objects.all(), normalize=clean_code,
-        error_messages={"does_not_exist": UNIT_NOT_FOUND}, **kwargs,
+        slug_field="code",
+        queryset=OrgUnit.objects.all(),
+        normalize=clean_code,
+        error_messages={"does_not_exist": UNIT_NOT_FOUND},
+        **kwargs,
     )
 
 
 def enterprise_code_field(**kwargs: object) -> ScopedSlugRelatedField:
     return ScopedSlugRelatedField(
-        slug_field="credit_code", queryset=Enterprise.objects.all(), normalize=clean_code,
-        error_messages={"does_not_exist": ENTERPRISE_NOT_FOUND}, **kwargs,
+        slug_field="credit_code",
+        queryset=Enterprise.objects.all(),
+        normalize=clean_code,
+        error_messages={"does_not_exist": ENTERPRISE_NOT_FOUND},
+        **kwargs,
     )
 
 
@@ -44,22 +50,42 @@ def enterprise_code_field(**kwargs: object) -> ScopedSlugRelatedField:
 
 class OrgUnitSerializer(serializers.ModelSerializer):
     level_label = serializers.CharField(source="get_level_display", read_only=True, help_text="层级名称")
-    parent = serializers.CharField(source="parent.code", read_only=True, allow_null=True, help_text="上级单位区划代码")
-    parent_name = serializers.CharField(source="parent.name", read_only=True, allow_null=True, help_text="上级单位名称")
+    parent = serializers.CharField(
+        source="parent.code", read_only=True, allow_null=True, help_text="上级单位区划代码"
+    )
+    parent_name = serializers.CharField(
+        source="parent.name", read_only=True, allow_null=True, help_text="上级单位名称"
+    )
     is_open = serializers.BooleanField(read_only=True, help_text="今天是否在用（未停用）")
 
     class Meta:
         model = OrgUnit
-        fields = ["id", "code", "name", "level", "level_label", "parent", "parent_name", "valid_from", "valid_to",
-                  "is_open"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "level",
+            "level_label",
+            "parent",
+            "parent_name",
+            "valid_from",
+            "valid_to",
+            "is_open",
+        ]
         read_only_fields = fields
 
 
 class OrgUnitCreateSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=12, label="区划代码", help_text="市 4 或 6 位，区市县 6 位，乡镇街道 9 位，村社区 12 位")
+    code = serializers.CharField(
+        max_length=12, label="区划代码", help_text="市 4 或 6 位，区市县 6 位，乡镇街道 9 位，村社区 12 位"
+    )
     name = serializers.CharField(max_length=100, label="名称")
-    level = serializers.ChoiceField(choices=OrgLevel.choices, label="层级", help_text="1 市，2 区市县，3 乡镇街道，4 村社区")
-    parent = unit_code_field(allow_null=True, required=False, label="上级单位区划代码", help_text="市级单位不填")
+    level = serializers.ChoiceField(
+        choices=OrgLevel.choices, label="层级", help_text="1 市，2 区市县，3 乡镇街道，4 村社区"
+    )
+    parent = unit_code_field(
+        allow_null=True, required=False, label="上级单位区划代码", help_text="市级单位不填"
+    )
     valid_from = serializers.DateField(required=False, allow_null=True, label="启用日期")
     valid_to = serializers.DateField(required=False, allow_null=True, label="停用日期")
 
@@ -70,7 +96,11 @@ class OrgUnitUpdateSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=12, label="区划代码")
     name = serializers.CharField(max_length=100, label="名称")
     effective_on = serializers.DateField(
-        required=False, allow_null=True, write_only=True, label="生效日期", help_text="不填为今天；此前的统计仍用旧名称和代码"
+        required=False,
+        allow_null=True,
+        write_only=True,
+        label="生效日期",
+        help_text="不填为今天；此前的统计仍用旧名称和代码",
     )
 
 
@@ -80,17 +110,36 @@ class OrgUnitUpdateSerializer(serializers.Serializer):
 class EnterpriseSerializer(serializers.ModelSerializer):
     org_unit = serializers.CharField(source="org_unit.code", read_only=True, help_text="所属区划代码")
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True, help_text="所属区划名称")
-    ownership_label = serializers.CharField(source="get_ownership_display", read_only=True, help_text="经济类型名称")
-    industry = serializers.CharField(source="industry_id", read_only=True, allow_null=True, help_text="行业门类代码")
+    ownership_label = serializers.CharField(
+        source="get_ownership_display", read_only=True, help_text="经济类型名称"
+    )
+    industry = serializers.CharField(
+        source="industry_id", read_only=True, allow_null=True, help_text="行业门类代码"
+    )
     is_public = serializers.BooleanField(read_only=True, help_text="是否公有制（国有、集体、事业单位、机关）")
     is_covered = serializers.BooleanField(read_only=True, help_text="今天是否有存续的工会覆盖")
 
     class Meta:
         model = Enterprise
         fields = [
-            "id", "credit_code", "name", "org_unit", "org_unit_name", "ownership", "ownership_label", "is_public",
-            "industry", "above_designated_size", "headcount", "migrant_headcount", "dispatched_headcount",
-            "founded_on", "deregistered_on", "address", "contact_phone", "is_covered",
+            "id",
+            "credit_code",
+            "name",
+            "org_unit",
+            "org_unit_name",
+            "ownership",
+            "ownership_label",
+            "is_public",
+            "industry",
+            "above_designated_size",
+            "headcount",
+            "migrant_headcount",
+            "dispatched_headcount",
+            "founded_on",
+            "deregistered_on",
+            "address",
+            "contact_phone",
+            "is_covered",
         ]
         read_only_fields = fields
 
@@ -104,16 +153,30 @@ class EnterpriseWriteSerializer(serializers.ModelSerializer):
         queryset=Industry.objects.all(), allow_null=True, required=False, label="行业门类代码（A–T）"
     )
     effective_on = serializers.DateField(
-        required=False, allow_null=True, write_only=True, label="生效日期",
+        required=False,
+        allow_null=True,
+        write_only=True,
+        label="生效日期",
         help_text="修改时：新的所属区划或职工人数自哪天起生效（不填为今天）",
     )
 
     class Meta:
         model = Enterprise
         fields = [
-            "credit_code", "name", "org_unit", "ownership", "industry", "above_designated_size", "headcount",
-            "migrant_headcount", "dispatched_headcount", "founded_on", "deregistered_on", "address",
-            "contact_phone", "effective_on",
+            "credit_code",
+            "name",
+            "org_unit",
+            "ownership",
+            "industry",
+            "above_designated_size",
+            "headcount",
+            "migrant_headcount",
+            "dispatched_headcount",
+            "founded_on",
+            "deregistered_on",
+            "address",
+            "contact_phone",
+            "effective_on",
         ]
         validators: list = []
 
@@ -122,7 +185,9 @@ class EnterpriseWriteSerializer(serializers.ModelSerializer):
 
 
 class UnionSerializer(serializers.ModelSerializer):
-    union_type_label = serializers.CharField(source="get_union_type_display", read_only=True, help_text="工会类型名称")
+    union_type_label = serializers.CharField(
+        source="get_union_type_display", read_only=True, help_text="工会类型名称"
+    )
     org_unit = serializers.CharField(source="org_unit.code", read_only=True, help_text="所属区划代码")
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True, help_text="所属区划名称")
     is_active = serializers.BooleanField(read_only=True, help_text="今天是否存续")
@@ -131,8 +196,18 @@ class UnionSerializer(serializers.ModelSerializer):
     class Meta:
         model = GrassrootsUnion
         fields = [
-            "id", "name", "union_type", "union_type_label", "org_unit", "org_unit_name", "founded_on",
-            "dissolved_on", "chair_name", "chair_directly_elected", "is_active", "covered_count",
+            "id",
+            "name",
+            "union_type",
+            "union_type_label",
+            "org_unit",
+            "org_unit_name",
+            "founded_on",
+            "dissolved_on",
+            "chair_name",
+            "chair_directly_elected",
+            "is_active",
+            "covered_count",
         ]
         read_only_fields = fields
 
@@ -143,8 +218,15 @@ class UnionUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = GrassrootsUnion
-        fields = ["name", "union_type", "org_unit", "founded_on", "dissolved_on", "chair_name",
-                  "chair_directly_elected"]
+        fields = [
+            "name",
+            "union_type",
+            "org_unit",
+            "founded_on",
+            "dissolved_on",
+            "chair_name",
+            "chair_directly_elected",
+        ]
         validators: list = []
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -42,6 +43,8 @@ from safetynet.orgs.models import (
 )
 
 PAGE_SIZE = 50
+# Dated rows newest first; the open-ended "since before records began" row (no start) last on every database.
+NEWEST_FIRST = F("valid_from").desc(nulls_last=True)
 TREE_SEARCH_LIMIT = 50
 
 
@@ -125,10 +128,18 @@ class ServiceFormView(ScopedMixin, StaffView):
         return {}
 
     def render_form(self, form: Any) -> HttpResponse:
-        return render(self.request, self.template_name, {
-            "form": form, "title": self.title, "submit_label": self.submit_label,
-            "submit_class": self.submit_class, "cancel_url": self.cancel_url(), **self.context(),
-        })
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "form": form,
+                "title": self.title,
+                "submit_label": self.submit_label,
+                "submit_class": self.submit_class,
+                "cancel_url": self.cancel_url(),
+                **self.context(),
+            },
+        )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.load()
@@ -193,17 +204,21 @@ class OrgTreeView(StaffView):
         if is_htmx(request):
             return render(request, "orgs/_tree_panel.html", side)
         root_paths = tuple(root.path for root in roots)
-        return render(request, "orgs/tree.html", {
-            **side,
-            "unit": selected,
-            "counts": selectors.orgunit_counts(selected),
-            "children": [
-                {"counts": row, "uncovered": row.eligible - row.covered}
-                for row in selectors.orgunit_children_counts(selected)
-            ],
-            "ancestors": [a for a in selected.ancestors() if a.path.startswith(root_paths)],
-            "can_edit_units": user.can("edit_units"),
-        })
+        return render(
+            request,
+            "orgs/tree.html",
+            {
+                **side,
+                "unit": selected,
+                "counts": selectors.orgunit_counts(selected),
+                "children": [
+                    {"counts": row, "uncovered": row.eligible - row.covered}
+                    for row in selectors.orgunit_children_counts(selected)
+                ],
+                "ancestors": [a for a in selected.ancestors() if a.path.startswith(root_paths)],
+                "can_edit_units": user.can("edit_units"),
+            },
+        )
 
 
 class UnitDetailView(ScopedMixin, StaffView):
@@ -211,14 +226,18 @@ class UnitDetailView(ScopedMixin, StaffView):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         unit = self.get_scoped_object()
-        return render(request, "orgs/unit_detail.html", {
-            "unit": unit,
-            "counts": selectors.orgunit_counts(unit),
-            "children": unit.children.order_by("code"),
-            "versions": unit.versions.select_related("parent").order_by("-valid_from"),
-            "history": audit_history(unit),
-            "can_edit_units": request.user.can("edit_units"),
-        })
+        return render(
+            request,
+            "orgs/unit_detail.html",
+            {
+                "unit": unit,
+                "counts": selectors.orgunit_counts(unit),
+                "children": unit.children.order_by("code"),
+                "versions": unit.versions.select_related("parent").order_by(NEWEST_FIRST),
+                "history": audit_history(unit),
+                "can_edit_units": request.user.can("edit_units"),
+            },
+        )
 
 
 class UnitFormView(ServiceFormView):
@@ -243,8 +262,13 @@ class UnitEditView(UnitFormView):
         return OrgUnitRenameForm(data, initial={"name": self.unit.name, "code": self.unit.code})
 
     def perform(self, form: OrgUnitRenameForm) -> str:
-        services.orgunit_update(actor=self.request.user, unit=self.unit, name=form.cleaned_data["name"],
-                                code=form.cleaned_data["code"], effective_on=form.cleaned_data["effective_on"])
+        services.orgunit_update(
+            actor=self.request.user,
+            unit=self.unit,
+            name=form.cleaned_data["name"],
+            code=form.cleaned_data["code"],
+            effective_on=form.cleaned_data["effective_on"],
+        )
         return self.cancel_url()
 
 
@@ -257,8 +281,12 @@ class UnitMoveView(UnitFormView):
         return OrgUnitMoveForm(data, user=self.request.user, unit=self.unit)
 
     def perform(self, form: OrgUnitMoveForm) -> str:
-        services.orgunit_move(actor=self.request.user, unit=self.unit, new_parent=form.cleaned_data["parent"],
-                              effective_on=form.cleaned_data["effective_on"])
+        services.orgunit_move(
+            actor=self.request.user,
+            unit=self.unit,
+            new_parent=form.cleaned_data["parent"],
+            effective_on=form.cleaned_data["effective_on"],
+        )
         return self.cancel_url()
 
 
@@ -273,7 +301,9 @@ class UnitCloseView(UnitFormView):
         return OrgUnitCloseForm(data)
 
     def perform(self, form: OrgUnitCloseForm) -> str:
-        services.orgunit_close(actor=self.request.user, unit=self.unit, closed_on=form.cleaned_data["closed_on"])
+        services.orgunit_close(
+            actor=self.request.user, unit=self.unit, closed_on=form.cleaned_data["closed_on"]
+        )
         return self.cancel_url()
 
 
@@ -303,16 +333,25 @@ class UnitCreateView(ServiceFormView):
 
     def perform(self, form: OrgUnitCreateForm) -> str:
         unit = services.orgunit_create(
-            actor=self.request.user, code=form.cleaned_data["code"], name=form.cleaned_data["name"],
-            level=form.level, parent=self.parent, valid_from=form.cleaned_data["valid_from"],
+            actor=self.request.user,
+            code=form.cleaned_data["code"],
+            name=form.cleaned_data["name"],
+            level=form.level,
+            parent=self.parent,
+            valid_from=form.cleaned_data["valid_from"],
         )
         return reverse("orgs:unit_detail", args=[unit.pk])
 
 
 # --- enterprises -----------------------------------------------------------------------------
 
-ENTERPRISE_SORT_COLUMNS = [("name", "企业名称"), ("code", "统一社会信用代码"), ("unit", "所属区划"),
-                           ("headcount", "职工人数"), ("founded", "成立日期")]
+ENTERPRISE_SORT_COLUMNS = [
+    ("name", "企业名称"),
+    ("code", "统一社会信用代码"),
+    ("unit", "所属区划"),
+    ("headcount", "职工人数"),
+    ("founded", "成立日期"),
+]
 FILTER_KEYS = ("q", "unit", "ownership", "sector", "industry", "size", "has_union", "eligible", "status")
 
 
@@ -333,19 +372,23 @@ class EnterpriseListView(StaffView):
         page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
         filters = query_string(request, drop=("page", "format"))
         export_base = reverse("orgs:enterprise_export")
-        return render(request, "orgs/enterprise_list.html", {
-            "form": form,
-            "unit": unit,
-            "page_obj": page_obj,
-            "enterprises": page_obj.object_list,
-            "columns": sort_columns(request, ENTERPRISE_SORT_COLUMNS),
-            "filtered": any(request.GET.get(key) for key in FILTER_KEYS),
-            "export_csv_url": f"{export_base}?{filters}{'&' if filters else ''}format=csv",
-            "export_xlsx_url": f"{export_base}?{filters}{'&' if filters else ''}format=xlsx",
-            "import_url": first_url("imports:upload", "imports:new", "imports:create", "imports:index"),
-            "can_edit": request.user.can("edit_registry"),
-            "eligible_min": settings.ELIGIBLE_MIN_HEADCOUNT,
-        })
+        return render(
+            request,
+            "orgs/enterprise_list.html",
+            {
+                "form": form,
+                "unit": unit,
+                "page_obj": page_obj,
+                "enterprises": page_obj.object_list,
+                "columns": sort_columns(request, ENTERPRISE_SORT_COLUMNS),
+                "filtered": any(request.GET.get(key) for key in FILTER_KEYS),
+                "export_csv_url": f"{export_base}?{filters}{'&' if filters else ''}format=csv",
+                "export_xlsx_url": f"{export_base}?{filters}{'&' if filters else ''}format=xlsx",
+                "import_url": first_url("imports:upload", "imports:new", "imports:create", "imports:index"),
+                "can_edit": request.user.can("edit_registry"),
+                "eligible_min": settings.ELIGIBLE_MIN_HEADCOUNT,
+            },
+        )
 
 
 class EnterpriseExportView(StaffView):
@@ -362,8 +405,12 @@ class EnterpriseExportView(StaffView):
 
 
 ENTERPRISE_TABS = [
-    ("info", "基本信息"), ("unions", "工会"), ("members", "职工与会员"), ("programmes", "建制"),
-    ("cases", "诉求"), ("history", "变更记录"),
+    ("info", "基本信息"),
+    ("unions", "工会"),
+    ("members", "职工与会员"),
+    ("programmes", "建制"),
+    ("cases", "诉求"),
+    ("history", "变更记录"),
 ]
 
 
@@ -380,7 +427,9 @@ class EnterpriseDetailView(ScopedMixin, StaffView):
             tab = "info"
         today = datetime.date.today()
         # is_covered comes from the same selector as the list, so the badge agrees with the list.
-        is_covered = selectors.enterprise_list(request.user).filter(pk=enterprise.pk, is_covered=True).exists()
+        is_covered = (
+            selectors.enterprise_list(request.user).filter(pk=enterprise.pk, is_covered=True).exists()
+        )
         context: dict[str, Any] = {
             "enterprise": enterprise,
             "unit": enterprise.org_unit,
@@ -395,7 +444,8 @@ class EnterpriseDetailView(ScopedMixin, StaffView):
             coverages = list(selectors.enterprise_unions(enterprise))
             visible = set(
                 GrassrootsUnion.objects.visible_to(request.user)
-                .filter(pk__in=[c.union_id for c in coverages]).values_list("pk", flat=True)
+                .filter(pk__in=[c.union_id for c in coverages])
+                .values_list("pk", flat=True)
             )
             for coverage in coverages:
                 coverage.union_visible = coverage.union_id in visible
@@ -405,8 +455,8 @@ class EnterpriseDetailView(ScopedMixin, StaffView):
             context["coverages"] = coverages
         elif tab == "history":
             context["history"] = audit_history(enterprise)
-            context["locations"] = enterprise.locations.select_related("org_unit").order_by("-valid_from")
-            context["headcounts"] = enterprise.headcounts.order_by("-valid_from")
+            context["locations"] = enterprise.locations.select_related("org_unit").order_by(NEWEST_FIRST)
+            context["headcounts"] = enterprise.headcounts.order_by(NEWEST_FIRST)
         return render(request, "orgs/enterprise_detail.html", context)
 
 
@@ -452,15 +502,23 @@ class EnterpriseEditView(ServiceFormView):
         return {"enterprise": self.enterprise, "unit": self.enterprise.org_unit}
 
     def perform(self, form: EnterpriseForm) -> str:
-        services.enterprise_update(actor=self.request.user, enterprise=self.enterprise, data=form.service_data(),
-                                   effective_on=form.cleaned_data.get("effective_on"))
+        services.enterprise_update(
+            actor=self.request.user,
+            enterprise=self.enterprise,
+            data=form.service_data(),
+            effective_on=form.cleaned_data.get("effective_on"),
+        )
         return self.cancel_url()
 
 
 # --- grassroots unions -----------------------------------------------------------------------
 
-UNION_SORT_COLUMNS = [("name", "工会名称"), ("unit", "所属区划"), ("founded", "成立日期"),
-                      ("enterprises", "覆盖企业")]
+UNION_SORT_COLUMNS = [
+    ("name", "工会名称"),
+    ("unit", "所属区划"),
+    ("founded", "成立日期"),
+    ("enterprises", "覆盖企业"),
+]
 UNION_FILTER_KEYS = ("q", "unit", "type", "status")
 
 
@@ -473,21 +531,26 @@ class UnionListView(StaffView):
         union_type = union_type if union_type in UnionType.values else ""
         status = request.GET.get("status", "")
         q = clean_text(request.GET.get("q", ""))
-        queryset = selectors.union_list(user, unit=unit, q=q, union_type=union_type, status=status,
-                                        sort=request.GET.get("sort", ""))
+        queryset = selectors.union_list(
+            user, unit=unit, q=q, union_type=union_type, status=status, sort=request.GET.get("sort", "")
+        )
         page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
         units = OrgUnit.objects.visible_to(user).filter(level__lte=3).order_by("path")
-        return render(request, "orgs/union_list.html", {
-            "page_obj": page_obj,
-            "unions": page_obj.object_list,
-            "columns": sort_columns(request, UNION_SORT_COLUMNS),
-            "filter": {"q": q, "unit": unit, "type": union_type, "status": status},
-            "unit_choices": units if unit is None or unit in units else [*units, unit],
-            "type_choices": UnionType.choices,
-            "filtered": any(request.GET.get(key) for key in UNION_FILTER_KEYS),
-            "can_edit": user.can("edit_registry"),
-            "today": datetime.date.today(),
-        })
+        return render(
+            request,
+            "orgs/union_list.html",
+            {
+                "page_obj": page_obj,
+                "unions": page_obj.object_list,
+                "columns": sort_columns(request, UNION_SORT_COLUMNS),
+                "filter": {"q": q, "unit": unit, "type": union_type, "status": status},
+                "unit_choices": units if unit is None or unit in units else [*units, unit],
+                "type_choices": UnionType.choices,
+                "filtered": any(request.GET.get(key) for key in UNION_FILTER_KEYS),
+                "can_edit": user.can("edit_registry"),
+                "today": datetime.date.today(),
+            },
+        )
 
 
 class UnionDetailView(ScopedMixin, StaffView):
@@ -502,23 +565,28 @@ class UnionDetailView(ScopedMixin, StaffView):
         coverages = list(selectors.union_coverages(union))
         visible = set(
             Enterprise.objects.visible_to(request.user)
-            .filter(pk__in=[c.enterprise_id for c in coverages]).values_list("pk", flat=True)
+            .filter(pk__in=[c.enterprise_id for c in coverages])
+            .values_list("pk", flat=True)
         )
         for coverage in coverages:
             coverage.enterprise_visible = coverage.enterprise_id in visible
             coverage.is_active = (coverage.valid_from is None or coverage.valid_from <= today) and (
                 coverage.valid_to is None or coverage.valid_to > today
             )
-        return render(request, "orgs/union_detail.html", {
-            "union": union,
-            "unit": union.org_unit,
-            "coverages": coverages,
-            "active_count": sum(1 for c in coverages if c.is_active),
-            "history": audit_history(union),
-            "can_edit": request.user.can("edit_registry"),
-            "cover_form": CoverageAddForm(user=request.user, initial={"valid_from": today}),
-            "today": today,
-        })
+        return render(
+            request,
+            "orgs/union_detail.html",
+            {
+                "union": union,
+                "unit": union.org_unit,
+                "coverages": coverages,
+                "active_count": sum(1 for c in coverages if c.is_active),
+                "history": audit_history(union),
+                "can_edit": request.user.can("edit_registry"),
+                "cover_form": CoverageAddForm(user=request.user, initial={"valid_from": today}),
+                "today": today,
+            },
+        )
 
 
 class UnionCreateView(ServiceFormView):
@@ -534,15 +602,21 @@ class UnionCreateView(ServiceFormView):
         if enterprise_id:
             # "为该企业建会" from an enterprise page: its unit and code are filled in.
             enterprise = get_for_user(Enterprise, self.request.user, pk=enterprise_id)
-            initial = {"org_unit": enterprise.org_unit_id, "enterprise_codes": enterprise.credit_code,
-                       "name": f"{enterprise.name}工会委员会", "union_type": "single"}
+            initial = {
+                "org_unit": enterprise.org_unit_id,
+                "enterprise_codes": enterprise.credit_code,
+                "name": f"{enterprise.name}工会委员会",
+                "union_type": "single",
+            }
         return UnionForm(data, user=self.request.user, initial=initial)
 
     def cancel_url(self) -> str:
         return reverse("orgs:union_list")
 
     def perform(self, form: UnionForm) -> str:
-        union = services.union_create(actor=self.request.user, enterprises=form.enterprises, **form.service_data())
+        union = services.union_create(
+            actor=self.request.user, enterprises=form.enterprises, **form.service_data()
+        )
         return reverse("orgs:union_detail", args=[union.pk])
 
 
@@ -592,8 +666,11 @@ class UnionCoverEnterpriseView(ServiceFormView):
 
     def perform(self, form: CoverageAddForm) -> str:
         services.union_cover_enterprise(
-            actor=self.request.user, union=self.union, enterprise=form.enterprise,
-            valid_from=form.cleaned_data["valid_from"], valid_to=form.cleaned_data["valid_to"],
+            actor=self.request.user,
+            union=self.union,
+            enterprise=form.enterprise,
+            valid_from=form.cleaned_data["valid_from"],
+            valid_to=form.cleaned_data["valid_to"],
         )
         return self.cancel_url()
 
@@ -608,24 +685,29 @@ class UnionEndCoverageView(ServiceFormView):
 
     def load(self) -> None:
         self.union = self.get_scoped_object()
-        self.coverage = self.union.coverages.select_related("enterprise").filter(
-            pk=self.kwargs["coverage_pk"]
-        ).first()
+        self.coverage = (
+            self.union.coverages.select_related("enterprise").filter(pk=self.kwargs["coverage_pk"]).first()
+        )
         if self.coverage is None:
             raise Http404("未找到该覆盖记录。")
 
     def make_form(self, data: Any = None) -> CoverageEndForm:
-        return CoverageEndForm(data, union=self.union,
-                               initial={"coverage": self.coverage.pk, "valid_to": datetime.date.today()})
+        return CoverageEndForm(
+            data, union=self.union, initial={"coverage": self.coverage.pk, "valid_to": datetime.date.today()}
+        )
 
     def cancel_url(self) -> str:
         return reverse("orgs:union_detail", args=[self.union.pk])
 
     def context(self) -> dict[str, Any]:
-        return {"union": self.union, "unit": self.union.org_unit,
-                "intro": f"结束“{self.union.name}”对“{self.coverage.enterprise.name}”的覆盖。"}
+        return {
+            "union": self.union,
+            "unit": self.union.org_unit,
+            "intro": f"结束“{self.union.name}”对“{self.coverage.enterprise.name}”的覆盖。",
+        }
 
     def perform(self, form: CoverageEndForm) -> str:
-        services.union_end_coverage(actor=self.request.user, coverage=self.coverage,
-                                    valid_to=form.cleaned_data["valid_to"])
+        services.union_end_coverage(
+            actor=self.request.user, coverage=self.coverage, valid_to=form.cleaned_data["valid_to"]
+        )
         return self.cancel_url()

@@ -101,27 +101,38 @@ class CollectiveContract(models.Model):
     SCOPE_PATH = "org_unit__path"
 
     kind = models.CharField("合同类型", max_length=20, choices=ContractKind.choices)
-    scope = models.CharField("合同范围", max_length=20, choices=ProgrammeScope.choices,
-                             default=ProgrammeScope.ENTERPRISE)
+    scope = models.CharField(
+        "合同范围", max_length=20, choices=ProgrammeScope.choices, default=ProgrammeScope.ENTERPRISE
+    )
     title = models.CharField("合同名称", max_length=200, blank=True)
-    org_unit = models.ForeignKey(OrgUnit, verbose_name="承办单位", on_delete=models.PROTECT, related_name="contracts")
-    enterprises = models.ManyToManyField(Enterprise, through="ContractCoverage", related_name="contracts",
-                                         verbose_name="覆盖企业")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name="承办单位", on_delete=models.PROTECT, related_name="contracts"
+    )
+    enterprises = models.ManyToManyField(
+        Enterprise, through="ContractCoverage", related_name="contracts", verbose_name="覆盖企业"
+    )
     # Sorted covered enterprise ids, hashed: with kind and effective_on it identifies a contract on re-import.
     coverage_digest = models.CharField("覆盖企业摘要", max_length=40, blank=True, editable=False)
     covered_employees = models.PositiveIntegerField("覆盖职工人数", null=True, blank=True)
-    status = models.CharField("状态", max_length=20, choices=ContractStatus.choices, default=ContractStatus.OFFERED)
+    status = models.CharField(
+        "状态", max_length=20, choices=ContractStatus.choices, default=ContractStatus.OFFERED
+    )
     offered_on = models.DateField("要约日期", null=True, blank=True)
     signed_on = models.DateField("签订日期", null=True, blank=True)
     filing_due_on = models.DateField("备案期限", null=True, blank=True)
     filed_on = models.DateField("备案日期", null=True, blank=True, help_text="人社部门收到合同文本的日期")
     filed_late = models.BooleanField("逾期备案", default=False)
     deemed_effective_on = models.DateField(
-        "视为生效日期", null=True, blank=True, help_text="人社部门自收到文本之日起十五日内未提出异议的，合同即行生效"
+        "视为生效日期",
+        null=True,
+        blank=True,
+        help_text="人社部门自收到文本之日起十五日内未提出异议的，合同即行生效",
     )
     effective_on = models.DateField("生效日期", null=True, blank=True)
     expires_on = models.DateField("到期日期", null=True, blank=True, help_text="到期日当天仍在有效期内")
-    wage_rise_percent = models.DecimalField("工资增幅（%）", max_digits=5, decimal_places=2, null=True, blank=True)
+    wage_rise_percent = models.DecimalField(
+        "工资增幅（%）", max_digits=5, decimal_places=2, null=True, blank=True
+    )
     clauses = models.JSONField("主要条款", default=list, blank=True)
     # The last congress vote, copied here so lists need no join; every vote is also a step.
     vote_held_on = models.DateField("职代会日期", null=True, blank=True)
@@ -129,8 +140,14 @@ class CollectiveContract(models.Model):
     representatives_attended = models.PositiveIntegerField("出席代表数", null=True, blank=True)
     votes_for = models.PositiveIntegerField("赞成票", null=True, blank=True)
     votes_against = models.PositiveIntegerField("反对票", null=True, blank=True)
-    previous = models.OneToOneField("self", verbose_name="续订自", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="renewal")
+    previous = models.OneToOneField(
+        "self",
+        verbose_name="续订自",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="renewal",
+    )
     imported = models.BooleanField("由文件导入", default=False)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -148,7 +165,8 @@ class CollectiveContract(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(expires_on__isnull=True) | Q(effective_on__isnull=True)
+                condition=Q(expires_on__isnull=True)
+                | Q(effective_on__isnull=True)
                 | Q(expires_on__gte=models.F("effective_on")),
                 name="contract_term_ordered",
             ),
@@ -166,7 +184,11 @@ class CollectiveContract(models.Model):
         )
 
     def filing_overdue_on(self, day: datetime.date) -> bool:
-        return self.status == ContractStatus.SIGNED and self.filing_due_on is not None and day > self.filing_due_on
+        return (
+            self.status == ContractStatus.SIGNED
+            and self.filing_due_on is not None
+            and day > self.filing_due_on
+        )
 
     @property
     def vote_passed(self) -> bool | None:
@@ -175,7 +197,8 @@ class CollectiveContract(models.Model):
         from safetynet.programmes.workflow import vote_passes
 
         return vote_passes(
-            total=self.representatives_total, attended=self.representatives_attended or 0,
+            total=self.representatives_total,
+            attended=self.representatives_attended or 0,
             votes_for=self.votes_for or 0,
         )
 
@@ -236,11 +259,18 @@ class ContractStep(models.Model):
     from_status = models.CharField("原状态", max_length=20, choices=ContractStatus.choices, blank=True)
     to_status = models.CharField("新状态", max_length=20, choices=ContractStatus.choices)
     on = models.DateField("日期", help_text="该步骤发生的日期（如签订日期、备案日期）")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="经办人", null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="经办人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     actor_name = models.CharField("经办人名称", max_length=150, blank=True)
-    actor_unit = models.ForeignKey(OrgUnit, verbose_name="经办单位", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    actor_unit = models.ForeignKey(
+        OrgUnit, verbose_name="经办单位", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField("记录时间", auto_now_add=True)
     comment = models.TextField("意见 / 说明", blank=True)
     attachment = models.FileField("附件", upload_to="contracts/%Y/", blank=True)
@@ -298,7 +328,9 @@ class SystemKind(models.TextChoices):
 
 class SystemQuerySet(ScopedQuerySet):
     def active_on(self, day: datetime.date) -> SystemQuerySet:
-        return self.filter(Q(established_on__lte=day) & (Q(abolished_on__isnull=True) | Q(abolished_on__gt=day)))
+        return self.filter(
+            Q(established_on__lte=day) & (Q(abolished_on__isnull=True) | Q(abolished_on__gt=day))
+        )
 
 
 class EnterpriseSystem(models.Model):
@@ -308,11 +340,16 @@ class EnterpriseSystem(models.Model):
     SCOPE_PATH = "org_unit__path"
 
     system = models.CharField("制度", max_length=20, choices=SystemKind.choices)
-    scope = models.CharField("范围", max_length=20, choices=ProgrammeScope.choices, default=ProgrammeScope.ENTERPRISE)
+    scope = models.CharField(
+        "范围", max_length=20, choices=ProgrammeScope.choices, default=ProgrammeScope.ENTERPRISE
+    )
     name = models.CharField("名称", max_length=200, blank=True)
-    org_unit = models.ForeignKey(OrgUnit, verbose_name="所属区划", on_delete=models.PROTECT, related_name="systems")
-    enterprises = models.ManyToManyField(Enterprise, through="SystemCoverage", related_name="systems",
-                                         verbose_name="覆盖企业")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name="所属区划", on_delete=models.PROTECT, related_name="systems"
+    )
+    enterprises = models.ManyToManyField(
+        Enterprise, through="SystemCoverage", related_name="systems", verbose_name="覆盖企业"
+    )
     established_on = models.DateField("建立日期")
     abolished_on = models.DateField("撤销日期", null=True, blank=True)
     imported = models.BooleanField("由文件导入", default=False)
@@ -323,7 +360,9 @@ class EnterpriseSystem(models.Model):
         verbose_name = "职代会和厂务公开制度"
         verbose_name_plural = "职代会和厂务公开制度"
         ordering = ["org_unit__path", "system", "established_on"]
-        indexes = [models.Index(fields=["system", "established_on", "abolished_on"], name="system_kind_dates_idx")]
+        indexes = [
+            models.Index(fields=["system", "established_on", "abolished_on"], name="system_kind_dates_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(abolished_on__isnull=True) | Q(abolished_on__gt=models.F("established_on")),
@@ -354,7 +393,9 @@ class SystemCoverage(models.Model):
         verbose_name = "制度覆盖企业"
         verbose_name_plural = "制度覆盖企业"
         ordering = ["system", "enterprise"]
-        indexes = [models.Index(fields=["enterprise", "valid_from", "valid_to"], name="syscoverage_ent_dates_idx")]
+        indexes = [
+            models.Index(fields=["enterprise", "valid_from", "valid_to"], name="syscoverage_ent_dates_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.system} → {self.enterprise}"
@@ -402,8 +443,14 @@ class CongressVote(models.Model):
     session = models.ForeignKey(CongressSession, on_delete=models.CASCADE, related_name="votes")
     item_kind = models.CharField("事项类型", max_length=20, choices=VoteItemKind.choices)
     title = models.CharField("事项", max_length=200)
-    contract = models.ForeignKey(CollectiveContract, verbose_name="集体合同", null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="congress_votes")
+    contract = models.ForeignKey(
+        CollectiveContract,
+        verbose_name="集体合同",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="congress_votes",
+    )
     votes_for = models.PositiveIntegerField("赞成")
     votes_against = models.PositiveIntegerField("反对")
     abstentions = models.PositiveIntegerField("弃权", default=0)
@@ -487,9 +534,17 @@ class ServiceStation(models.Model):
     SCOPE_PATH = "org_unit__path"
 
     name = models.CharField("名称", max_length=200)
-    org_unit = models.ForeignKey(OrgUnit, verbose_name="所在区划", on_delete=models.PROTECT, related_name="stations")
-    enterprise = models.ForeignKey(Enterprise, verbose_name="所在企业", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="stations")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name="所在区划", on_delete=models.PROTECT, related_name="stations"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name="所在企业",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stations",
+    )
     station_type = models.CharField("类型", max_length=20, choices=StationType.choices)
     functions = models.JSONField("服务功能", default=list, blank=True)
     opened_on = models.DateField("启用日期")
@@ -587,7 +642,9 @@ class TeamSafetyBuilding(models.Model):
         verbose_name = "班组安全建设"
         verbose_name_plural = "班组安全建设"
         ordering = ["-year", "enterprise"]
-        constraints = [models.UniqueConstraint(fields=["enterprise", "year"], name="teamsafety_once_per_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year"], name="teamsafety_once_per_year")
+        ]
 
     def __str__(self) -> str:
         return f"{self.enterprise} {self.year}年班组安全建设"

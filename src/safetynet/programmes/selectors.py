@@ -74,7 +74,9 @@ def station_open_q(day: datetime.date) -> Exists:
     return Exists(ServiceStation.objects.open_on(day).filter(enterprise=OuterRef("pk")))
 
 
-def enterprises_with_open_station(day: datetime.date, *, among: QuerySet | None = None) -> QuerySet[Enterprise]:
+def enterprises_with_open_station(
+    day: datetime.date, *, among: QuerySet | None = None
+) -> QuerySet[Enterprise]:
     base = among if among is not None else Enterprise.objects.all()
     return base.filter(station_open_q(day))
 

@@ -51,16 +51,36 @@ from safetynet.programmes.models import (
 EDIT = "edit_registry"
 
 CONTRACT_AUDIT_FIELDS = (
-    "kind", "scope", "title", "org_unit", "status", "covered_employees", "offered_on", "signed_on", "filed_on",
-    "deemed_effective_on", "effective_on", "expires_on", "wage_rise_percent", "clauses",
+    "kind",
+    "scope",
+    "title",
+    "org_unit",
+    "status",
+    "covered_employees",
+    "offered_on",
+    "signed_on",
+    "filed_on",
+    "deemed_effective_on",
+    "effective_on",
+    "expires_on",
+    "wage_rise_percent",
+    "clauses",
 )
 SYSTEM_AUDIT_FIELDS = ("system", "scope", "name", "org_unit", "established_on", "abolished_on")
 STATION_AUDIT_FIELDS = (
-    "name", "org_unit", "enterprise", "station_type", "functions", "opened_on", "closed_on", "staff_count",
+    "name",
+    "org_unit",
+    "enterprise",
+    "station_type",
+    "functions",
+    "opened_on",
+    "closed_on",
+    "staff_count",
 )
 
 
 # --- shared helpers --------------------------------------------------------------------------
+
 
 def coverage_digest(enterprise_ids: Iterable[int]) -> str:
     """A short fixed-length fingerprint of a set of enterprises (order and duplicates don't matter)."""
@@ -84,7 +104,9 @@ def _handling_unit(enterprises: Sequence[Enterprise], org_unit: OrgUnit | None) 
     if org_unit is None:
         pk = common_unit_id([e.org_unit.path for e in enterprises])
         if pk is None:
-            raise ServiceError("no_common_unit", "覆盖企业不属于同一个上级单位，请指定承办单位。", field="org_unit")
+            raise ServiceError(
+                "no_common_unit", "覆盖企业不属于同一个上级单位，请指定承办单位。", field="org_unit"
+            )
         return OrgUnit.objects.get(pk=pk)
     for enterprise in enterprises:
         if not enterprise.org_unit.path.startswith(org_unit.path):
@@ -99,8 +121,11 @@ def _handling_unit(enterprises: Sequence[Enterprise], org_unit: OrgUnit | None) 
 def _scope_for(enterprises: Sequence[Enterprise], scope: str | None) -> str:
     if scope:
         if scope == ProgrammeScope.ENTERPRISE and len(enterprises) != 1:
-            raise ServiceError("scope_mismatch", "企业合同只能覆盖一家企业；覆盖多家企业请选择区域性或行业性。",
-                               field="scope")
+            raise ServiceError(
+                "scope_mismatch",
+                "企业合同只能覆盖一家企业；覆盖多家企业请选择区域性或行业性。",
+                field="scope",
+            )
         return scope
     return ProgrammeScope.ENTERPRISE if len(enterprises) == 1 else ProgrammeScope.REGIONAL
 
@@ -128,14 +153,16 @@ def _check_wage_rise(value: decimal.Decimal | float | str | None) -> decimal.Dec
     try:
         rise = decimal.Decimal(str(value)).quantize(decimal.Decimal("0.01"))
     except decimal.InvalidOperation:
-        raise ServiceError("wage_rise", f"工资增幅“{value}”不是数字，请填写百分数，如 8.5。",
-                           field="wage_rise_percent") from None
+        raise ServiceError(
+            "wage_rise", f"工资增幅“{value}”不是数字，请填写百分数，如 8.5。", field="wage_rise_percent"
+        ) from None
     if not decimal.Decimal("-100") < rise < decimal.Decimal("1000"):
         raise ServiceError("wage_rise", "工资增幅应在 -100 至 1000（%）之间。", field="wage_rise_percent")
     return rise
 
 
 # --- collective contracts: steps -------------------------------------------------------------
+
 
 def _lock(contract: CollectiveContract) -> CollectiveContract:
     return CollectiveContract.objects.select_for_update().select_related("org_unit").get(pk=contract.pk)
@@ -176,7 +203,9 @@ def _record_step(
         step.attachment.save(getattr(attachment, "name", "") or "attachment", attachment, save=False)
     step.save()
     after = audit_snapshot(contract, CONTRACT_AUDIT_FIELDS)
-    changes = audit_diff(before, after) if before is not None else {k: [None, v] for k, v in after.items() if v}
+    changes = (
+        audit_diff(before, after) if before is not None else {k: [None, v] for k, v in after.items() if v}
+    )
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE if before is not None else AuditAction.CREATE,
@@ -223,13 +252,23 @@ def _transition(
     for key, value in values.items():
         setattr(contract, key, value)
     contract.status = target
-    _record_step(actor=actor, contract=contract, action=action, from_status=from_status, on=on, comment=comment,
-                 attachment=attachment, data=data, before=before)
+    _record_step(
+        actor=actor,
+        contract=contract,
+        action=action,
+        from_status=from_status,
+        on=on,
+        comment=comment,
+        attachment=attachment,
+        data=data,
+        before=before,
+    )
     return contract
 
 
-def _set_coverage(contract: CollectiveContract, enterprises: Sequence[Enterprise],
-                  covered_employees: int | None) -> None:
+def _set_coverage(
+    contract: CollectiveContract, enterprises: Sequence[Enterprise], covered_employees: int | None
+) -> None:
     ContractCoverage.objects.filter(contract=contract).delete()
     single = covered_employees if len(enterprises) == 1 else None
     ContractCoverage.objects.bulk_create(
@@ -267,26 +306,55 @@ def contract_offer(
     for enterprise in enterprises:
         require_unit_in_scope(actor, enterprise.org_unit, field="enterprises")
     on = offered_on or today()
+    contract_scope = _scope_for(enterprises, scope)
+    if not title:
+        # A readable default name for lists: 友好机械有限公司工资专项集体合同 / 青泥洼桥街道区域性综合集体合同.
+        owner = enterprises[0].name if contract_scope == ProgrammeScope.ENTERPRISE else unit.name
+        prefix = "" if contract_scope == ProgrammeScope.ENTERPRISE else ProgrammeScope(contract_scope).label
+        title = f"{owner}{prefix}{ContractKind(kind).label}集体合同"
     contract = CollectiveContract(
-        kind=kind, scope=_scope_for(enterprises, scope), org_unit=unit, title=title, offered_on=on,
-        covered_employees=covered_employees, status=ContractStatus.OFFERED, previous=previous,
+        kind=kind,
+        scope=contract_scope,
+        org_unit=unit,
+        title=title[:200],
+        offered_on=on,
+        covered_employees=covered_employees,
+        status=ContractStatus.OFFERED,
+        previous=previous,
     )
     contract.save()
     _set_coverage(contract, enterprises, covered_employees)
-    _record_step(actor=actor, contract=contract, action=ContractAction.OFFER, from_status="", on=on,
-                 comment=comment or "覆盖企业：" + "、".join(e.name for e in enterprises), attachment=attachment)
+    _record_step(
+        actor=actor,
+        contract=contract,
+        action=ContractAction.OFFER,
+        from_status="",
+        on=on,
+        comment=comment or "覆盖企业：" + "、".join(e.name for e in enterprises),
+        attachment=attachment,
+    )
     return contract
 
 
 @transaction.atomic
 def contract_start_bargaining(
-    *, actor: Any, contract: CollectiveContract, on: datetime.date | None = None, comment: str = "",
+    *,
+    actor: Any,
+    contract: CollectiveContract,
+    on: datetime.date | None = None,
+    comment: str = "",
     attachment: File | None = None,
 ) -> CollectiveContract:
     """The employer answered the offer and bargaining (协商) began — or begins again after a return or a
     failed vote."""
-    return _transition(actor=actor, contract=contract, action=ContractAction.START_BARGAINING, on=on or today(),
-                       comment=comment, attachment=attachment)
+    return _transition(
+        actor=actor,
+        contract=contract,
+        action=ContractAction.START_BARGAINING,
+        on=on or today(),
+        comment=comment,
+        attachment=attachment,
+    )
 
 
 @transaction.atomic
@@ -312,8 +380,15 @@ def contract_submit_draft(
         values["covered_employees"] = covered_employees
     if title is not None:
         values["title"] = title
-    return _transition(actor=actor, contract=contract, action=ContractAction.SUBMIT_DRAFT, on=on or today(),
-                       comment=comment, attachment=attachment, **values)
+    return _transition(
+        actor=actor,
+        contract=contract,
+        action=ContractAction.SUBMIT_DRAFT,
+        on=on or today(),
+        comment=comment,
+        attachment=attachment,
+        **values,
+    )
 
 
 def _require_upper_unit(actor: Any, contract: CollectiveContract) -> None:
@@ -354,16 +429,26 @@ def contract_pre_review(
     if not passed and not comments:
         raise ServiceError("comments_required", "退回合同草案时请写明修改意见。", field="comments")
     action = ContractAction.PASS_REVIEW if passed else ContractAction.RETURN_REVIEW
-    return _transition(actor=actor, contract=locked, action=action, on=on or today(), comment=comments,
-                       attachment=attachment, data={"passed": passed})
+    return _transition(
+        actor=actor,
+        contract=locked,
+        action=action,
+        on=on or today(),
+        comment=comments,
+        attachment=attachment,
+        data={"passed": passed},
+    )
 
 
-def _check_vote_figures(*, total: int, attended: int, votes_for: int, votes_against: int,
-                        abstentions: int = 0) -> None:
+def _check_vote_figures(
+    *, total: int, attended: int, votes_for: int, votes_against: int, abstentions: int = 0
+) -> None:
     if total <= 0:
         raise ServiceError("vote_total", "职工代表总数必须大于 0。", field="representatives_total")
     if attended > total:
-        raise ServiceError("vote_attended", f"出席代表数（{attended}）不能多于代表总数（{total}）。", field="attended")
+        raise ServiceError(
+            "vote_attended", f"出席代表数（{attended}）不能多于代表总数（{total}）。", field="attended"
+        )
     if votes_for + votes_against + abstentions > attended:
         raise ServiceError(
             "vote_count",
@@ -395,11 +480,27 @@ def contract_record_vote(
     as one of the session's items.
     """
     if session is not None:
-        representatives_total, attended, held_on = session.representatives_total, session.attended, session.held_on
+        covers = SystemCoverage.objects.filter(
+            system_id=session.system_id, enterprise__contract_coverages__contract_id=contract.pk
+        ).exists()
+        if not covers:
+            raise ServiceError(
+                "session_unrelated", f"“{session}”所属的职代会不覆盖该合同的企业。", field="session"
+            )
+        representatives_total, attended, held_on = (
+            session.representatives_total,
+            session.attended,
+            session.held_on,
+        )
     if representatives_total is None or attended is None:
         raise ServiceError("vote_total", "请填写职工代表总数和出席代表数。", field="representatives_total")
-    _check_vote_figures(total=representatives_total, attended=attended, votes_for=votes_for,
-                        votes_against=votes_against, abstentions=abstentions)
+    _check_vote_figures(
+        total=representatives_total,
+        attended=attended,
+        votes_for=votes_for,
+        votes_against=votes_against,
+        abstentions=abstentions,
+    )
     passed = workflow.vote_passes(total=representatives_total, attended=attended, votes_for=votes_for)
     reason = ""
     if not passed:
@@ -409,20 +510,39 @@ def contract_record_vote(
             else f"赞成票 {votes_for} 票，未超过全体代表 {representatives_total} 人的半数"
         )
     figures = {
-        "held_on": held_on.isoformat(), "representatives_total": representatives_total, "attended": attended,
-        "votes_for": votes_for, "votes_against": votes_against, "abstentions": abstentions, "passed": passed,
+        "held_on": held_on.isoformat(),
+        "representatives_total": representatives_total,
+        "attended": attended,
+        "votes_for": votes_for,
+        "votes_against": votes_against,
+        "abstentions": abstentions,
+        "passed": passed,
     }
     contract = _transition(
-        actor=actor, contract=contract, action=ContractAction.RECORD_VOTE, on=held_on,
+        actor=actor,
+        contract=contract,
+        action=ContractAction.RECORD_VOTE,
+        on=held_on,
         target=ContractStatus.APPROVED if passed else ContractStatus.VOTE_FAILED,
-        comment="；".join(part for part in (comment, reason) if part), attachment=attachment, data=figures,
-        vote_held_on=held_on, representatives_total=representatives_total, representatives_attended=attended,
-        votes_for=votes_for, votes_against=votes_against,
+        comment="；".join(part for part in (comment, reason) if part),
+        attachment=attachment,
+        data=figures,
+        vote_held_on=held_on,
+        representatives_total=representatives_total,
+        representatives_attended=attended,
+        votes_for=votes_for,
+        votes_against=votes_against,
     )
     if session is not None:
         CongressVote.objects.create(
-            session=session, item_kind=VoteItemKind.CONTRACT, title=str(contract), contract=contract,
-            votes_for=votes_for, votes_against=votes_against, abstentions=abstentions, passed=passed,
+            session=session,
+            item_kind=VoteItemKind.CONTRACT,
+            title=str(contract),
+            contract=contract,
+            votes_for=votes_for,
+            votes_against=votes_against,
+            abstentions=abstentions,
+            passed=passed,
         )
     return contract
 
@@ -447,20 +567,33 @@ def contract_sign(
 
     def prepare(locked: CollectiveContract) -> dict[str, Any]:
         if locked.vote_held_on and signed_on < locked.vote_held_on:
-            raise ServiceError("signed_before_vote", f"签订日期不能早于职代会审议日期 {locked.vote_held_on}。",
-                               field="signed_on")
+            raise ServiceError(
+                "signed_before_vote",
+                f"签订日期不能早于职代会审议日期 {locked.vote_held_on}。",
+                field="signed_on",
+            )
         return {}
 
     values: dict[str, Any] = {
-        "signed_on": signed_on, "effective_on": effective_on, "expires_on": expires_on,
+        "signed_on": signed_on,
+        "effective_on": effective_on,
+        "expires_on": expires_on,
         "filing_due_on": workflow.filing_due(signed_on),
     }
     if wage_rise_percent is not None:
         values["wage_rise_percent"] = _check_wage_rise(wage_rise_percent)
     if covered_employees is not None:
         values["covered_employees"] = covered_employees
-    return _transition(actor=actor, contract=contract, action=ContractAction.SIGN, on=signed_on, comment=comment,
-                       attachment=attachment, prepare=prepare, **values)
+    return _transition(
+        actor=actor,
+        contract=contract,
+        action=ContractAction.SIGN,
+        on=signed_on,
+        comment=comment,
+        attachment=attachment,
+        prepare=prepare,
+        **values,
+    )
 
 
 @transaction.atomic
@@ -474,24 +607,37 @@ def contract_file(
 ) -> CollectiveContract:
     """The bureau received the contract for filing (报送人社部门备案) on ``filed_on``. Filing after the 10 days
     is accepted but marked late; without an objection within 15 days the contract is deemed effective."""
+
     def prepare(locked: CollectiveContract) -> dict[str, Any]:
         if locked.signed_on and filed_on < locked.signed_on:
-            raise ServiceError("filed_before_signing", f"备案日期不能早于签订日期 {locked.signed_on}。",
-                               field="filed_on")
+            raise ServiceError(
+                "filed_before_signing", f"备案日期不能早于签订日期 {locked.signed_on}。", field="filed_on"
+            )
         late = locked.filing_due_on is not None and filed_on > locked.filing_due_on
         note = f"逾期备案（应于 {locked.filing_due_on} 前备案）" if late else ""
         return {"filed_late": late, "step_note": note}
 
     return _transition(
-        actor=actor, contract=contract, action=ContractAction.FILE, on=filed_on, comment=comment,
-        attachment=attachment, prepare=prepare,
-        filed_on=filed_on, deemed_effective_on=workflow.deemed_effective(filed_on),
+        actor=actor,
+        contract=contract,
+        action=ContractAction.FILE,
+        on=filed_on,
+        comment=comment,
+        attachment=attachment,
+        prepare=prepare,
+        filed_on=filed_on,
+        deemed_effective_on=workflow.deemed_effective(filed_on),
     )
 
 
 @transaction.atomic
 def contract_bureau_objection(
-    *, actor: Any, contract: CollectiveContract, on: datetime.date, comment: str, attachment: File | None = None,
+    *,
+    actor: Any,
+    contract: CollectiveContract,
+    on: datetime.date,
+    comment: str,
+    attachment: File | None = None,
 ) -> CollectiveContract:
     """The bureau objected within its 15 days: the contract goes back to bargaining."""
     if not comment.strip():
@@ -507,28 +653,51 @@ def contract_bureau_objection(
             )
         return {}
 
-    return _transition(actor=actor, contract=contract, action=ContractAction.BUREAU_OBJECTION, on=on,
-                       comment=comment, attachment=attachment, prepare=prepare, filed_on=None,
-                       deemed_effective_on=None, filed_late=False)
+    return _transition(
+        actor=actor,
+        contract=contract,
+        action=ContractAction.BUREAU_OBJECTION,
+        on=on,
+        comment=comment,
+        attachment=attachment,
+        prepare=prepare,
+        filed_on=None,
+        deemed_effective_on=None,
+        filed_late=False,
+    )
 
 
 @transaction.atomic
 def contract_take_effect(
-    *, actor: Any, contract: CollectiveContract, on: datetime.date | None = None, comment: str = "",
+    *,
+    actor: Any,
+    contract: CollectiveContract,
+    on: datetime.date | None = None,
+    comment: str = "",
     attachment: File | None = None,
 ) -> CollectiveContract:
     """The contract is in force (生效): the bureau confirmed it, or raised no objection in time."""
-    return _transition(actor=actor, contract=contract, action=ContractAction.TAKE_EFFECT, on=on or today(),
-                       comment=comment, attachment=attachment)
+    return _transition(
+        actor=actor,
+        contract=contract,
+        action=ContractAction.TAKE_EFFECT,
+        on=on or today(),
+        comment=comment,
+        attachment=attachment,
+    )
 
 
 @transaction.atomic
-def contract_expire(*, actor: Any, contract: CollectiveContract, on: datetime.date | None = None) -> CollectiveContract:
+def contract_expire(
+    *, actor: Any, contract: CollectiveContract, on: datetime.date | None = None
+) -> CollectiveContract:
     on = on or today()
 
     def prepare(locked: CollectiveContract) -> dict[str, Any]:
         if locked.expires_on is not None and on <= locked.expires_on:
-            raise ServiceError("not_expired", f"合同到 {locked.expires_on} 仍在有效期内，不能登记到期。", field="on")
+            raise ServiceError(
+                "not_expired", f"合同到 {locked.expires_on} 仍在有效期内，不能登记到期。", field="on"
+            )
         return {}
 
     return _transition(actor=actor, contract=contract, action=ContractAction.EXPIRE, on=on, prepare=prepare)
@@ -536,7 +705,11 @@ def contract_expire(*, actor: Any, contract: CollectiveContract, on: datetime.da
 
 @transaction.atomic
 def contract_renew(
-    *, actor: Any, contract: CollectiveContract, offered_on: datetime.date | None = None, comment: str = "",
+    *,
+    actor: Any,
+    contract: CollectiveContract,
+    offered_on: datetime.date | None = None,
+    comment: str = "",
     attachment: File | None = None,
 ) -> CollectiveContract:
     """Start the next term (续订): the old contract is marked renewed and a new one starts with an offer,
@@ -545,23 +718,34 @@ def contract_renew(
     old = _transition(actor=actor, contract=contract, action=ContractAction.RENEW, on=on, comment=comment)
     enterprises = list(Enterprise.objects.filter(contract_coverages__contract=old).select_related("org_unit"))
     return contract_offer(
-        actor=actor, kind=old.kind, enterprises=enterprises, offered_on=on, org_unit=old.org_unit, scope=old.scope,
-        title=old.title, covered_employees=old.covered_employees, comment=comment or f"续订{old}",
-        attachment=attachment, previous=old,
+        actor=actor,
+        kind=old.kind,
+        enterprises=enterprises,
+        offered_on=on,
+        org_unit=old.org_unit,
+        scope=old.scope,
+        title=old.title,
+        covered_employees=old.covered_employees,
+        comment=comment or f"续订{old}",
+        attachment=attachment,
+        previous=old,
     )
 
 
 @transaction.atomic
-def contract_withdraw(*, actor: Any, contract: CollectiveContract, on: datetime.date | None = None,
-                      comment: str) -> CollectiveContract:
+def contract_withdraw(
+    *, actor: Any, contract: CollectiveContract, on: datetime.date | None = None, comment: str
+) -> CollectiveContract:
     """Bargaining ended without a contract (终止协商)."""
     if not comment.strip():
         raise ServiceError("comments_required", "请写明终止协商的原因。", field="comment")
-    return _transition(actor=actor, contract=contract, action=ContractAction.WITHDRAW, on=on or today(),
-                       comment=comment)
+    return _transition(
+        actor=actor, contract=contract, action=ContractAction.WITHDRAW, on=on or today(), comment=comment
+    )
 
 
 # --- workers' congress and factory-affairs openness ------------------------------------------
+
 
 @transaction.atomic
 def system_create(
@@ -586,13 +770,23 @@ def system_create(
     if abolished_on is not None and abolished_on <= established_on:
         raise ServiceError("dates_order", "撤销日期必须晚于建立日期。", field="abolished_on")
     record = EnterpriseSystem.objects.create(
-        system=system, scope=_scope_for(enterprises, scope), org_unit=unit, established_on=established_on,
-        abolished_on=abolished_on, imported=imported,
-        name=name or f"{enterprises[0].name if len(enterprises) == 1 else unit.name}{SystemKind(system).label}",
+        system=system,
+        scope=_scope_for(enterprises, scope),
+        org_unit=unit,
+        established_on=established_on,
+        abolished_on=abolished_on,
+        imported=imported,
+        name=name
+        or f"{enterprises[0].name if len(enterprises) == 1 else unit.name}{SystemKind(system).label}",
     )
     SystemCoverage.objects.bulk_create(SystemCoverage(system=record, enterprise=e) for e in enterprises)
-    audit_created(actor=actor, instance=record, fields=SYSTEM_AUDIT_FIELDS, unit_path=unit.path,
-                  note="覆盖企业：" + "、".join(e.name for e in enterprises))
+    audit_created(
+        actor=actor,
+        instance=record,
+        fields=SYSTEM_AUDIT_FIELDS,
+        unit_path=unit.path,
+        note="覆盖企业：" + "、".join(e.name for e in enterprises),
+    )
     return record
 
 
@@ -613,14 +807,24 @@ def system_update(*, actor: Any, record: EnterpriseSystem, data: dict[str, Any])
     changes = audit_diff(before, audit_snapshot(record, SYSTEM_AUDIT_FIELDS))
     if changes:
         record.save()
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=record, changes=changes,
-                     unit_path=record.org_unit.path)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=record,
+            changes=changes,
+            unit_path=record.org_unit.path,
+        )
     return record
 
 
 @transaction.atomic
 def congress_session_create(
-    *, actor: Any, system: EnterpriseSystem, held_on: datetime.date, representatives_total: int, attended: int,
+    *,
+    actor: Any,
+    system: EnterpriseSystem,
+    held_on: datetime.date,
+    representatives_total: int,
+    attended: int,
     title: str = "",
 ) -> CongressSession:
     require_capability(actor, EDIT)
@@ -632,13 +836,25 @@ def congress_session_create(
     if representatives_total <= 0:
         raise ServiceError("vote_total", "职工代表总数必须大于 0。", field="representatives_total")
     if attended > representatives_total:
-        raise ServiceError("vote_attended", f"出席代表数（{attended}）不能多于代表总数（{representatives_total}）。",
-                           field="attended")
-    session = CongressSession.objects.create(system=system, held_on=held_on, title=title,
-                                             representatives_total=representatives_total, attended=attended)
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=system,
-                 changes={"会议": [None, f"{session}：代表 {representatives_total} 人，出席 {attended} 人"]},
-                 unit_path=system.org_unit.path)
+        raise ServiceError(
+            "vote_attended",
+            f"出席代表数（{attended}）不能多于代表总数（{representatives_total}）。",
+            field="attended",
+        )
+    session = CongressSession.objects.create(
+        system=system,
+        held_on=held_on,
+        title=title,
+        representatives_total=representatives_total,
+        attended=attended,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=system,
+        changes={"会议": [None, f"{session}：代表 {representatives_total} 人，出席 {attended} 人"]},
+        unit_path=system.org_unit.path,
+    )
     return session
 
 
@@ -659,16 +875,31 @@ def congress_vote_record(
     require_unit_in_scope(actor, system.org_unit)
     if item_kind not in VoteItemKind.values:
         raise ServiceError("item_kind", f"未知的表决事项类型“{item_kind}”。", field="item_kind")
-    _check_vote_figures(total=session.representatives_total, attended=session.attended, votes_for=votes_for,
-                        votes_against=votes_against, abstentions=abstentions)
-    vote = CongressVote.objects.create(
-        session=session, item_kind=item_kind, title=title, votes_for=votes_for, votes_against=votes_against,
+    _check_vote_figures(
+        total=session.representatives_total,
+        attended=session.attended,
+        votes_for=votes_for,
+        votes_against=votes_against,
         abstentions=abstentions,
-        passed=workflow.vote_passes(total=session.representatives_total, attended=session.attended,
-                                    votes_for=votes_for),
     )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=system,
-                 changes={"表决事项": [None, f"{session}：{vote}"]}, unit_path=system.org_unit.path)
+    vote = CongressVote.objects.create(
+        session=session,
+        item_kind=item_kind,
+        title=title,
+        votes_for=votes_for,
+        votes_against=votes_against,
+        abstentions=abstentions,
+        passed=workflow.vote_passes(
+            total=session.representatives_total, attended=session.attended, votes_for=votes_for
+        ),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=system,
+        changes={"表决事项": [None, f"{session}：{vote}"]},
+        unit_path=system.org_unit.path,
+    )
     return vote
 
 
@@ -679,7 +910,12 @@ def is_company_form(enterprise: Enterprise) -> bool:
 
 @transaction.atomic
 def worker_director_create(
-    *, actor: Any, enterprise: Enterprise, person_name: str, role: str, valid_from: datetime.date,
+    *,
+    actor: Any,
+    enterprise: Enterprise,
+    person_name: str,
+    role: str,
+    valid_from: datetime.date,
     valid_to: datetime.date | None = None,
 ) -> WorkerDirector:
     """Record a worker director or supervisor. Enterprises not named as companies are accepted but flagged."""
@@ -692,36 +928,52 @@ def worker_director_create(
     if valid_to is not None and valid_to <= valid_from:
         raise ServiceError("dates_order", "任职终止日期必须晚于起始日期。", field="valid_to")
     director = WorkerDirector.objects.create(
-        enterprise=enterprise, person_name=person_name.strip(), role=role, valid_from=valid_from, valid_to=valid_to,
+        enterprise=enterprise,
+        person_name=person_name.strip(),
+        role=role,
+        valid_from=valid_from,
+        valid_to=valid_to,
         needs_check=not is_company_form(enterprise),
     )
-    audit_created(actor=actor, instance=director, fields=("enterprise", "person_name", "role", "valid_from",
-                                                          "valid_to", "needs_check"),
-                  unit_path=enterprise.org_unit.path)
+    audit_created(
+        actor=actor,
+        instance=director,
+        fields=("enterprise", "person_name", "role", "valid_from", "valid_to", "needs_check"),
+        unit_path=enterprise.org_unit.path,
+    )
     return director
 
 
 @transaction.atomic
 def worker_director_end(*, actor: Any, director: WorkerDirector, valid_to: datetime.date) -> WorkerDirector:
     require_capability(actor, EDIT)
-    director = WorkerDirector.objects.select_for_update().select_related("enterprise__org_unit").get(pk=director.pk)
+    director = (
+        WorkerDirector.objects.select_for_update().select_related("enterprise__org_unit").get(pk=director.pk)
+    )
     require_unit_in_scope(actor, director.enterprise.org_unit)
     if valid_to <= director.valid_from:
         raise ServiceError("dates_order", "任职终止日期必须晚于起始日期。", field="valid_to")
     old = director.valid_to
     director.valid_to = valid_to
     director.save(update_fields=["valid_to"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=director,
-                 changes={"valid_to": [old and old.isoformat(), valid_to.isoformat()]},
-                 unit_path=director.enterprise.org_unit.path)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=director,
+        changes={"valid_to": [old and old.isoformat(), valid_to.isoformat()]},
+        unit_path=director.enterprise.org_unit.path,
+    )
     return director
 
 
 # --- service stations ------------------------------------------------------------------------
 
+
 def _check_station(data: dict[str, Any]) -> None:
     if data["station_type"] not in StationType.values:
-        raise ServiceError("station_type", f"未知的服务站类型“{data['station_type']}”。", field="station_type")
+        raise ServiceError(
+            "station_type", f"未知的服务站类型“{data['station_type']}”。", field="station_type"
+        )
     functions = data.get("functions") or []
     unknown = [f for f in functions if f not in StationFunction.values]
     if unknown:
@@ -732,8 +984,9 @@ def _check_station(data: dict[str, Any]) -> None:
     enterprise: Enterprise | None = data.get("enterprise")
     unit: OrgUnit = data["org_unit"]
     if enterprise is not None and not enterprise.org_unit.path.startswith(unit.path):
-        raise ServiceError("enterprise_outside_unit", f"企业“{enterprise.name}”不在“{unit.name}”辖区内。",
-                           field="enterprise")
+        raise ServiceError(
+            "enterprise_outside_unit", f"企业“{enterprise.name}”不在“{unit.name}”辖区内。", field="enterprise"
+        )
 
 
 @transaction.atomic
@@ -757,8 +1010,14 @@ def station_create(
         org_unit = enterprise.org_unit
     require_unit_in_scope(actor, org_unit)
     data: dict[str, Any] = {
-        "name": name.strip(), "org_unit": org_unit, "enterprise": enterprise, "station_type": station_type,
-        "functions": list(functions), "opened_on": opened_on, "closed_on": closed_on, "staff_count": staff_count,
+        "name": name.strip(),
+        "org_unit": org_unit,
+        "enterprise": enterprise,
+        "station_type": station_type,
+        "functions": list(functions),
+        "opened_on": opened_on,
+        "closed_on": closed_on,
+        "staff_count": staff_count,
     }
     if not data["name"]:
         raise ServiceError("name_required", "请填写服务站名称。", field="name")
@@ -771,8 +1030,10 @@ def station_create(
 @transaction.atomic
 def station_update(*, actor: Any, station: ServiceStation, data: dict[str, Any]) -> ServiceStation:
     require_capability(actor, EDIT)
-    station = ServiceStation.objects.select_for_update().select_related("org_unit", "enterprise__org_unit").get(
-        pk=station.pk
+    station = (
+        ServiceStation.objects.select_for_update(of=("self",))
+        .select_related("org_unit", "enterprise__org_unit")
+        .get(pk=station.pk)
     )
     require_unit_in_scope(actor, station.org_unit)
     if "org_unit" in data:
@@ -785,12 +1046,18 @@ def station_update(*, actor: Any, station: ServiceStation, data: dict[str, Any])
     changes = audit_diff(before, audit_snapshot(station, STATION_AUDIT_FIELDS))
     if changes:
         station.save()
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=station, changes=changes,
-                     unit_path=station.org_unit.path)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=station,
+            changes=changes,
+            unit_path=station.org_unit.path,
+        )
     return station
 
 
 # --- safety ----------------------------------------------------------------------------------
+
 
 def _check_year(year: int) -> None:
     if not 1990 <= year <= today().year + 1:
@@ -798,7 +1065,9 @@ def _check_year(year: int) -> None:
 
 
 @transaction.atomic
-def ankang_entry_record(*, actor: Any, enterprise: Enterprise, year: int, workers_taking_part: int) -> AnkangCupEntry:
+def ankang_entry_record(
+    *, actor: Any, enterprise: Enterprise, year: int, workers_taking_part: int
+) -> AnkangCupEntry:
     """Record (or correct) an enterprise's Ankang Cup participation in a year."""
     require_capability(actor, EDIT)
     require_unit_in_scope(actor, enterprise.org_unit, field="enterprise")
@@ -808,14 +1077,21 @@ def ankang_entry_record(*, actor: Any, enterprise: Enterprise, year: int, worker
     entry = AnkangCupEntry.objects.select_for_update().filter(enterprise=enterprise, year=year).first()
     old = entry.workers_taking_part if entry else None
     if entry is None:
-        entry = AnkangCupEntry.objects.create(enterprise=enterprise, year=year, workers_taking_part=workers_taking_part)
+        entry = AnkangCupEntry.objects.create(
+            enterprise=enterprise, year=year, workers_taking_part=workers_taking_part
+        )
     elif old != workers_taking_part:
         entry.workers_taking_part = workers_taking_part
         entry.save(update_fields=["workers_taking_part"])
     else:
         return entry
-    audit_record(actor=actor, action=AuditAction.CREATE if old is None else AuditAction.UPDATE, instance=entry,
-                 changes={"workers_taking_part": [old, workers_taking_part]}, unit_path=enterprise.org_unit.path)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if old is None else AuditAction.UPDATE,
+        instance=entry,
+        changes={"workers_taking_part": [old, workers_taking_part]},
+        unit_path=enterprise.org_unit.path,
+    )
     return entry
 
 
@@ -833,14 +1109,24 @@ def team_safety_record(*, actor: Any, enterprise: Enterprise, year: int, built: 
         record.save(update_fields=["built"])
     else:
         return record
-    audit_record(actor=actor, action=AuditAction.CREATE if old is None else AuditAction.UPDATE, instance=record,
-                 changes={"built": [old, built]}, unit_path=enterprise.org_unit.path)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE if old is None else AuditAction.UPDATE,
+        instance=record,
+        changes={"built": [old, built]},
+        unit_path=enterprise.org_unit.path,
+    )
     return record
 
 
 @transaction.atomic
 def safety_supervisor_create(
-    *, actor: Any, enterprise: Enterprise, name: str, valid_from: datetime.date, trained_on: datetime.date | None = None,
+    *,
+    actor: Any,
+    enterprise: Enterprise,
+    name: str,
+    valid_from: datetime.date,
+    trained_on: datetime.date | None = None,
     valid_to: datetime.date | None = None,
 ) -> SafetySupervisor:
     require_capability(actor, EDIT)
@@ -849,20 +1135,32 @@ def safety_supervisor_create(
         raise ServiceError("name_required", "请填写姓名。", field="name")
     if valid_to is not None and valid_to <= valid_from:
         raise ServiceError("dates_order", "任职终止日期必须晚于起始日期。", field="valid_to")
-    supervisor = SafetySupervisor.objects.create(enterprise=enterprise, name=name.strip(), trained_on=trained_on,
-                                                 valid_from=valid_from, valid_to=valid_to)
-    audit_created(actor=actor, instance=supervisor, fields=("enterprise", "name", "trained_on", "valid_from",
-                                                            "valid_to"),
-                  unit_path=enterprise.org_unit.path)
+    supervisor = SafetySupervisor.objects.create(
+        enterprise=enterprise,
+        name=name.strip(),
+        trained_on=trained_on,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    audit_created(
+        actor=actor,
+        instance=supervisor,
+        fields=("enterprise", "name", "trained_on", "valid_from", "valid_to"),
+        unit_path=enterprise.org_unit.path,
+    )
     return supervisor
 
 
 @transaction.atomic
-def safety_supervisor_update(*, actor: Any, supervisor: SafetySupervisor, data: dict[str, Any]) -> SafetySupervisor:
+def safety_supervisor_update(
+    *, actor: Any, supervisor: SafetySupervisor, data: dict[str, Any]
+) -> SafetySupervisor:
     """Record training or the end of an appointment."""
     require_capability(actor, EDIT)
-    supervisor = SafetySupervisor.objects.select_for_update().select_related("enterprise__org_unit").get(
-        pk=supervisor.pk
+    supervisor = (
+        SafetySupervisor.objects.select_for_update()
+        .select_related("enterprise__org_unit")
+        .get(pk=supervisor.pk)
     )
     require_unit_in_scope(actor, supervisor.enterprise.org_unit)
     fields = ("name", "trained_on", "valid_from", "valid_to")
@@ -877,6 +1175,11 @@ def safety_supervisor_update(*, actor: Any, supervisor: SafetySupervisor, data: 
     changes = audit_diff(before, audit_snapshot(supervisor, fields))
     if changes:
         supervisor.save()
-        audit_record(actor=actor, action=AuditAction.UPDATE, instance=supervisor, changes=changes,
-                     unit_path=supervisor.enterprise.org_unit.path)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=supervisor,
+            changes=changes,
+            unit_path=supervisor.enterprise.org_unit.path,
+        )
     return supervisor

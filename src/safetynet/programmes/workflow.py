@@ -34,35 +34,55 @@ class Step:
     refusal: str
 
 
-_BEFORE_SIGNING = frozenset({S.OFFERED, S.BARGAINING, S.DRAFT, S.RETURNED, S.REVIEWED, S.VOTE_FAILED, S.APPROVED})
+_BEFORE_SIGNING = frozenset(
+    {S.OFFERED, S.BARGAINING, S.DRAFT, S.RETURNED, S.REVIEWED, S.VOTE_FAILED, S.APPROVED}
+)
 
 TRANSITIONS: dict[A, Step] = {
     step.action: step
     for step in (
-        Step(A.START_BARGAINING, frozenset({S.OFFERED, S.RETURNED, S.VOTE_FAILED}), (S.BARGAINING,),
-             "只有已发出要约、预审退回或职代会未通过的合同才能（重新）开始协商"),
-        Step(A.SUBMIT_DRAFT, frozenset({S.BARGAINING, S.RETURNED}), (S.DRAFT,),
-             "合同尚未进入协商，不能提交草案预审"),
-        Step(A.PASS_REVIEW, frozenset({S.DRAFT}), (S.REVIEWED,),
-             "合同草案尚未提交上级工会预审，不能预审"),
-        Step(A.RETURN_REVIEW, frozenset({S.DRAFT}), (S.RETURNED,),
-             "合同草案尚未提交上级工会预审，不能退回"),
-        Step(A.RECORD_VOTE, frozenset({S.REVIEWED, S.VOTE_FAILED}), (S.APPROVED, S.VOTE_FAILED),
-             "合同草案尚未经上级工会预审通过，不能提交职代会审议"),
-        Step(A.SIGN, frozenset({S.APPROVED}), (S.SIGNED,),
-             "合同尚未经职代会审议通过，不能签订"),
-        Step(A.FILE, frozenset({S.SIGNED}), (S.FILED,),
-             "合同尚未签订，不能报送备案"),
-        Step(A.BUREAU_OBJECTION, frozenset({S.FILED}), (S.BARGAINING,),
-             "合同尚未报送备案，不能登记人社部门异议"),
-        Step(A.TAKE_EFFECT, frozenset({S.FILED}), (S.IN_FORCE,),
-             "合同尚未报送备案，不能生效"),
-        Step(A.EXPIRE, frozenset({S.SIGNED, S.FILED, S.IN_FORCE}), (S.EXPIRED,),
-             "合同尚未签订或已终止，不能登记到期"),
-        Step(A.RENEW, frozenset({S.FILED, S.IN_FORCE, S.EXPIRED}), (S.RENEWED,),
-             "只有已备案、生效中或已到期的合同才能续订"),
-        Step(A.WITHDRAW, _BEFORE_SIGNING, (S.WITHDRAWN,),
-             "合同已签订，不能终止协商"),
+        Step(
+            A.START_BARGAINING,
+            frozenset({S.OFFERED, S.RETURNED, S.VOTE_FAILED}),
+            (S.BARGAINING,),
+            "只有已发出要约、预审退回或职代会未通过的合同才能（重新）开始协商",
+        ),
+        Step(
+            A.SUBMIT_DRAFT,
+            frozenset({S.BARGAINING, S.RETURNED}),
+            (S.DRAFT,),
+            "合同尚未进入协商，不能提交草案预审",
+        ),
+        Step(A.PASS_REVIEW, frozenset({S.DRAFT}), (S.REVIEWED,), "合同草案尚未提交上级工会预审，不能预审"),
+        Step(A.RETURN_REVIEW, frozenset({S.DRAFT}), (S.RETURNED,), "合同草案尚未提交上级工会预审，不能退回"),
+        Step(
+            A.RECORD_VOTE,
+            frozenset({S.REVIEWED, S.VOTE_FAILED}),
+            (S.APPROVED, S.VOTE_FAILED),
+            "合同草案尚未经上级工会预审通过，不能提交职代会审议",
+        ),
+        Step(A.SIGN, frozenset({S.APPROVED}), (S.SIGNED,), "合同尚未经职代会审议通过，不能签订"),
+        Step(A.FILE, frozenset({S.SIGNED}), (S.FILED,), "合同尚未签订，不能报送备案"),
+        Step(
+            A.BUREAU_OBJECTION,
+            frozenset({S.FILED}),
+            (S.BARGAINING,),
+            "合同尚未报送备案，不能登记人社部门异议",
+        ),
+        Step(A.TAKE_EFFECT, frozenset({S.FILED}), (S.IN_FORCE,), "合同尚未报送备案，不能生效"),
+        Step(
+            A.EXPIRE,
+            frozenset({S.SIGNED, S.FILED, S.IN_FORCE}),
+            (S.EXPIRED,),
+            "合同尚未签订或已终止，不能登记到期",
+        ),
+        Step(
+            A.RENEW,
+            frozenset({S.FILED, S.IN_FORCE, S.EXPIRED}),
+            (S.RENEWED,),
+            "只有已备案、生效中或已到期的合同才能续订",
+        ),
+        Step(A.WITHDRAW, _BEFORE_SIGNING, (S.WITHDRAWN,), "合同已签订，不能终止协商"),
     )
 }
 

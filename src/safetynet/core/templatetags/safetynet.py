@@ -10,12 +10,40 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from safetynet.core.scope import user_scope_path
 
 register = template.Library()
 
 DASH = "—"
+
+# Labels that live in models (Chinese, not marked for translation there) but that the shell shows; listed
+# here so the English catalog carries them and ``|tr`` can translate them at display time.
+MODEL_LABELS = (
+    gettext_noop("市级管理员"),
+    gettext_noop("单位管理员"),
+    gettext_noop("经办人"),
+    gettext_noop("查看人员"),
+    gettext_noop("基层工会主席"),
+    gettext_noop("新增"),
+    gettext_noop("修改"),
+    gettext_noop("删除"),
+    gettext_noop("导入"),
+    gettext_noop("查看个人信息"),
+    gettext_noop("企业"),
+    gettext_noop("基层工会"),
+    gettext_noop("区域单位"),
+    gettext_noop("人员账号"),
+    gettext_noop("工会覆盖企业"),
+    gettext_noop("系统"),
+)
+
+
+@register.filter
+def tr(value: Any) -> str:
+    """Translate a label that comes from data (a choice label, a verbose name) when the catalog has it."""
+    return _(str(value)) if value not in (None, "") else ""
 
 
 @register.filter
@@ -88,7 +116,7 @@ def _model_for(entity: str) -> Any:
 def entity_label(entity: str) -> str:
     """ "orgs.enterprise" → the model's verbose name (企业)."""
     model = _model_for(entity)
-    return str(model._meta.verbose_name) if model is not None else entity
+    return _(str(model._meta.verbose_name)) if model is not None else entity
 
 
 def _field_label(model: Any, name: str) -> str:

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.paginator import Paginator
-from django.template import Context, Template
+from django.template import Context, RequestContext, Template
 from django.test import RequestFactory
 
 from safetynet.accounts.models import Role
@@ -20,7 +20,15 @@ from safetynet.core.templatetags.safetynet import (
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0.861, "86.1 %"), (1, "100.0 %"), (0, "0.0 %"), (None, "—"), ("", "—"), ("abc", "—"), (0.90125, "90.1 %")],
+    [
+        (0.861, "86.1 %"),
+        (1, "100.0 %"),
+        (0, "0.0 %"),
+        (None, "—"),
+        ("", "—"),
+        ("abc", "—"),
+        (0.90125, "90.1 %"),
+    ],
 )
 def test_percent(value, expected):
     assert percent(value) == expected
@@ -101,7 +109,9 @@ def test_history_include_renders_entries_and_an_empty_state():
         Context({"entries": [entry]})
     )
     assert "zs_op" in html and "职工人数" in html and "120" in html and "2012-03-05 09:00" in html
-    empty = Template('{% include "includes/history.html" with entries=entries %}').render(Context({"entries": []}))
+    empty = Template('{% include "includes/history.html" with entries=entries %}').render(
+        Context({"entries": []})
+    )
     assert "暂无变更记录" in empty
 
 
@@ -109,7 +119,7 @@ def test_pagination_keeps_the_other_query_parameters(rf):
     request = rf.get("/orgs/enterprises/", {"q": "华信", "unit": "3", "page": "2"})
     page = Paginator(list(range(200)), 50).get_page(2)
     html = Template('{% include "includes/pagination.html" with page_obj=page_obj %}').render(
-        Context({"page_obj": page, "request": request})
+        RequestContext(request, {"page_obj": page})
     )
     assert "共 200 条" in html
     assert "q=%E5%8D%8E%E4%BF%A1&amp;unit=3&amp;page=3" in html

@@ -17,7 +17,10 @@ def registry(city):
     EnterpriseFactory(org_unit=city.community_a, headcount=30, credit_code=make_credit_code(2))
     EnterpriseFactory(org_unit=city.street_a, headcount=5, credit_code=make_credit_code(3))
     EnterpriseFactory(
-        org_unit=city.street_b, headcount=50, name="西岗企业", credit_code=make_credit_code(4, region="210203")
+        org_unit=city.street_b,
+        headcount=50,
+        name="西岗企业",
+        credit_code=make_credit_code(4, region="210203"),
     )
     UnionFactory(org_unit=city.street_a, enterprises=[covered])
     return city

@@ -36,7 +36,8 @@ def test_rows_for_own_subtree_and_404_for_sibling(data, make_staff):
 def test_bad_parameters_are_400_in_chinese(data, make_staff):
     client = client_for(make_staff("c", data.city, "city_admin"))
     response = client.get("/api/v1/indicators/", {"as_of": "2012-13-01"})
-    assert response.status_code == 400 and "YYYY-MM-DD" in response.json()["as_of"]
+    assert response.status_code == 400
+    assert response.json()["field"] == "as_of" and "YYYY-MM-DD" in response.json()["detail"]
     assert client.get("/api/v1/indicators/", {"breakdown": "colour"}).status_code == 400
     assert client.get("/api/v1/indicators/", {"indicator": "nonsense"}).status_code == 400
 

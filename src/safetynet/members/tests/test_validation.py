@@ -57,7 +57,7 @@ def test_any_single_character_change_is_rejected(case, position, replacement):
     number = case[0]
     if number[position] == replacement:
         replacement = "1" if replacement != "1" else "2"
-    changed = number[:position] + replacement + number[position + 1:]
+    changed = number[:position] + replacement + number[position + 1 :]
     with pytest.raises(IdNumberError):
         validate_resident_id(changed)
 
@@ -115,7 +115,9 @@ def test_fifteen_digit_number_is_rejected_with_the_converted_suggestion():
     assert "15 位旧号码" in exc.value.messages[0] and exc.value.suggestion in exc.value.messages[0]
 
 
-@pytest.mark.parametrize("value", ["2.10202E+17", "2.10202198003158E+17", 2.10202198003158e17, 210202198003158016.0])
+@pytest.mark.parametrize(
+    "value", ["2.10202E+17", "2.10202198003158E+17", 2.10202198003158e17, 210202198003158016.0]
+)
 def test_excel_scientific_notation_is_rejected(value):
     with pytest.raises(IdNumberError) as exc:
         validate_resident_id(value)
@@ -137,8 +139,12 @@ def test_other_documents_have_their_own_formats():
     assert validate_identity(IdType.HK_MACAO_PERMIT, "H12345678").number == "H12345678"
     assert validate_identity(IdType.TAIWAN_PERMIT, "12345678").number == "12345678"
     assert validate_identity(IdType.TAIWAN_PERMIT, "1234567890(B)").number == "1234567890B"
-    for id_type, bad in [(IdType.PASSPORT, "ABCDEFG"), (IdType.HK_MACAO_PERMIT, "X12345678"),
-                         (IdType.TAIWAN_PERMIT, "1234567"), (IdType.PASSPORT, "E1")]:
+    for id_type, bad in [
+        (IdType.PASSPORT, "ABCDEFG"),
+        (IdType.HK_MACAO_PERMIT, "X12345678"),
+        (IdType.TAIWAN_PERMIT, "1234567"),
+        (IdType.PASSPORT, "E1"),
+    ]:
         with pytest.raises(IdNumberError, match="格式不对"):
             validate_identity(id_type, bad)
     assert validate_identity(IdType.PASSPORT, "E12345678").birth_date is None
@@ -162,7 +168,9 @@ def test_phone_is_normalised(raw, expected):
     assert normalize_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12800000000", "1380000000", "82345678", "138000000001", "phone", "1.38E+10"])
+@pytest.mark.parametrize(
+    "raw", ["12800000000", "1380000000", "82345678", "138000000001", "phone", "1.38E+10"]
+)
 def test_bad_phones_are_rejected(raw):
     with pytest.raises(ValidationError):
         normalize_phone(raw)

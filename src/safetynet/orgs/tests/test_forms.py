@@ -20,8 +20,13 @@ from safetynet.orgs.tests.factories import EnterpriseFactory, make_credit_code
 
 def enterprise_data(unit, **changes):
     data = {
-        "name": "  大连 测试 有限公司 ", "credit_code": make_credit_code(7).lower(), "org_unit": str(unit.pk),
-        "ownership": "private", "headcount": "30", "migrant_headcount": "3", "dispatched_headcount": "0",
+        "name": "  大连 测试 有限公司 ",
+        "credit_code": make_credit_code(7).lower(),
+        "org_unit": str(unit.pk),
+        "ownership": "private",
+        "headcount": "30",
+        "migrant_headcount": "3",
+        "dispatched_headcount": "0",
         "founded_on": "2012年03月15日",
     }
     data.update(changes)
@@ -90,8 +95,15 @@ def test_date_field_accepts_the_import_formats_and_explains_errors():
 def test_filter_form_turns_the_url_into_selector_arguments(city, make_staff):
     user = make_staff("op", city.zhongshan, "operator")
     form = EnterpriseFilterForm(
-        {"q": " 大连 ", "unit": str(city.street_a.pk), "has_union": "0", "eligible": "on", "size": "1",
-         "sector": "nonpublic", "status": "operating"},
+        {
+            "q": " 大连 ",
+            "unit": str(city.street_a.pk),
+            "has_union": "0",
+            "eligible": "on",
+            "size": "1",
+            "sector": "nonpublic",
+            "status": "operating",
+        },
         user=user,
     )
     kwargs = form.selector_kwargs()
@@ -119,8 +131,13 @@ def test_union_form_resolves_codes_within_scope(city, make_staff):
     user = make_staff("op", city.zhongshan, "operator")
     mine = EnterpriseFactory(org_unit=city.street_a, credit_code=make_credit_code(11))
     other = EnterpriseFactory(org_unit=city.street_b, credit_code=make_credit_code(12, region="210203"))
-    data = {"name": "联合工会", "union_type": "joint", "org_unit": str(city.street_a.pk),
-            "founded_on": "2020-01-01", "enterprise_codes": f"{mine.credit_code}, {mine.credit_code}"}
+    data = {
+        "name": "联合工会",
+        "union_type": "joint",
+        "org_unit": str(city.street_a.pk),
+        "founded_on": "2020-01-01",
+        "enterprise_codes": f"{mine.credit_code}, {mine.credit_code}",
+    }
     form = UnionForm(data, user=user)
     assert form.is_valid(), form.errors
     assert form.enterprises == [mine]

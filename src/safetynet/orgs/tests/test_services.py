@@ -90,7 +90,6 @@ def test_viewer_cannot_write_and_district_cannot_reach_sibling(city, make_staff)
     viewer = make_staff("v", city.zhongshan, "viewer")
     operator = make_staff("o", city.zhongshan, "operator")
     with pytest.raises(NotAllowed):
-        EnterpriseFactory(org_unit=city.community_a, credit_code=make_credit_code(7)).__class__  # built as system
         services.enterprise_create(actor=viewer, credit_code=make_credit_code(8), name="x", org_unit=city.community_a,
                                    ownership="private", headcount=10, founded_on=datetime.date(2010, 1, 1))
     with pytest.raises(OutOfScope):

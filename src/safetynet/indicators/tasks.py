@@ -1,0 +1,1 @@
+"""Background work of this app (Django Tasks); nothing yet."""

@@ -1,0 +1,1 @@
+"""Indicator pages arrive with the dashboard."""

@@ -1,0 +1,54 @@
+"""Membership indicators (see core/metrics.py): 入会率, for migrant and for dispatched workers too.
+
+The population is the employments active on d at enterprises in U(u,d) (eligible, covered); an employment
+counts as a member when its person holds any membership active on d.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from safetynet.core.metrics import EMPLOYMENT, Fact, Indicator, MetricsDeclaration, Population, boolean
+from safetynet.members.models import Employment, EmploymentType, Household, Membership
+from safetynet.orgs.metrics import unit_on_day
+
+
+def employment_population(day: datetime.date, hierarchy: str, unionised: QuerySet | None) -> QuerySet:
+    queryset = Employment.objects.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+    if unionised is not None:
+        queryset = queryset.filter(enterprise_id__in=unionised)
+    return queryset.annotate(
+        unit_id=unit_on_day(day, hierarchy, enterprise_ref="enterprise_id", current_unit="enterprise__org_unit_id")
+    )
+
+
+def member(day: datetime.date, enterprise_ref: str) -> Exists:
+    return Exists(
+        Membership.objects.filter(person_id=OuterRef("person_id"), valid_from__lte=day).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+        )
+    )
+
+
+DECLARATION = MetricsDeclaration(
+    populations=[Population(EMPLOYMENT, employment_population, enterprise_ref="enterprise_id",
+                            enterprise_prefix="enterprise__")],
+    facts=[
+        Fact("member", EMPLOYMENT, member),
+        Fact("migrant", EMPLOYMENT, lambda day, ref: boolean(Q(person__household=Household.RURAL))),
+        Fact("dispatched", EMPLOYMENT, lambda day, ref: boolean(Q(employment_type=EmploymentType.DISPATCHED))),
+    ],
+    indicators=[
+        Indicator(code="membership_rate", label="入会率", population=EMPLOYMENT, numerator=("member",),
+                  denominator=(), order=20,
+                  description="已建会企业在岗职工中当日是工会会员的比例"),
+        Indicator(code="migrant_membership_rate", label="农民工入会率", population=EMPLOYMENT,
+                  numerator=("migrant", "member"), denominator=("migrant",), order=30,
+                  description="已建会企业农村户籍在岗职工中当日是工会会员的比例"),
+        Indicator(code="dispatched_membership_rate", label="劳务派遣工入会率", population=EMPLOYMENT,
+                  numerator=("dispatched", "member"), denominator=("dispatched",), order=40,
+                  description="已建会企业劳务派遣在岗职工中当日是工会会员的比例"),
+    ],
+)

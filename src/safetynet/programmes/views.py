@@ -1,0 +1,1 @@
+"""Pages for the programmes: to come (contract workflow, work lists, enterprise panel)."""
