@@ -48,7 +48,12 @@ class User(AbstractUser):
 
     full_name = models.CharField("姓名", max_length=50, blank=True)
     org_unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name="所属单位", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+        "orgs.OrgUnit",
+        verbose_name="所属单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
     role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.VIEWER)
 

@@ -9,12 +9,14 @@ from safetynet.core.scope import user_scope_path
 
 def audit_history(instance: models.Model) -> QuerySet[AuditEntry]:
     """The history of one record, newest first. Callers have already fetched the record for the user."""
-    return AuditEntry.objects.filter(entity=instance._meta.label_lower, object_id=str(instance.pk)).select_related(
-        "actor"
-    )
+    return AuditEntry.objects.filter(
+        entity=instance._meta.label_lower, object_id=str(instance.pk)
+    ).select_related("actor")
 
 
-def audit_list_for_user(user: Any, *, entity: str = "", actor_name: str = "", action: str = "") -> QuerySet[AuditEntry]:
+def audit_list_for_user(
+    user: Any, *, entity: str = "", actor_name: str = "", action: str = ""
+) -> QuerySet[AuditEntry]:
     path = user_scope_path(user)
     qs = AuditEntry.objects.select_related("actor")
     if path is None:

@@ -83,13 +83,23 @@ def audit_record(
     return entry
 
 
-def audit_created(*, actor: Any, instance: models.Model, fields: Iterable[str], unit_path: str = "",
-                  note: str = "", action: str = AuditAction.CREATE) -> AuditEntry:
+def audit_created(
+    *,
+    actor: Any,
+    instance: models.Model,
+    fields: Iterable[str],
+    unit_path: str = "",
+    note: str = "",
+    action: str = AuditAction.CREATE,
+) -> AuditEntry:
     after = audit_snapshot(instance, fields)
     return audit_record(
-        actor=actor, action=action, instance=instance,
+        actor=actor,
+        action=action,
+        instance=instance,
         changes={k: [None, v] for k, v in after.items() if v not in (None, "")},
-        unit_path=unit_path, note=note,
+        unit_path=unit_path,
+        note=note,
     )
 
 

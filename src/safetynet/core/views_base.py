@@ -47,5 +47,7 @@ class ScopedMixin:
 
     def get_scoped_object(self) -> Model:
         return get_for_user(
-            self.get_base_queryset(), self.request.user, **{self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
+            self.get_base_queryset(),
+            self.request.user,
+            **{self.lookup_field: self.kwargs[self.lookup_url_kwarg]},
         )

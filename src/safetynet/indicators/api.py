@@ -57,7 +57,9 @@ def _rows(rows: list, *, with_group: bool) -> list[dict]:
 COMMON = [
     OpenApiParameter("unit", OpenApiTypes.STR, description="单位区划代码，默认本单位；范围外的单位返回 404"),
     OpenApiParameter("indicator", OpenApiTypes.STR, many=True, description="指标代码，可重复"),
-    OpenApiParameter("hierarchy", OpenApiTypes.STR, enum=[AS_OF, TODAY], description="按当日或今天的隶属关系"),
+    OpenApiParameter(
+        "hierarchy", OpenApiTypes.STR, enum=[AS_OF, TODAY], description="按当日或今天的隶属关系"
+    ),
 ]
 
 
@@ -76,8 +78,11 @@ class IndicatorViewSet(viewsets.ViewSet):
         breakdown = _choice(request, "breakdown", BREAKDOWNS, None)
         try:
             rows = indicator_rows_for_user(
-                request.user, day=day, unit_code=request.query_params.get("unit"),
-                indicator_codes=request.query_params.getlist("indicator") or None, breakdown=breakdown,
+                request.user,
+                day=day,
+                unit_code=request.query_params.get("unit"),
+                indicator_codes=request.query_params.getlist("indicator") or None,
+                breakdown=breakdown,
                 hierarchy=_choice(request, "hierarchy", (AS_OF, TODAY), AS_OF),
             )
         except UnitNotFound as exc:
@@ -100,7 +105,9 @@ class IndicatorViewSet(viewsets.ViewSet):
     def series(self, request: Request, *args: object, **kwargs: object) -> Response:
         try:
             rows = indicator_series_for_user(
-                request.user, start=_date(request, "start"), end=_date(request, "end", datetime.date.today()),
+                request.user,
+                start=_date(request, "start"),
+                end=_date(request, "end", datetime.date.today()),
                 interval=_choice(request, "interval", ("month", "year"), "month"),
                 unit_code=request.query_params.get("unit"),
                 indicator_codes=request.query_params.getlist("indicator") or None,

@@ -111,7 +111,9 @@ def _grouped_counts(
     queryset: QuerySet, facts: dict[str, Any], indicators: list[Any], group: Any
 ) -> Iterable[tuple[int, str, dict[str, tuple[int, int]]]]:
     """One statement: the population with its fact columns, summed per unit and group for every indicator."""
-    inner = queryset.annotate(indicator_group=group, **facts).values("unit_id", "indicator_group", *facts.keys())
+    inner = queryset.annotate(indicator_group=group, **facts).values(
+        "unit_id", "indicator_group", *facts.keys()
+    )
     inner_sql, params = inner.query.sql_with_params()
     q = connection.ops.quote_name
 
@@ -131,10 +133,14 @@ def _grouped_counts(
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             unit_id, grp, *values = row
-            yield unit_id, grp, {
-                indicator.code: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0))
-                for i, indicator in enumerate(indicators)
-            }
+            yield (
+                unit_id,
+                grp,
+                {
+                    indicator.code: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0))
+                    for i, indicator in enumerate(indicators)
+                },
+            )
 
 
 def compute(
@@ -179,7 +185,9 @@ def compute(
         if not indicators:
             continue
         needed = sorted({name for i in indicators for name in i.numerator + i.denominator})
-        facts = {name: reg.facts[population_name][name].build(day, population.enterprise_ref) for name in needed}
+        facts = {
+            name: reg.facts[population_name][name].build(day, population.enterprise_ref) for name in needed
+        }
         group = _group_expression(breakdown, population.enterprise_prefix)
         for unit_id, grp, values in _grouped_counts(queryset, facts, indicators, group):
             node = by_id.get(unit_id)

@@ -11,7 +11,9 @@ class Target(models.Model):
     SCOPE_PATH = "org_unit__path"
 
     indicator = models.CharField("指标", max_length=60)
-    org_unit = models.ForeignKey("orgs.OrgUnit", verbose_name="单位", on_delete=models.CASCADE, related_name="targets")
+    org_unit = models.ForeignKey(
+        "orgs.OrgUnit", verbose_name="单位", on_delete=models.CASCADE, related_name="targets"
+    )
     year = models.PositiveSmallIntegerField("年度")
     value = models.DecimalField(
         "目标值", max_digits=5, decimal_places=4, validators=[MinValueValidator(0), MaxValueValidator(1)]
@@ -25,7 +27,9 @@ class Target(models.Model):
         verbose_name = "目标"
         verbose_name_plural = "目标"
         constraints = [
-            models.UniqueConstraint(fields=["indicator", "org_unit", "year"], name="target_unique_per_unit_year")
+            models.UniqueConstraint(
+                fields=["indicator", "org_unit", "year"], name="target_unique_per_unit_year"
+            )
         ]
 
     def __str__(self) -> str:

@@ -21,12 +21,16 @@ class Registry:
             for fact in declaration.facts:
                 self.facts.setdefault(fact.population, {})[fact.name] = fact
             indicators.extend(declaration.indicators)
-        self.indicators: dict[str, Indicator] = {i.code: i for i in sorted(indicators, key=lambda i: (i.order, i.code))}
+        self.indicators: dict[str, Indicator] = {
+            i.code: i for i in sorted(indicators, key=lambda i: (i.order, i.code))
+        }
         for indicator in self.indicators.values():
             known = self.facts.get(indicator.population, {})
             missing = set(indicator.numerator + indicator.denominator) - known.keys()
             if indicator.population not in self.populations or missing:
-                raise LookupError(f"indicator {indicator.code}: unknown population or facts {sorted(missing)}")
+                raise LookupError(
+                    f"indicator {indicator.code}: unknown population or facts {sorted(missing)}"
+                )
 
 
 @cache

@@ -46,7 +46,9 @@ def indicator_rows_for_user(
     hierarchy: str = AS_OF,
 ) -> list[IndicatorRow]:
     code = resolve_unit_code_for_user(user, unit_code, day)
-    return compute(day=day, unit_code=code, indicator_codes=indicator_codes, breakdown=breakdown, hierarchy=hierarchy)
+    return compute(
+        day=day, unit_code=code, indicator_codes=indicator_codes, breakdown=breakdown, hierarchy=hierarchy
+    )
 
 
 def period_ends(start: datetime.date, end: datetime.date, interval: str) -> list[datetime.date]:
@@ -117,7 +119,9 @@ class DecompositionGap:
     children_without_target: list[str]
 
 
-def target_decomposition_gaps(user: Any, *, year: int, day: datetime.date | None = None) -> list[DecompositionGap]:
+def target_decomposition_gaps(
+    user: Any, *, year: int, day: datetime.date | None = None
+) -> list[DecompositionGap]:
     """Units (in the user's scope) whose children's targets do not add up to their own.
 
     Rates don't add; targets "add up" when the children's targets, weighted by each child's current
@@ -127,7 +131,10 @@ def target_decomposition_gaps(user: Any, *, year: int, day: datetime.date | None
 
     day = day or datetime.date.today()
     targets = list(
-        Target.objects.visible_to(user).filter(year=year).select_related("org_unit").order_by("org_unit__path")
+        Target.objects.visible_to(user)
+        .filter(year=year)
+        .select_related("org_unit")
+        .order_by("org_unit__path")
     )
     by_key = {(t.indicator, t.org_unit_id): float(t.value) for t in targets}
     gaps: list[DecompositionGap] = []
@@ -138,13 +145,19 @@ def target_decomposition_gaps(user: Any, *, year: int, day: datetime.date | None
             continue
         rows = {
             r.unit_id: r
-            for r in compute(day=day, unit_code=unit.code, indicator_codes=[target.indicator], hierarchy="today")
+            for r in compute(
+                day=day, unit_code=unit.code, indicator_codes=[target.indicator], hierarchy="today"
+            )
             if r.unit_id in {c.pk for c in children}
         }
         missing = [c.name for c in children if (target.indicator, c.pk) not in by_key]
         weight = sum(rows[c.pk].denominator for c in children if c.pk in rows)
         weighted = (
-            sum(by_key.get((target.indicator, c.pk), 0.0) * rows[c.pk].denominator for c in children if c.pk in rows)
+            sum(
+                by_key.get((target.indicator, c.pk), 0.0) * rows[c.pk].denominator
+                for c in children
+                if c.pk in rows
+            )
             / weight
             if weight
             else None

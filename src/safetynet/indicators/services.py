@@ -46,7 +46,9 @@ def target_set(
         raise ServiceError("target_range", "目标值应在 0 到 1 之间（例如 0.9 表示 90%）。", field="value")
     if not (2000 <= year <= 2100):
         raise ServiceError("target_year", f"年度“{year}”不合理。", field="year")
-    target = Target.objects.select_for_update().filter(indicator=indicator, org_unit=org_unit, year=year).first()
+    target = (
+        Target.objects.select_for_update().filter(indicator=indicator, org_unit=org_unit, year=year).first()
+    )
     before = str(target.value) if target else None
     if target is None:
         target = Target(indicator=indicator, org_unit=org_unit, year=year)
@@ -55,8 +57,11 @@ def target_set(
     target.save()
     if before != str(value):
         audit_record(
-            actor=actor, action=AuditAction.UPDATE if before else AuditAction.CREATE, instance=target,
-            changes={"value": [before, str(value)]}, unit_path=org_unit.path,
+            actor=actor,
+            action=AuditAction.UPDATE if before else AuditAction.CREATE,
+            instance=target,
+            changes={"value": [before, str(value)]},
+            unit_path=org_unit.path,
             note=f"{year} 年 {registry().indicators[indicator].label}",
         )
     return target

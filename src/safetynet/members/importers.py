@@ -35,12 +35,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from safetynet.core.importing import Column, Importer, Record, Row, register_importer
 from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.core.normalize import parse_date
 from safetynet.core.services import audit_bulk
 from safetynet.members import crypto
+from safetynet.members.bulk import insert_rows
 from safetynet.members.models import (
     Employment,
     EmploymentType,
@@ -50,6 +52,7 @@ from safetynet.members.models import (
     Person,
 )
 from safetynet.members.validation import (
+    IdentityInfo,
     IdNumberError,
     IdType,
     mask_id_number,
@@ -61,6 +64,31 @@ from safetynet.orgs.models import Enterprise, GrassrootsUnion, UnionCoverage, Un
 from safetynet.orgs.validation import normalize_credit_code
 
 BATCH = 2000
+COPY_BATCH = 50000
+PERSON_FIELDS = (
+    "name",
+    "id_type",
+    "id_number_encrypted",
+    "id_number_hash",
+    "id_number_masked",
+    "birth_date",
+    "sex",
+    "phone_encrypted",
+    "phone_hash",
+    "phone_masked",
+    "household",
+    "created_at",
+    "updated_at",
+)
+EMPLOYMENT_FIELDS = (
+    "person_id",
+    "enterprise_id",
+    "valid_from",
+    "valid_to",
+    "employment_type",
+    "contract_signed",
+)
+MEMBERSHIP_FIELDS = ("person_id", "union_id", "valid_from", "valid_to", "member_number", "end_reason")
 # Lookups with IN (...) stay under SQLite's 999 parameters.
 LOOKUP_CHUNK = 900
 
@@ -109,6 +137,41 @@ def _overlaps(
     return (a_to is None or b_from < a_to) and (b_to is None or a_from < b_to)
 
 
+class MemberRow:
+    """One cleaned row, kept small: a million of them are held while the file is checked."""
+
+    __slots__ = (
+        "name",
+        "id_type",
+        "number",
+        "number_hash",
+        "phone",
+        "household",
+        "employment_type",
+        "credit_code",
+        "employed_from",
+        "employed_to",
+        "joined_on",
+        "left_on",
+        "member_number",
+        "enterprise_id",
+        "union_id",
+        "contract_signed",
+        "employment",
+        "membership",
+        "end_reason",
+        "birth_date",
+        "sex",
+        "lead",
+        "person_action",
+        "person_pk",
+    )
+
+    def __init__(self, **values: Any) -> None:
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+
 @functools.lru_cache(maxsize=65536)
 def _checked_credit_code(code: str) -> tuple[str | None, str]:
     """A roster names few enterprises on many rows: each code is checked once per process."""
@@ -152,7 +215,7 @@ class MemberImporter(Importer):
         id_type = IdType.RESIDENT_ID
         if row.has("id_type") and row.text("id_type"):
             id_type = row.choice("id_type", ID_TYPES, hint="、".join(IdType.labels)) or IdType.RESIDENT_ID
-        number = self._document(row, id_type)
+        identity = self._document(row, id_type)
         phone = self._phone(row)
         household = (
             row.choice("household", HOUSEHOLDS, hint="“城镇”或“农村”") if row.has("household") else None
@@ -173,33 +236,35 @@ class MemberImporter(Importer):
             else None
         )
         self._check_dates(row, employed_from, employed_to, joined_on, left_on, member_number)
-        if not number:
+        if identity is None:
             return None
         return Record(
             row.number,
-            {
-                "name": name,
-                "id_type": id_type,
-                "number": number,
-                "hash": crypto.lookup_hash(number),
-                "phone": phone or "",
-                "household": household or "",
+            {},
+            target=MemberRow(
+                name=name,
+                id_type=id_type,
+                number=identity.number,
+                number_hash=crypto.lookup_hash(identity.number),
+                birth_date=identity.birth_date,
+                sex=identity.sex,
+                phone=phone or "",
+                household=household or "",
                 # None: the file has no such column, so a stored value stays as it is.
-                "employment_type": (employment_type or "") if row.has("employment_type") else None,
-                "credit_code": credit_code,
-                "employed_from": employed_from,
-                "employed_to": employed_to,
-                "joined_on": joined_on,
-                "left_on": left_on,
-                "member_number": member_number,
-            },
+                employment_type=(employment_type or "") if row.has("employment_type") else None,
+                credit_code=credit_code,
+                employed_from=employed_from,
+                employed_to=employed_to,
+                joined_on=joined_on,
+                left_on=left_on,
+                member_number=member_number,
+            ),
         )
 
     @staticmethod
-    def _document(row: Row, id_type: str) -> str | None:
-        raw = row.raw("id_number")
+    def _document(row: Row, id_type: str) -> IdentityInfo | None:
         try:
-            return validate_identity(id_type, raw).number
+            return validate_identity(id_type, row.raw("id_number"))
         except IdNumberError as exc:
             row.error("id_number", exc.messages[0])
             return None
@@ -274,9 +339,8 @@ class MemberImporter(Importer):
         self.progress("核对", 0, len(valid))
         by_person: dict[tuple[str, str], list[Record]] = defaultdict(list)
         for record in valid:
-            by_person[(record.data["id_type"], record.data["hash"])].append(record)
+            by_person[(record.target.id_type, record.target.number_hash)].append(record)
         keys = list(by_person)
-        self.people: dict[tuple[str, str], dict[str, Any]] = {}
         self.transfers: list[dict[str, Any]] = []
         done = 0
         for chunk in _chunks(keys):
@@ -295,7 +359,7 @@ class MemberImporter(Importer):
             self.progress("核对", done, len(valid))
 
     def _resolve_enterprises(self, valid: list[Record]) -> None:
-        codes = sorted({r.data["credit_code"] for r in valid})
+        codes = sorted({r.target.credit_code for r in valid})
         self.enterprises: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(codes):
             for values in (
@@ -305,38 +369,38 @@ class MemberImporter(Importer):
             ):
                 self.enterprises[values["credit_code"]] = values
         for record in valid:
-            data = record.data
-            enterprise = self.enterprises.get(data["credit_code"])
+            data = record.target
+            enterprise = self.enterprises.get(data.credit_code)
             if enterprise is None:
                 self.reject(
                     record,
                     "credit_code",
-                    f"统一社会信用代码“{data['credit_code']}”尚未登记为企业，请核对，或先导入该企业。",
+                    f"统一社会信用代码“{data.credit_code}”尚未登记为企业，请核对，或先导入该企业。",
                 )
                 continue
             if not self.in_scope(enterprise["org_unit__path"]):
                 self.reject(record, "credit_code", f"企业“{enterprise['name']}”不在您的管辖范围内。")
                 continue
-            if data["employed_from"] < enterprise["founded_on"]:
+            if data.employed_from < enterprise["founded_on"]:
                 self.reject(
                     record,
                     "employed_from",
-                    f"入职日期（{data['employed_from']}）早于企业“{enterprise['name']}”的成立日期"
+                    f"入职日期（{data.employed_from}）早于企业“{enterprise['name']}”的成立日期"
                     f"（{enterprise['founded_on']}），请核对。",
                 )
                 continue
-            if enterprise["deregistered_on"] and data["employed_from"] >= enterprise["deregistered_on"]:
+            if enterprise["deregistered_on"] and data.employed_from >= enterprise["deregistered_on"]:
                 self.reject(
                     record,
                     "employed_from",
                     f"企业“{enterprise['name']}”已于 {enterprise['deregistered_on']} 注销，入职日期不能在此之后。",
                 )
                 continue
-            data["enterprise_id"] = enterprise["pk"]
+            data.enterprise_id = enterprise["pk"]
 
     def _resolve_unions(self, valid: list[Record]) -> None:
-        joining = [r for r in valid if r.data["joined_on"] is not None]
-        enterprise_ids = sorted({r.data["enterprise_id"] for r in joining})
+        joining = [r for r in valid if r.target.joined_on is not None]
+        enterprise_ids = sorted({r.target.enterprise_id for r in joining})
         coverages: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for chunk in _chunks(enterprise_ids):
             for values in (
@@ -363,11 +427,11 @@ class MemberImporter(Importer):
                 )
             )
         for record in joining:
-            day = record.data["joined_on"]
+            day = record.target.joined_on
             chosen = next(
                 (
                     c
-                    for c in coverages.get(record.data["enterprise_id"], [])
+                    for c in coverages.get(record.target.enterprise_id, [])
                     if (c["valid_from"] is None or c["valid_from"] <= day)
                     and (c["valid_to"] is None or day < c["valid_to"])
                     and c["union__founded_on"] <= day
@@ -382,23 +446,23 @@ class MemberImporter(Importer):
                     f"{NO_COVERAGE}（入会日期 {day}），请核对入会日期，或先登记覆盖该企业的工会。",
                 )
                 continue
-            record.data["union_id"] = chosen["union_id"]
+            record.target.union_id = chosen["union_id"]
 
     def _check_names_in_file(self, valid: list[Record]) -> None:
         names: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for record in valid:
-            names[(record.data["id_type"], record.data["hash"])][record.data["name"]].append(record.row)
+            names[(record.target.id_type, record.target.number_hash)][record.target.name].append(record.row)
         conflicting = {key: rows for key, rows in names.items() if len(rows) > 1}
         if not conflicting:
             return
         for record in valid:
-            rows = conflicting.get((record.data["id_type"], record.data["hash"]))
+            rows = conflicting.get((record.target.id_type, record.target.number_hash))
             if rows:
                 others = "、".join(
                     f"第 {row} 行为“{name}”"
                     for name, numbers in rows.items()
                     for row in numbers
-                    if row != record.row and name != record.data["name"]
+                    if row != record.row and name != record.target.name
                 )
                 self.reject(record, "name", f"同一证件号码在本文件中对应不同姓名（{others}），请核对。")
 
@@ -467,7 +531,7 @@ class MemberImporter(Importer):
     ) -> None:
         if person is not None:
             for record in group:
-                if record.data["name"] != person["name"]:
+                if record.target.name != person["name"]:
                     self.reject(
                         record,
                         "name",
@@ -485,30 +549,28 @@ class MemberImporter(Importer):
         by_key = {(e["enterprise_id"], e["valid_from"]): e for e in stored}
         rows = [r for r in group if self._alive(r)]
         for index, record in enumerate(rows):
-            data = record.data
+            data = record.target
             for other in rows[index + 1 :]:
-                o = other.data
-                if not _overlaps(
-                    data["employed_from"], data["employed_to"], o["employed_from"], o["employed_to"]
-                ):
+                o = other.target
+                if not _overlaps(data.employed_from, data.employed_to, o.employed_from, o.employed_to):
                     continue
-                if data["enterprise_id"] == o["enterprise_id"]:
+                if data.enterprise_id == o.enterprise_id:
                     why = "同一人在同一企业的任职期间不能重叠"
-                elif EmploymentType.PART_TIME not in (data["employment_type"], o["employment_type"]):
+                elif EmploymentType.PART_TIME not in (data.employment_type, o.employment_type):
                     why = "同一人不能同时在两家企业全日制任职（兼职请把用工形式填为“非全日制”）"
                 else:
                     continue
                 self.reject(record, "employed_from", f"与第 {other.row} 行的任职期间重叠：{why}。")
                 self.reject(other, "employed_from", f"与第 {record.row} 行的任职期间重叠：{why}。")
         for record in rows:
-            data = record.data
-            match = by_key.get((data["enterprise_id"], data["employed_from"]))
+            data = record.target
+            match = by_key.get((data.enterprise_id, data.employed_from))
             for employment in stored:
-                if employment is match or employment["enterprise_id"] != data["enterprise_id"]:
+                if employment is match or employment["enterprise_id"] != data.enterprise_id:
                     continue
                 if _overlaps(
-                    data["employed_from"],
-                    data["employed_to"],
+                    data.employed_from,
+                    data.employed_to,
                     employment["valid_from"],
                     employment["valid_to"],
                 ):
@@ -524,7 +586,7 @@ class MemberImporter(Importer):
     def _transfer_dates(rows: list[Record], stored: list[dict[str, Any]]) -> dict[int, datetime.date]:
         """Stored open memberships the file does not restate that end as a transfer: pk → the day the
         earliest later membership of the file begins (in another union)."""
-        restated = {(r.data["union_id"], r.data["joined_on"]) for r in rows}
+        restated = {(r.target.union_id, r.target.joined_on) for r in rows}
         ends: dict[int, datetime.date] = {}
         for membership in stored:
             if (
@@ -532,36 +594,34 @@ class MemberImporter(Importer):
                 or (membership["union_id"], membership["valid_from"]) in restated
             ):
                 continue
-            later = [r for r in rows if r.data["joined_on"] > membership["valid_from"]]
+            later = [r for r in rows if r.target.joined_on > membership["valid_from"]]
             if not later:
                 continue
-            first = min(r.data["joined_on"] for r in later)
-            if all(
-                r.data["union_id"] != membership["union_id"] for r in later if r.data["joined_on"] == first
-            ):
+            first = min(r.target.joined_on for r in later)
+            if all(r.target.union_id != membership["union_id"] for r in later if r.target.joined_on == first):
                 ends[membership["pk"]] = first
         return ends
 
     def _check_memberships(self, group: list[Record], stored: list[dict[str, Any]]) -> None:
-        rows = [r for r in group if self._alive(r) and r.data["joined_on"] is not None]
+        rows = [r for r in group if self._alive(r) and r.target.joined_on is not None]
         for index, record in enumerate(rows):
-            data = record.data
+            data = record.target
             for other in rows[index + 1 :]:
-                o = other.data
-                if _overlaps(data["joined_on"], data["left_on"], o["joined_on"], o["left_on"]):
+                o = other.target
+                if _overlaps(data.joined_on, data.left_on, o.joined_on, o.left_on):
                     why = "同一人同一时间只能是一个工会的会员（转会的，原工会一行请填写离会日期）"
                     self.reject(record, "joined_on", f"与第 {other.row} 行的会员期间重叠：{why}。")
                     self.reject(other, "joined_on", f"与第 {record.row} 行的会员期间重叠：{why}。")
         rows = [r for r in rows if self._alive(r)]
-        restated = {(r.data["union_id"], r.data["joined_on"]) for r in rows}
+        restated = {(r.target.union_id, r.target.joined_on) for r in rows}
         transfers = self._transfer_dates(rows, stored)
         for record in rows:
-            data = record.data
+            data = record.target
             for membership in stored:
                 if (membership["union_id"], membership["valid_from"]) in restated:
                     continue
                 end = transfers.get(membership["pk"], membership["valid_to"])
-                if _overlaps(data["joined_on"], data["left_on"], membership["valid_from"], end):
+                if _overlaps(data.joined_on, data.left_on, membership["valid_from"], end):
                     self.reject(
                         record,
                         "joined_on",
@@ -580,73 +640,68 @@ class MemberImporter(Importer):
         memberships: list[dict[str, Any]],
     ) -> None:
         """Set each surviving row's action, and remember the person to create or update."""
-        latest = sorted(rows, key=lambda r: (r.data["employed_from"], r.row))
-        phone = next((r.data["phone"] for r in reversed(latest) if r.data["phone"]), "")
-        household = next((r.data["household"] for r in reversed(latest) if r.data["household"]), "")
-        plan: dict[str, Any] = {"first_row": rows[0].row, "phone": "", "household": ""}
+        latest = sorted(rows, key=lambda r: (r.target.employed_from, r.row))
+        phone = next((r.target.phone for r in reversed(latest) if r.target.phone), "")
+        household = next((r.target.household for r in reversed(latest) if r.target.household), "")
+        # The first row leads: it carries what is written to the person, and later their id for all rows.
+        lead = rows[0].target
         if person is None:
-            plan.update(
-                action="create",
-                name=rows[0].data["name"],
-                number=rows[0].data["number"],
-                phone=phone,
-                household=household,
-            )
+            lead.person_action, lead.person_pk = "create", None
+            lead.phone, lead.household = phone, household
         else:
-            plan.update(action="unchanged", pk=person["pk"])
-            if phone and crypto.lookup_hash(phone) != person["phone_hash"]:
-                plan["phone"] = phone
-                plan["action"] = "update"
-            if household and household != person["household"]:
-                plan["household"] = household
-                plan["action"] = "update"
-        self.people[key] = plan
+            lead.person_action, lead.person_pk = "unchanged", person["pk"]
+            lead.phone = phone if phone and crypto.lookup_hash(phone) != person["phone_hash"] else ""
+            lead.household = household if household and household != person["household"] else ""
+            if lead.phone or lead.household:
+                lead.person_action = "update"
+        for record in rows:
+            record.target.lead = lead
         by_employment = {(e["enterprise_id"], e["valid_from"]): e for e in employments}
         by_membership = {(m["union_id"], m["valid_from"]): m for m in memberships}
-        joining = [r for r in rows if r.data["joined_on"] is not None]
+        joining = [r for r in rows if r.target.joined_on is not None]
         transfer_rows: dict[datetime.date, list[dict[str, Any]]] = defaultdict(list)
         for pk, day in self._transfer_dates(joining, memberships).items():
             union_id = next(m["union_id"] for m in memberships if m["pk"] == pk)
             transfer_rows[day].append({"pk": pk, "on": day, "union_id": union_id})
         for record in rows:
-            data = record.data
-            actions = [plan["action"]] if record.row == plan["first_row"] else []
-            stored = by_employment.get((data["enterprise_id"], data["employed_from"]))
-            employment_type = data["employment_type"]
+            data = record.target
+            actions = [lead.person_action] if data is lead else []
+            stored = by_employment.get((data.enterprise_id, data.employed_from))
+            employment_type = data.employment_type
             if employment_type is None:
                 employment_type = stored["employment_type"] if stored else ""
-            data["employment_type"] = employment_type
+            data.employment_type = employment_type
             if stored is not None and stored["employment_type"] == employment_type:
-                data["contract_signed"] = stored["contract_signed"]
+                data.contract_signed = stored["contract_signed"]
             else:
-                data["contract_signed"] = employment_type == EmploymentType.LABOUR_CONTRACT
+                data.contract_signed = employment_type == EmploymentType.LABOUR_CONTRACT
             if stored is None:
-                data["employment"] = ("create", None)
-            elif (stored["valid_to"], stored["employment_type"]) != (data["employed_to"], employment_type):
-                data["employment"] = ("update", stored["pk"])
+                data.employment = ("create", None)
+            elif (stored["valid_to"], stored["employment_type"]) != (data.employed_to, employment_type):
+                data.employment = ("update", stored["pk"])
             else:
-                data["employment"] = ("unchanged", stored["pk"])
-            actions.append(data["employment"][0])
-            if data["joined_on"] is not None:
-                membership = by_membership.get((data["union_id"], data["joined_on"]))
-                if data["member_number"] is None:
-                    data["member_number"] = membership["member_number"] if membership else ""
+                data.employment = ("unchanged", stored["pk"])
+            actions.append(data.employment[0])
+            if data.joined_on is not None:
+                membership = by_membership.get((data.union_id, data.joined_on))
+                if data.member_number is None:
+                    data.member_number = membership["member_number"] if membership else ""
                 if membership is None:
-                    data["membership"] = ("create", None)
-                    data["end_reason"] = ""
+                    data.membership = ("create", None)
+                    data.end_reason = ""
                 elif (membership["valid_to"], membership["member_number"]) != (
-                    data["left_on"],
-                    data["member_number"],
+                    data.left_on,
+                    data.member_number,
                 ):
-                    data["membership"] = ("update", membership["pk"])
+                    data.membership = ("update", membership["pk"])
                     # The reason is not in the file: keep a stored one only for the same end date.
-                    data["end_reason"] = (
-                        membership["end_reason"] if membership["valid_to"] == data["left_on"] else ""
+                    data.end_reason = (
+                        membership["end_reason"] if membership["valid_to"] == data.left_on else ""
                     )
                 else:
-                    data["membership"] = ("unchanged", membership["pk"])
-                actions.append(data["membership"][0])
-                for transfer in transfer_rows.pop(data["joined_on"], []):
+                    data.membership = ("unchanged", membership["pk"])
+                actions.append(data.membership[0])
+                for transfer in transfer_rows.pop(data.joined_on, []):
                     self.transfers.append({**transfer, "row": record.row})
                     actions.append("update")
             record.action = (
@@ -658,97 +713,83 @@ class MemberImporter(Importer):
     def save(self, records: list[Record]) -> None:
         rows = {r.row for r in records}
         counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        person_pks = self._save_people(records, rows, counts)
-        self._save_employments(records, person_pks, counts)
-        self._save_memberships(records, person_pks, rows, counts)
+        self._save_people(records, counts)
+        self._save_employments(records, counts)
+        self._save_memberships(records, rows, counts)
         self._audit(counts)
 
-    def _save_people(
-        self, records: list[Record], rows: set[int], counts: dict[tuple[str, int], dict[str, int]]
-    ) -> dict[tuple[str, str], int]:
-        person_pks: dict[tuple[str, str], int] = {k: p["pk"] for k, p in self.people.items() if "pk" in p}
-        first_enterprise = {r.row: r.data["enterprise_id"] for r in records}
+    def _save_people(self, records: list[Record], counts: dict[tuple[str, int], dict[str, int]]) -> None:
         key = crypto.current_key()
-        creates = [
-            (k, p) for k, p in self.people.items() if p["action"] == "create" and p["first_row"] in rows
-        ]
-        for batch in _chunks(creates, BATCH):
-            persons = []
-            for (id_type, number_hash), plan in batch:
-                info = validate_identity(id_type, plan["number"])
-                persons.append(
-                    Person(
-                        name=plan["name"],
-                        id_type=id_type,
-                        id_number_encrypted=key.encrypt(info.number),
-                        id_number_hash=number_hash,
-                        id_number_masked=mask_id_number(info.number),
-                        birth_date=info.birth_date,
-                        sex=info.sex,
-                        phone_encrypted=key.encrypt(plan["phone"]),
-                        phone_hash=key.lookup_hash(plan["phone"]),
-                        phone_masked=mask_phone(plan["phone"]),
-                        household=plan["household"],
-                    )
+        now = timezone.now()
+        leads = [r.target for r in records if r.target.lead is r.target]
+        creates = [m for m in leads if m.person_action == "create"]
+        for batch in _chunks(creates, COPY_BATCH):
+            rows = [
+                (
+                    m.name,
+                    m.id_type,
+                    key.encrypt(m.number),
+                    m.number_hash,
+                    mask_id_number(m.number),
+                    m.birth_date,
+                    m.sex or "",
+                    key.encrypt(m.phone),
+                    key.lookup_hash(m.phone),
+                    mask_phone(m.phone),
+                    m.household,
+                    now,
+                    now,
                 )
-            Person.objects.bulk_create(persons)
-            for (person_key, plan), person in zip(batch, persons, strict=True):
-                person_pks[person_key] = person.pk
-                counts[("enterprise", first_enterprise[plan["first_row"]])]["新增职工"] += 1
-        updates = [p for p in self.people.values() if p["action"] == "update" and p["first_row"] in rows]
+                for m in batch
+            ]
+            for m, pk in zip(batch, insert_rows(Person, PERSON_FIELDS, rows), strict=True):
+                m.person_pk = pk
+                counts[("enterprise", m.enterprise_id)]["新增职工"] += 1
+        updates = [m for m in leads if m.person_action == "update"]
         for batch in _chunks(updates, BATCH):
-            persons = list(Person.objects.order_by().filter(pk__in=[p["pk"] for p in batch]))
-            by_pk = {p["pk"]: p for p in batch}
+            persons = list(Person.objects.order_by().filter(pk__in=[m.person_pk for m in batch]))
+            by_pk = {m.person_pk: m for m in batch}
             for person in persons:
-                plan = by_pk[person.pk]
-                if plan["phone"]:
-                    person.phone_encrypted = key.encrypt(plan["phone"])
-                    person.phone_hash = key.lookup_hash(plan["phone"])
-                    person.phone_masked = mask_phone(plan["phone"])
-                if plan["household"]:
-                    person.household = plan["household"]
-                counts[("enterprise", first_enterprise[plan["first_row"]])]["更新职工信息"] += 1
+                lead = by_pk[person.pk]
+                if lead.phone:
+                    person.phone_encrypted = key.encrypt(lead.phone)
+                    person.phone_hash = key.lookup_hash(lead.phone)
+                    person.phone_masked = mask_phone(lead.phone)
+                if lead.household:
+                    person.household = lead.household
+                counts[("enterprise", lead.enterprise_id)]["更新职工信息"] += 1
             Person.objects.bulk_update(
                 persons, ["phone_encrypted", "phone_hash", "phone_masked", "household"]
             )
-        return person_pks
 
-    def _save_employments(
-        self,
-        records: list[Record],
-        person_pks: dict[tuple[str, str], int],
-        counts: dict[tuple[str, int], dict[str, int]],
-    ) -> None:
+    def _save_employments(self, records: list[Record], counts: dict[tuple[str, int], dict[str, int]]) -> None:
         creates, updates = [], []
         for record in records:
-            data = record.data
-            action, pk = data["employment"]
+            data = record.target
+            action, pk = data.employment
             if action == "unchanged":
                 continue
-            employment = Employment(
-                pk=pk,
-                person_id=person_pks[(data["id_type"], data["hash"])],
-                enterprise_id=data["enterprise_id"],
-                valid_from=data["employed_from"],
-                valid_to=data["employed_to"],
-                employment_type=data["employment_type"],
-                contract_signed=data["contract_signed"],
+            values = (
+                data.lead.person_pk,
+                data.enterprise_id,
+                data.employed_from,
+                data.employed_to,
+                data.employment_type,
+                data.contract_signed,
             )
-            (creates if action == "create" else updates).append(employment)
-            counts[("enterprise", data["enterprise_id"])][
-                "新增用工" if action == "create" else "更新用工"
-            ] += 1
-        Employment.objects.bulk_create(creates, batch_size=BATCH)
+            if action == "create":
+                creates.append(values)
+            else:
+                updates.append(Employment(pk, *values))
+            counts[("enterprise", data.enterprise_id)]["新增用工" if action == "create" else "更新用工"] += 1
+        for batch in _chunks(creates, COPY_BATCH):
+            insert_rows(Employment, EMPLOYMENT_FIELDS, batch)
         Employment.objects.bulk_update(
             updates, ["valid_to", "employment_type", "contract_signed"], batch_size=BATCH
         )
 
     def _save_memberships(
-        self,
-        records: list[Record],
-        person_pks: dict[tuple[str, str], int],
-        rows: set[int],
-        counts: dict[tuple[str, int], dict[str, int]],
+        self, records: list[Record], rows: set[int], counts: dict[tuple[str, int], dict[str, int]]
     ) -> None:
         closing = [t for t in self.transfers if t["row"] in rows]
         if closing:
@@ -764,22 +805,25 @@ class MemberImporter(Importer):
                 Membership.objects.bulk_update(list(stored.values()), ["valid_to", "end_reason"])
         creates, updates = [], []
         for record in records:
-            data = record.data
-            if data["joined_on"] is None or data["membership"][0] == "unchanged":
+            data = record.target
+            if data.joined_on is None or data.membership[0] == "unchanged":
                 continue
-            action, pk = data["membership"]
-            membership = Membership(
-                pk=pk,
-                person_id=person_pks[(data["id_type"], data["hash"])],
-                union_id=data["union_id"],
-                valid_from=data["joined_on"],
-                valid_to=data["left_on"],
-                member_number=data["member_number"],
-                end_reason=data["end_reason"],
+            action, pk = data.membership
+            values = (
+                data.lead.person_pk,
+                data.union_id,
+                data.joined_on,
+                data.left_on,
+                data.member_number,
+                data.end_reason,
             )
-            (creates if action == "create" else updates).append(membership)
-            counts[("union", data["union_id"])]["新增会员" if action == "create" else "更新会员关系"] += 1
-        Membership.objects.bulk_create(creates, batch_size=BATCH)
+            if action == "create":
+                creates.append(values)
+            else:
+                updates.append(Membership(pk, *values))
+            counts[("union", data.union_id)]["新增会员" if action == "create" else "更新会员关系"] += 1
+        for batch in _chunks(creates, COPY_BATCH):
+            insert_rows(Membership, MEMBERSHIP_FIELDS, batch)
         Membership.objects.bulk_update(updates, ["valid_to", "member_number", "end_reason"], batch_size=BATCH)
 
     def _audit(self, counts: dict[tuple[str, int], dict[str, int]]) -> None:

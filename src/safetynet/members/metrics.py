@@ -16,11 +16,15 @@ from safetynet.orgs.metrics import unit_on_day
 
 
 def employment_population(day: datetime.date, hierarchy: str, unionised: QuerySet | None) -> QuerySet:
-    queryset = Employment.objects.filter(valid_from__lte=day).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+    queryset = Employment.objects.filter(valid_from__lte=day).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+    )
     if unionised is not None:
         queryset = queryset.filter(enterprise_id__in=unionised)
     return queryset.annotate(
-        unit_id=unit_on_day(day, hierarchy, enterprise_ref="enterprise_id", current_unit="enterprise__org_unit_id")
+        unit_id=unit_on_day(
+            day, hierarchy, enterprise_ref="enterprise_id", current_unit="enterprise__org_unit_id"
+        )
     )
 
 
@@ -33,22 +37,48 @@ def member(day: datetime.date, enterprise_ref: str) -> Exists:
 
 
 DECLARATION = MetricsDeclaration(
-    populations=[Population(EMPLOYMENT, employment_population, enterprise_ref="enterprise_id",
-                            enterprise_prefix="enterprise__")],
+    populations=[
+        Population(
+            EMPLOYMENT,
+            employment_population,
+            enterprise_ref="enterprise_id",
+            enterprise_prefix="enterprise__",
+        )
+    ],
     facts=[
         Fact("member", EMPLOYMENT, member),
         Fact("migrant", EMPLOYMENT, lambda day, ref: boolean(Q(person__household=Household.RURAL))),
-        Fact("dispatched", EMPLOYMENT, lambda day, ref: boolean(Q(employment_type=EmploymentType.DISPATCHED))),
+        Fact(
+            "dispatched", EMPLOYMENT, lambda day, ref: boolean(Q(employment_type=EmploymentType.DISPATCHED))
+        ),
     ],
     indicators=[
-        Indicator(code="membership_rate", label="入会率", population=EMPLOYMENT, numerator=("member",),
-                  denominator=(), order=20,
-                  description="已建会企业在岗职工中当日是工会会员的比例"),
-        Indicator(code="migrant_membership_rate", label="农民工入会率", population=EMPLOYMENT,
-                  numerator=("migrant", "member"), denominator=("migrant",), order=30,
-                  description="已建会企业农村户籍在岗职工中当日是工会会员的比例"),
-        Indicator(code="dispatched_membership_rate", label="劳务派遣工入会率", population=EMPLOYMENT,
-                  numerator=("dispatched", "member"), denominator=("dispatched",), order=40,
-                  description="已建会企业劳务派遣在岗职工中当日是工会会员的比例"),
+        Indicator(
+            code="membership_rate",
+            label="入会率",
+            population=EMPLOYMENT,
+            numerator=("member",),
+            denominator=(),
+            order=20,
+            description="已建会企业在岗职工中当日是工会会员的比例",
+        ),
+        Indicator(
+            code="migrant_membership_rate",
+            label="农民工入会率",
+            population=EMPLOYMENT,
+            numerator=("migrant", "member"),
+            denominator=("migrant",),
+            order=30,
+            description="已建会企业农村户籍在岗职工中当日是工会会员的比例",
+        ),
+        Indicator(
+            code="dispatched_membership_rate",
+            label="劳务派遣工入会率",
+            population=EMPLOYMENT,
+            numerator=("dispatched", "member"),
+            denominator=("dispatched",),
+            order=40,
+            description="已建会企业劳务派遣在岗职工中当日是工会会员的比例",
+        ),
     ],
 )

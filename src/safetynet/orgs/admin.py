@@ -13,7 +13,15 @@ class OrgUnitAdmin(ScopedReadOnlyAdmin):
 
 @admin.register(Enterprise)
 class EnterpriseAdmin(ScopedReadOnlyAdmin):
-    list_display = ("credit_code", "name", "org_unit", "ownership", "headcount", "founded_on", "deregistered_on")
+    list_display = (
+        "credit_code",
+        "name",
+        "org_unit",
+        "ownership",
+        "headcount",
+        "founded_on",
+        "deregistered_on",
+    )
     list_filter = ("ownership", "above_designated_size")
     search_fields = ("credit_code", "name")
     list_select_related = ("org_unit",)

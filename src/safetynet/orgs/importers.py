@@ -220,6 +220,7 @@ class UnitImporter(Importer):
     def check(self, records: list[Record]) -> None:
         self.reject_duplicates(records, lambda r: r.data["code"], "code", lambda c: f"区划代码“{c}”")
         self.units = {u.code: u for u in OrgUnit.objects.all()}
+        self.codes_by_id = {u.pk: code for code, u in self.units.items()}
         in_file = {r.data["code"]: r for r in records}
         # Parents before children, whatever the order in the file.
         ordered = sorted(records, key=lambda r: (r.data["level"] or 9, r.row))
@@ -275,9 +276,15 @@ class UnitImporter(Importer):
                     f"{OrgLevel(level).label}的上级应是{OrgLevel(level - 1).label}。",
                 )
                 return
-            own_from, own_to = data["valid_from"], data["valid_to"]
-            if parent_to is not None and (
-                (own_from is not None and own_from >= parent_to) or own_to is None or own_to > parent_to
+            own_from, own_to = (
+                data[key] if key in self.present or existing is None else getattr(existing, key)
+                for key in ("valid_from", "valid_to")
+            )
+            placed_here = existing is None or self.codes_by_id.get(existing.parent_id, "") != parent_code
+            if (
+                placed_here
+                and parent_to is not None
+                and ((own_from is not None and own_from >= parent_to) or own_to is None or own_to > parent_to)
             ):
                 self.reject(
                     record,
@@ -290,7 +297,7 @@ class UnitImporter(Importer):
             if not self.in_scope(existing.path):
                 self.reject(record, "code", f"单位{_unit_label(existing)}不在您的管辖范围内。")
                 return
-        parent_now = existing.parent.code if existing is not None and existing.parent_id else ""
+        parent_now = self.codes_by_id.get(existing.parent_id, "") if existing is not None else ""
         if existing is None or parent_code != parent_now:
             # A new unit, or one moved: where it goes must be in the user's scope (a new parent from this
             # file was checked on its own row).
@@ -757,6 +764,7 @@ class UnionImporter(Importer):
                 "pk", "credit_code", "name", "org_unit_id"
             ):
                 self.enterprises[values["credit_code"]] = values
+        self.enterprise_names = {v["pk"]: v["name"] for v in self.enterprises.values()}
         unit_ids = sorted(
             {
                 self.units_by_code[r.data["org_unit"]].pk
@@ -836,8 +844,7 @@ class UnionImporter(Importer):
         return union
 
     def _names(self, enterprise_ids: Iterable[int]) -> str:
-        by_pk = {v["pk"]: v["name"] for v in self.enterprises.values()}
-        return "、".join(by_pk[pk] for pk in enterprise_ids)
+        return "、".join(self.enterprise_names[pk] for pk in enterprise_ids)
 
     def save(self, records: list[Record]) -> None:
         for batch in _chunks([r for r in records if r.action == "create"], BATCH):

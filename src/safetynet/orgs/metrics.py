@@ -63,7 +63,9 @@ def enterprise_population(day: datetime.date, hierarchy: str, unionised: QuerySe
     """E(u,d): enterprises founded on or before d, not deregistered on or before d, whose headcount in force
     on d is at least ELIGIBLE_MIN_HEADCOUNT, each with the org unit it belonged to on d."""
     headcount_on_day = (
-        EnterpriseHeadcount.objects.filter(enterprise_id=OuterRef("pk")).filter(active_on_q(day)).values("headcount")[:1]
+        EnterpriseHeadcount.objects.filter(enterprise_id=OuterRef("pk"))
+        .filter(active_on_q(day))
+        .values("headcount")[:1]
     )
     queryset = (
         Enterprise.objects.filter(founded_on__lte=day)
@@ -73,7 +75,9 @@ def enterprise_population(day: datetime.date, hierarchy: str, unionised: QuerySe
         )
         .filter(headcount_on_day__gte=settings.ELIGIBLE_MIN_HEADCOUNT)
     )
-    return queryset.annotate(unit_id=unit_on_day(day, hierarchy, enterprise_ref="pk", current_unit="org_unit_id"))
+    return queryset.annotate(
+        unit_id=unit_on_day(day, hierarchy, enterprise_ref="pk", current_unit="org_unit_id")
+    )
 
 
 def unit_on_day(day: datetime.date, hierarchy: str, *, enterprise_ref: str, current_unit: str) -> Expression:

@@ -43,7 +43,12 @@ class OrgUnit(models.Model):
     name = models.CharField("名称", max_length=100)
     level = models.PositiveSmallIntegerField("层级", choices=OrgLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name="上级单位", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField("层级路径", max_length=255, blank=True, editable=False)
     valid_from = models.DateField("启用日期", null=True, blank=True)
@@ -61,7 +66,9 @@ class OrgUnit(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_from__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gt=models.F("valid_from")),
                 name="orgunit_dates_ordered",
             )
         ]
@@ -152,7 +159,9 @@ class EnterpriseQuerySet(ScopedQuerySet):
         return self.exclude(ownership__in=PUBLIC_OWNERSHIPS)
 
     def operating_on(self, day: datetime.date) -> EnterpriseQuerySet:
-        return self.filter(Q(founded_on__lte=day) & (Q(deregistered_on__isnull=True) | Q(deregistered_on__gt=day)))
+        return self.filter(
+            Q(founded_on__lte=day) & (Q(deregistered_on__isnull=True) | Q(deregistered_on__gt=day))
+        )
 
 
 class Enterprise(models.Model):
@@ -162,10 +171,17 @@ class Enterprise(models.Model):
 
     credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
     name = models.CharField("企业名称", max_length=200, db_index=True)
-    org_unit = models.ForeignKey(OrgUnit, verbose_name="所属区划", on_delete=models.PROTECT, related_name="enterprises")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name="所属区划", on_delete=models.PROTECT, related_name="enterprises"
+    )
     ownership = models.CharField("经济类型", max_length=20, choices=Ownership.choices)
     industry = models.ForeignKey(
-        Industry, verbose_name="行业门类", null=True, blank=True, on_delete=models.PROTECT, related_name="enterprises"
+        Industry,
+        verbose_name="行业门类",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enterprises",
     )
     above_designated_size = models.BooleanField("规模以上", default=False)
     headcount = models.PositiveIntegerField("职工人数")
@@ -225,7 +241,9 @@ class EnterpriseLocation(models.Model):
         verbose_name = "企业所属区划历史"
         verbose_name_plural = "企业所属区划历史"
         ordering = ["enterprise", "valid_from"]
-        indexes = [models.Index(fields=["org_unit", "valid_from", "valid_to"], name="entlocation_unit_dates_idx")]
+        indexes = [
+            models.Index(fields=["org_unit", "valid_from", "valid_to"], name="entlocation_unit_dates_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} @ {self.org_unit_id} [{self.valid_from or '…'}, {self.valid_to or '…'})"
@@ -275,7 +293,9 @@ class GrassrootsUnion(models.Model):
 
     name = models.CharField("工会名称", max_length=200)
     union_type = models.CharField("工会类型", max_length=20, choices=UnionType.choices)
-    org_unit = models.ForeignKey(OrgUnit, verbose_name="所属区划", on_delete=models.PROTECT, related_name="unions")
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name="所属区划", on_delete=models.PROTECT, related_name="unions"
+    )
     founded_on = models.DateField("成立日期")
     dissolved_on = models.DateField("撤销日期", null=True, blank=True)
     chair_name = models.CharField("主席姓名", max_length=50, blank=True)
@@ -320,10 +340,14 @@ class UnionCoverage(models.Model):
         verbose_name = "工会覆盖企业"
         verbose_name_plural = "工会覆盖企业"
         ordering = ["union", "valid_from"]
-        indexes = [models.Index(fields=["enterprise", "valid_from", "valid_to"], name="coverage_ent_dates_idx")]
+        indexes = [
+            models.Index(fields=["enterprise", "valid_from", "valid_to"], name="coverage_ent_dates_idx")
+        ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_from__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gt=models.F("valid_from")),
                 name="coverage_dates_ordered",
             )
         ]

@@ -29,8 +29,14 @@ def covered_on_q(day: datetime.date) -> Exists:
     )
 
 
-def orgunit_list(user: Any, *, within: OrgUnit | None = None, q: str = "", level: int | None = None,
-                 include_closed: bool = True) -> QuerySet[OrgUnit]:
+def orgunit_list(
+    user: Any,
+    *,
+    within: OrgUnit | None = None,
+    q: str = "",
+    level: int | None = None,
+    include_closed: bool = True,
+) -> QuerySet[OrgUnit]:
     qs = OrgUnit.objects.visible_to(user)
     if within is not None:
         qs = qs.within(within.path)
@@ -86,7 +92,10 @@ def orgunit_children_counts(parent: OrgUnit, *, day: datetime.date | None = None
         .annotate(n=Count("pk"))
     )
     unions = (
-        GrassrootsUnion.objects.within(parent.path).active_on(day).values("org_unit__path").annotate(n=Count("pk"))
+        GrassrootsUnion.objects.within(parent.path)
+        .active_on(day)
+        .values("org_unit__path")
+        .annotate(n=Count("pk"))
     )
     totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     child_by_prefix = {c.path: c.pk for c in children}
@@ -138,9 +147,16 @@ def orgunit_counts(unit: OrgUnit, *, day: datetime.date | None = None) -> UnitCo
 
 
 ENTERPRISE_SORTS = {
-    "name": "name", "-name": "-name", "code": "credit_code", "-code": "-credit_code",
-    "headcount": "headcount", "-headcount": "-headcount", "founded": "founded_on", "-founded": "-founded_on",
-    "unit": "org_unit__path", "-unit": "-org_unit__path",
+    "name": "name",
+    "-name": "-name",
+    "code": "credit_code",
+    "-code": "-credit_code",
+    "headcount": "headcount",
+    "-headcount": "-headcount",
+    "founded": "founded_on",
+    "-founded": "-founded_on",
+    "unit": "org_unit__path",
+    "-unit": "-org_unit__path",
 }
 
 
@@ -189,8 +205,13 @@ def enterprise_list(
 
 
 UNION_SORTS = {
-    "name": "name", "-name": "-name", "founded": "founded_on", "-founded": "-founded_on",
-    "unit": "org_unit__path", "-unit": "-org_unit__path", "enterprises": "covered_count",
+    "name": "name",
+    "-name": "-name",
+    "founded": "founded_on",
+    "-founded": "-founded_on",
+    "unit": "org_unit__path",
+    "-unit": "-org_unit__path",
+    "enterprises": "covered_count",
     "-enterprises": "-covered_count",
 }
 

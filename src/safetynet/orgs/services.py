@@ -30,11 +30,28 @@ from safetynet.orgs.validation import normalize_credit_code, validate_division_c
 
 ORGUNIT_AUDIT_FIELDS = ("code", "name", "level", "parent", "valid_from", "valid_to")
 ENTERPRISE_AUDIT_FIELDS = (
-    "credit_code", "name", "org_unit", "ownership", "industry", "above_designated_size", "headcount",
-    "migrant_headcount", "dispatched_headcount", "founded_on", "deregistered_on", "address", "contact_phone",
+    "credit_code",
+    "name",
+    "org_unit",
+    "ownership",
+    "industry",
+    "above_designated_size",
+    "headcount",
+    "migrant_headcount",
+    "dispatched_headcount",
+    "founded_on",
+    "deregistered_on",
+    "address",
+    "contact_phone",
 )
 UNION_AUDIT_FIELDS = (
-    "name", "union_type", "org_unit", "founded_on", "dissolved_on", "chair_name", "chair_directly_elected",
+    "name",
+    "union_type",
+    "org_unit",
+    "founded_on",
+    "dissolved_on",
+    "chair_name",
+    "chair_directly_elected",
 )
 
 
@@ -43,6 +60,7 @@ def today() -> datetime.date:
 
 
 # --- permission and scope guards -------------------------------------------------------------
+
 
 def require_capability(actor: Any, capability: str) -> None:
     """Commands run as the system (actor None) may do anything; people only what their role allows."""
@@ -60,6 +78,7 @@ def require_unit_in_scope(actor: Any, unit: OrgUnit, *, field: str = "org_unit")
 
 # --- org units -------------------------------------------------------------------------------
 
+
 def _check_parent(*, level: int, parent: OrgUnit | None, on: datetime.date | None) -> None:
     if level == OrgLevel.CITY:
         if parent is not None:
@@ -75,7 +94,9 @@ def _check_parent(*, level: int, parent: OrgUnit | None, on: datetime.date | Non
             field="parent",
         )
     if parent.valid_to is not None and (on is None or on >= parent.valid_to):
-        raise ServiceError("parent_closed", f"上级单位“{parent.name}”已于 {parent.valid_to} 停用。", field="parent")
+        raise ServiceError(
+            "parent_closed", f"上级单位“{parent.name}”已于 {parent.valid_to} 停用。", field="parent"
+        )
 
 
 @transaction.atomic
@@ -109,8 +130,14 @@ def orgunit_create(
     unit.path = f"{parent.path if parent else ''}{unit.pk}{PATH_SEPARATOR}"
     unit.save(update_fields=["path"])
     OrgUnitVersion.objects.create(
-        unit=unit, code=code, name=name, level=level, parent=parent, path=unit.path,
-        valid_from=valid_from, valid_to=valid_to,
+        unit=unit,
+        code=code,
+        name=name,
+        level=level,
+        parent=parent,
+        path=unit.path,
+        valid_from=valid_from,
+        valid_to=valid_to,
     )
     audit_created(actor=actor, instance=unit, fields=ORGUNIT_AUDIT_FIELDS, unit_path=unit.path)
     return unit
@@ -126,7 +153,12 @@ def _open_new_version(unit: OrgUnit, on: datetime.date) -> None:
     )
     if current is not None and current.valid_from is not None and current.valid_from >= on:
         # The change takes effect the day the current version began: correct that version in place.
-        current.code, current.name, current.parent, current.path = unit.code, unit.name, unit.parent, unit.path
+        current.code, current.name, current.parent, current.path = (
+            unit.code,
+            unit.name,
+            unit.parent,
+            unit.path,
+        )
         current.valid_to = unit.valid_to
         current.save()
         return
@@ -134,8 +166,14 @@ def _open_new_version(unit: OrgUnit, on: datetime.date) -> None:
         current.valid_to = on
         current.save(update_fields=["valid_to"])
     OrgUnitVersion.objects.create(
-        unit=unit, code=unit.code, name=unit.name, level=unit.level, parent=unit.parent, path=unit.path,
-        valid_from=on, valid_to=unit.valid_to,
+        unit=unit,
+        code=unit.code,
+        name=unit.name,
+        level=unit.level,
+        parent=unit.parent,
+        path=unit.path,
+        valid_from=on,
+        valid_to=unit.valid_to,
     )
 
 
@@ -169,13 +207,21 @@ def orgunit_update(
         return unit
     unit.save()
     _open_new_version(unit, on)
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=unit, changes=changes, unit_path=unit.path,
-                 note=f"自 {on} 起生效")
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=unit,
+        changes=changes,
+        unit_path=unit.path,
+        note=f"自 {on} 起生效",
+    )
     return unit
 
 
 @transaction.atomic
-def orgunit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit, effective_on: datetime.date | None = None) -> OrgUnit:
+def orgunit_move(
+    *, actor: Any, unit: OrgUnit, new_parent: OrgUnit, effective_on: datetime.date | None = None
+) -> OrgUnit:
     """Move a unit and everything below it under another parent, from a day on.
 
     Paths of the whole subtree are rewritten in one UPDATE; each moved unit gets a new version.
@@ -203,15 +249,26 @@ def orgunit_move(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit, effective_on
     OrgUnitVersion.objects.filter(unit_id__in=moved_ids, valid_to__isnull=True).update(valid_to=on)
     OrgUnitVersion.objects.bulk_create(
         OrgUnitVersion(
-            unit_id=u.pk, code=u.code, name=u.name, level=u.level, parent_id=u.parent_id, path=u.path,
-            valid_from=on, valid_to=u.valid_to,
+            unit_id=u.pk,
+            code=u.code,
+            name=u.name,
+            level=u.level,
+            parent_id=u.parent_id,
+            path=u.path,
+            valid_from=on,
+            valid_to=u.valid_to,
         )
-        for u in OrgUnit.objects.filter(pk__in=moved_ids).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+        for u in OrgUnit.objects.filter(pk__in=moved_ids).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=on)
+        )
     )
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, instance=unit,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=unit,
         changes=audit_diff(before, audit_snapshot(unit, ORGUNIT_AUDIT_FIELDS)),
-        unit_path=unit.path, note=f"调整隶属关系，自 {on} 起生效",
+        unit_path=unit.path,
+        note=f"调整隶属关系，自 {on} 起生效",
     )
     return unit
 
@@ -226,28 +283,40 @@ def orgunit_close(*, actor: Any, unit: OrgUnit, closed_on: datetime.date) -> Org
         raise ServiceError("dates_order", "停用日期必须晚于启用日期。", field="valid_to")
     open_children = unit.children.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=closed_on)).count()
     if open_children:
-        raise ServiceError("has_children", f"该单位下还有 {open_children} 个未停用的下级单位，请先调整或停用。")
+        raise ServiceError(
+            "has_children", f"该单位下还有 {open_children} 个未停用的下级单位，请先调整或停用。"
+        )
     operating = Enterprise.objects.filter(org_unit=unit).operating_on(closed_on).count()
     if operating:
-        raise ServiceError("has_enterprises", f"该单位下还有 {operating} 家未注销的企业，请先把它们划转到其他单位。")
+        raise ServiceError(
+            "has_enterprises", f"该单位下还有 {operating} 家未注销的企业，请先把它们划转到其他单位。"
+        )
     before = audit_snapshot(unit, ORGUNIT_AUDIT_FIELDS)
     unit.valid_to = closed_on
     unit.save(update_fields=["valid_to"])
-    OrgUnitVersion.objects.filter(unit=unit).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=closed_on)).update(
-        valid_to=closed_on
+    OrgUnitVersion.objects.filter(unit=unit).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=closed_on)
+    ).update(valid_to=closed_on)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=unit,
+        changes=audit_diff(before, audit_snapshot(unit, ORGUNIT_AUDIT_FIELDS)),
+        unit_path=unit.path,
+        note="停用",
     )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=unit,
-                 changes=audit_diff(before, audit_snapshot(unit, ORGUNIT_AUDIT_FIELDS)), unit_path=unit.path,
-                 note="停用")
     return unit
 
 
 # --- enterprises -----------------------------------------------------------------------------
 
+
 def _check_enterprise(data: dict[str, Any], *, unit_changed: bool = True) -> None:
     unit: OrgUnit = data["org_unit"]
     if unit_changed and unit.valid_to is not None and unit.valid_to <= today():
-        raise ServiceError("unit_closed", f"所属区划“{unit.name}”已于 {unit.valid_to} 停用。", field="org_unit")
+        raise ServiceError(
+            "unit_closed", f"所属区划“{unit.name}”已于 {unit.valid_to} 停用。", field="org_unit"
+        )
     if data.get("deregistered_on") and data["deregistered_on"] < data["founded_on"]:
         raise ServiceError("dates_order", "注销日期不能早于成立日期。", field="deregistered_on")
     for part in ("migrant_headcount", "dispatched_headcount"):
@@ -265,21 +334,28 @@ def enterprise_create(*, actor: Any, **data: Any) -> Enterprise:
     except ValidationError as exc:
         raise ServiceError("credit_code", exc.messages[0], field="credit_code") from None
     if Enterprise.objects.filter(credit_code=data["credit_code"]).exists():
-        raise ServiceError("duplicate_credit_code", f"统一社会信用代码“{data['credit_code']}”已登记。",
-                           field="credit_code")
+        raise ServiceError(
+            "duplicate_credit_code", f"统一社会信用代码“{data['credit_code']}”已登记。", field="credit_code"
+        )
     _check_enterprise(data)
     enterprise = Enterprise.objects.create(**data)
     EnterpriseLocation.objects.create(enterprise=enterprise, org_unit=enterprise.org_unit, valid_from=None)
     EnterpriseHeadcount.objects.create(
-        enterprise=enterprise, valid_from=None, headcount=enterprise.headcount,
-        migrant_headcount=enterprise.migrant_headcount, dispatched_headcount=enterprise.dispatched_headcount,
+        enterprise=enterprise,
+        valid_from=None,
+        headcount=enterprise.headcount,
+        migrant_headcount=enterprise.migrant_headcount,
+        dispatched_headcount=enterprise.dispatched_headcount,
     )
-    audit_created(actor=actor, instance=enterprise, fields=ENTERPRISE_AUDIT_FIELDS,
-                  unit_path=enterprise.org_unit.path)
+    audit_created(
+        actor=actor, instance=enterprise, fields=ENTERPRISE_AUDIT_FIELDS, unit_path=enterprise.org_unit.path
+    )
     return enterprise
 
 
-def _close_and_open(model: type, *, enterprise: Enterprise, on: datetime.date, values: dict[str, Any]) -> None:
+def _close_and_open(
+    model: type, *, enterprise: Enterprise, on: datetime.date, values: dict[str, Any]
+) -> None:
     """End the open dated row of ``model`` on ``on`` and open a new one with ``values``."""
     current = model.objects.select_for_update().filter(enterprise=enterprise, valid_to__isnull=True).first()
     if current is not None and current.valid_from is not None and current.valid_from >= on:
@@ -310,40 +386,66 @@ def enterprise_update(
         except ValidationError as exc:
             raise ServiceError("credit_code", exc.messages[0], field="credit_code") from None
         if Enterprise.objects.filter(credit_code=data["credit_code"]).exclude(pk=enterprise.pk).exists():
-            raise ServiceError("duplicate_credit_code", f"统一社会信用代码“{data['credit_code']}”已登记。",
-                               field="credit_code")
+            raise ServiceError(
+                "duplicate_credit_code",
+                f"统一社会信用代码“{data['credit_code']}”已登记。",
+                field="credit_code",
+            )
     on = effective_on or today()
     before = audit_snapshot(enterprise, ENTERPRISE_AUDIT_FIELDS)
     old_unit_id = enterprise.org_unit_id
     old_counts = (enterprise.headcount, enterprise.migrant_headcount, enterprise.dispatched_headcount)
     for key, value in data.items():
         setattr(enterprise, key, value)
-    merged = {f: getattr(enterprise, f) for f in ("org_unit", "founded_on", "deregistered_on", "headcount",
-                                                   "migrant_headcount", "dispatched_headcount")}
+    merged = {
+        f: getattr(enterprise, f)
+        for f in (
+            "org_unit",
+            "founded_on",
+            "deregistered_on",
+            "headcount",
+            "migrant_headcount",
+            "dispatched_headcount",
+        )
+    }
     _check_enterprise(merged, unit_changed=enterprise.org_unit_id != old_unit_id)
     changes = audit_diff(before, audit_snapshot(enterprise, ENTERPRISE_AUDIT_FIELDS))
     if not changes:
         return enterprise
     enterprise.save()
     if enterprise.org_unit_id != old_unit_id:
-        _close_and_open(EnterpriseLocation, enterprise=enterprise, on=on, values={"org_unit": enterprise.org_unit})
+        _close_and_open(
+            EnterpriseLocation, enterprise=enterprise, on=on, values={"org_unit": enterprise.org_unit}
+        )
     new_counts = (enterprise.headcount, enterprise.migrant_headcount, enterprise.dispatched_headcount)
     if new_counts != old_counts:
         _close_and_open(
-            EnterpriseHeadcount, enterprise=enterprise, on=on,
-            values=dict(zip(("headcount", "migrant_headcount", "dispatched_headcount"), new_counts, strict=True)),
+            EnterpriseHeadcount,
+            enterprise=enterprise,
+            on=on,
+            values=dict(
+                zip(("headcount", "migrant_headcount", "dispatched_headcount"), new_counts, strict=True)
+            ),
         )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=enterprise, changes=changes,
-                 unit_path=enterprise.org_unit.path,
-                 note=f"所属区划或人数自 {on} 起生效" if {"org_unit", "headcount"} & changes.keys() else "")
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=enterprise,
+        changes=changes,
+        unit_path=enterprise.org_unit.path,
+        note=f"所属区划或人数自 {on} 起生效" if {"org_unit", "headcount"} & changes.keys() else "",
+    )
     return enterprise
 
 
 # --- grassroots unions -----------------------------------------------------------------------
 
+
 def _check_union(data: dict[str, Any]) -> None:
     if data.get("dissolved_on") and data["dissolved_on"] <= data["founded_on"]:
-        raise ServiceError("dates_order", "撤销日期必须晚于成立日期（工会不能在成立之前撤销）。", field="dissolved_on")
+        raise ServiceError(
+            "dates_order", "撤销日期必须晚于成立日期（工会不能在成立之前撤销）。", field="dissolved_on"
+        )
 
 
 @transaction.atomic
@@ -353,8 +455,9 @@ def union_create(*, actor: Any, enterprises: list[Enterprise] | None = None, **d
     require_unit_in_scope(actor, data["org_unit"])
     _check_union(data)
     if GrassrootsUnion.objects.filter(org_unit=data["org_unit"], name=data["name"]).exists():
-        raise ServiceError("duplicate_union", f"“{data['org_unit'].name}”下已有名为“{data['name']}”的工会。",
-                           field="name")
+        raise ServiceError(
+            "duplicate_union", f"“{data['org_unit'].name}”下已有名为“{data['name']}”的工会。", field="name"
+        )
     union = GrassrootsUnion.objects.create(**data)
     for enterprise in enterprises or []:
         require_unit_in_scope(actor, enterprise.org_unit, field="enterprises")
@@ -362,8 +465,13 @@ def union_create(*, actor: Any, enterprises: list[Enterprise] | None = None, **d
         UnionCoverage(union=union, enterprise=e, valid_from=union.founded_on, valid_to=union.dissolved_on)
         for e in enterprises or []
     )
-    audit_created(actor=actor, instance=union, fields=UNION_AUDIT_FIELDS, unit_path=union.org_unit.path,
-                  note=("覆盖企业：" + "、".join(e.name for e in enterprises)) if enterprises else "")
+    audit_created(
+        actor=actor,
+        instance=union,
+        fields=UNION_AUDIT_FIELDS,
+        unit_path=union.org_unit.path,
+        note=("覆盖企业：" + "、".join(e.name for e in enterprises)) if enterprises else "",
+    )
     return union
 
 
@@ -379,7 +487,9 @@ def union_update(*, actor: Any, union: GrassrootsUnion, data: dict[str, Any]) ->
         setattr(union, key, value)
     _check_union({"founded_on": union.founded_on, "dissolved_on": union.dissolved_on})
     if GrassrootsUnion.objects.filter(org_unit=union.org_unit, name=union.name).exclude(pk=union.pk).exists():
-        raise ServiceError("duplicate_union", f"“{union.org_unit.name}”下已有名为“{union.name}”的工会。", field="name")
+        raise ServiceError(
+            "duplicate_union", f"“{union.org_unit.name}”下已有名为“{union.name}”的工会。", field="name"
+        )
     changes = audit_diff(before, audit_snapshot(union, UNION_AUDIT_FIELDS))
     if not changes:
         return union
@@ -389,14 +499,19 @@ def union_update(*, actor: Any, union: GrassrootsUnion, data: dict[str, Any]) ->
         UnionCoverage.objects.filter(union=union).filter(
             Q(valid_to__isnull=True) | Q(valid_to__gt=union.dissolved_on)
         ).update(valid_to=union.dissolved_on)
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=union, changes=changes,
-                 unit_path=union.org_unit.path)
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, instance=union, changes=changes, unit_path=union.org_unit.path
+    )
     return union
 
 
 @transaction.atomic
 def union_cover_enterprise(
-    *, actor: Any, union: GrassrootsUnion, enterprise: Enterprise, valid_from: datetime.date,
+    *,
+    actor: Any,
+    union: GrassrootsUnion,
+    enterprise: Enterprise,
+    valid_from: datetime.date,
     valid_to: datetime.date | None = None,
 ) -> UnionCoverage:
     """Start covering an enterprise (a joint or regional union taking in another member enterprise)."""
@@ -405,7 +520,9 @@ def union_cover_enterprise(
     require_unit_in_scope(actor, union.org_unit)
     require_unit_in_scope(actor, enterprise.org_unit, field="enterprise")
     if valid_from < union.founded_on:
-        raise ServiceError("before_founding", f"覆盖起始日期不能早于工会成立日期 {union.founded_on}。", field="valid_from")
+        raise ServiceError(
+            "before_founding", f"覆盖起始日期不能早于工会成立日期 {union.founded_on}。", field="valid_from"
+        )
     if union.dissolved_on and valid_from >= union.dissolved_on:
         raise ServiceError("after_dissolution", f"工会已于 {union.dissolved_on} 撤销。", field="valid_from")
     if valid_to is not None and valid_to <= valid_from:
@@ -416,20 +533,29 @@ def union_cover_enterprise(
     if valid_to is not None:
         overlapping = overlapping.filter(Q(valid_from__isnull=True) | Q(valid_from__lt=valid_to))
     if overlapping.exists():
-        raise ServiceError("coverage_overlap", f"“{union.name}”在这段时间已覆盖“{enterprise.name}”。", field="enterprise")
+        raise ServiceError(
+            "coverage_overlap", f"“{union.name}”在这段时间已覆盖“{enterprise.name}”。", field="enterprise"
+        )
     coverage = UnionCoverage.objects.create(
         union=union, enterprise=enterprise, valid_from=valid_from, valid_to=valid_to or union.dissolved_on
     )
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=union,
-                 changes={"覆盖企业": [None, f"{enterprise.name}（自 {valid_from}）"]}, unit_path=union.org_unit.path)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=union,
+        changes={"覆盖企业": [None, f"{enterprise.name}（自 {valid_from}）"]},
+        unit_path=union.org_unit.path,
+    )
     return coverage
 
 
 @transaction.atomic
 def union_end_coverage(*, actor: Any, coverage: UnionCoverage, valid_to: datetime.date) -> UnionCoverage:
     require_capability(actor, "edit_registry")
-    coverage = UnionCoverage.objects.select_for_update().select_related("union__org_unit", "enterprise").get(
-        pk=coverage.pk
+    coverage = (
+        UnionCoverage.objects.select_for_update()
+        .select_related("union__org_unit", "enterprise")
+        .get(pk=coverage.pk)
     )
     require_unit_in_scope(actor, coverage.union.org_unit)
     if coverage.valid_from and valid_to <= coverage.valid_from:
@@ -437,10 +563,16 @@ def union_end_coverage(*, actor: Any, coverage: UnionCoverage, valid_to: datetim
     old = coverage.valid_to
     coverage.valid_to = valid_to
     coverage.save(update_fields=["valid_to"])
-    audit_record(actor=actor, action=AuditAction.UPDATE, instance=coverage.union,
-                 changes={"覆盖企业": [f"{coverage.enterprise.name}（至 {old or '今'}）",
-                                   f"{coverage.enterprise.name}（至 {valid_to}）"]},
-                 unit_path=coverage.union.org_unit.path)
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=coverage.union,
+        changes={
+            "覆盖企业": [
+                f"{coverage.enterprise.name}（至 {old or '今'}）",
+                f"{coverage.enterprise.name}（至 {valid_to}）",
+            ]
+        },
+        unit_path=coverage.union.org_unit.path,
+    )
     return coverage
-
-

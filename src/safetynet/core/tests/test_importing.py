@@ -36,7 +36,9 @@ UNITS_HEADER = ["区划代码", "名称", "上级区划代码", "层级"]
 UNITS = [["2102", "大连市", "", "市"], ["210202", "中山区", "2102", "区市县"]]
 
 
-def write_csv(path: Path, rows: list[list[object]], encoding: str = "utf-8-sig", delimiter: str = ",") -> Path:
+def write_csv(
+    path: Path, rows: list[list[object]], encoding: str = "utf-8-sig", delimiter: str = ","
+) -> Path:
     text = "\r\n".join(delimiter.join(str(c) for c in row) for row in rows) + "\r\n"
     path.write_bytes(text.encode(encoding))
     return path
@@ -111,7 +113,9 @@ def test_integer_valued_float_headcount_is_fine_but_fraction_and_negative_are_no
 
 
 def test_dates_from_cells_and_text():
-    assert make_row(["x", "", datetime.datetime(2012, 3, 15, 0, 0), ""]).date("day") == datetime.date(2012, 3, 15)
+    assert make_row(["x", "", datetime.datetime(2012, 3, 15, 0, 0), ""]).date("day") == datetime.date(
+        2012, 3, 15
+    )
     assert make_row(["x", "", "２０１２年３月１５日", ""]).date("day") == datetime.date(2012, 3, 15)
     row = make_row(["x", "", 40983.0, ""])
     assert row.date("day") is None and "日期格式" in row.errors[0].message
@@ -329,5 +333,7 @@ def test_insert_rows(city):
 
 def test_progress_is_reported(db, tmp_path):
     seen = []
-    run_import("units", write_csv(tmp_path / "u.csv", [UNITS_HEADER, *UNITS]), progress=lambda *a: seen.append(a))
+    run_import(
+        "units", write_csv(tmp_path / "u.csv", [UNITS_HEADER, *UNITS]), progress=lambda *a: seen.append(a)
+    )
     assert ("读取", 2, 2) in seen

@@ -10,10 +10,17 @@ SAFETYNET = [sys.executable, "-m", "safetynet.cli"]
 
 
 def run_check(tmp_path, **env):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SAFETYNET_", "DATABASE_URL"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SAFETYNET_", "DATABASE_URL", "DJANGO_"))
+    }
     environment.update(SAFETYNET_HOME=str(tmp_path), **env)
-    return subprocess.run([*SAFETYNET, "check", "--deploy", "--fail-level", "WARNING"],
-                          capture_output=True, text=True, env=environment, timeout=120)
+    return subprocess.run(
+        [*SAFETYNET, "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
 
 
 def production_env():

@@ -28,7 +28,11 @@ def test_rows_for_own_subtree_and_404_for_sibling(data, make_staff):
     assert response.status_code == 200
     by_unit = {r["unit"]: r for r in response.json()}
     assert set(by_unit) == {"210202", "210202001", "210202001001"}
-    assert (by_unit["210202"]["numerator"], by_unit["210202"]["denominator"], by_unit["210202"]["rate"]) == (1, 2, 0.5)
+    assert (by_unit["210202"]["numerator"], by_unit["210202"]["denominator"], by_unit["210202"]["rate"]) == (
+        1,
+        2,
+        0.5,
+    )
     assert client.get("/api/v1/indicators/", {"as_of": "2012-12-31", "unit": "210203"}).status_code == 404
     assert client.get("/api/v1/indicators/", {"as_of": "2012-12-31", "unit": "999999"}).status_code == 404
 

@@ -30,11 +30,15 @@ def registry_2012(city):
         "dissolved_day_before": EnterpriseFactory(org_unit=sb),
         "xigang_uncovered": EnterpriseFactory(org_unit=sb),
     }
-    UnionFactory(org_unit=ca, enterprises=[e["plain"], e["small"], e["founded_after"], e["deregistered_on_day"]])
+    UnionFactory(
+        org_unit=ca, enterprises=[e["plain"], e["small"], e["founded_after"], e["deregistered_on_day"]]
+    )
     UnionFactory(org_unit=sa, enterprises=[e["two_unions"]])
     UnionFactory(org_unit=sa, enterprises=[e["two_unions"]], union_type=UnionType.REGIONAL)
     UnionFactory(org_unit=sa, enterprises=[e["joint_only"], e["at_threshold"]], union_type=UnionType.JOINT)
-    UnionFactory(org_unit=sb, enterprises=[e["dissolved_day_before"]], dissolved_on=D - datetime.timedelta(days=1))
+    UnionFactory(
+        org_unit=sb, enterprises=[e["dissolved_day_before"]], dissolved_on=D - datetime.timedelta(days=1)
+    )
     return e
 
 
@@ -65,8 +69,12 @@ def test_children_sum_to_parent_and_empty_unit_is_null(city, registry_2012):
 def test_moved_enterprise_counts_under_old_district_for_past_days(city):
     enterprise = EnterpriseFactory(org_unit=city.community_a)
     UnionFactory(org_unit=city.community_a, enterprises=[enterprise])
-    services.enterprise_update(actor=None, enterprise=enterprise, data={"org_unit": city.street_b},
-                               effective_on=datetime.date(2013, 3, 1))
+    services.enterprise_update(
+        actor=None,
+        enterprise=enterprise,
+        data={"org_unit": city.street_b},
+        effective_on=datetime.date(2013, 3, 1),
+    )
     past = figures(compute(day=D, unit_code="2102"))
     assert past["210202"] == (1, 1, 1.0) and past["210203"] == (0, 0, None)
     today_tree = figures(compute(day=D, unit_code="2102", hierarchy="today"))
@@ -77,7 +85,9 @@ def test_moved_enterprise_counts_under_old_district_for_past_days(city):
 
 def test_moved_street_shows_its_old_self(city):
     EnterpriseFactory(org_unit=city.street_a)
-    services.orgunit_move(actor=None, unit=city.street_a, new_parent=city.xigang, effective_on=datetime.date(2013, 1, 1))
+    services.orgunit_move(
+        actor=None, unit=city.street_a, new_parent=city.xigang, effective_on=datetime.date(2013, 1, 1)
+    )
     assert figures(compute(day=D, unit_code="210202"))["210202"][1] == 1
     assert figures(compute(day=datetime.date(2013, 1, 1), unit_code="210203"))["210203"][1] == 1
 
@@ -87,5 +97,9 @@ def test_public_nonpublic_breakdown(city):
     covered = EnterpriseFactory(org_unit=city.community_a, ownership="private")
     EnterpriseFactory(org_unit=city.community_a, ownership="foreign")
     UnionFactory(org_unit=city.community_a, enterprises=[covered])
-    rows = [r for r in compute(day=D, unit_code="210202001001", breakdown="ownership") if r.indicator == "union_rate"]
+    rows = [
+        r
+        for r in compute(day=D, unit_code="210202001001", breakdown="ownership")
+        if r.indicator == "union_rate"
+    ]
     assert {(r.group, r.numerator, r.denominator) for r in rows} == {("公有制", 0, 1), ("非公有制", 1, 2)}

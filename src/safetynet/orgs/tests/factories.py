@@ -26,9 +26,14 @@ class OrgUnitFactory(factory.django.DjangoModelFactory):
     parent = None
     level = factory.LazyAttribute(lambda o: o.parent.level + 1 if o.parent else OrgLevel.CITY)
     code = factory.LazyAttributeSequence(
-        lambda o, n: (o.parent.code if o.parent else "21")[: _CODE_LENGTH[o.level] - 3].ljust(
-            _CODE_LENGTH[o.level] - 3, "0"
-        ) + f"{n % 1000:03d}" if o.level != OrgLevel.CITY else f"{2100 + n % 100:04d}"
+        lambda o, n: (
+            (o.parent.code if o.parent else "21")[: _CODE_LENGTH[o.level] - 3].ljust(
+                _CODE_LENGTH[o.level] - 3, "0"
+            )
+            + f"{n % 1000:03d}"
+            if o.level != OrgLevel.CITY
+            else f"{2100 + n % 100:04d}"
+        )
     )
     name = factory.Sequence(lambda n: f"单位{n}")
     valid_from = None

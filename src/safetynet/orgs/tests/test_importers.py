@@ -36,7 +36,16 @@ ENTERPRISE_HEADER = [
     "统一社会信用代码", "企业名称", "所属区划代码", "经济类型", "行业门类", "规模以上", "职工人数", "农民工人数",
     "劳务派遣人数", "成立日期", "注销日期",
 ]  # fmt: skip
-UNION_HEADER = ["工会名称", "工会类型", "所属区划代码", "成立日期", "撤销日期", "覆盖企业", "主席姓名", "主席直选"]
+UNION_HEADER = [
+    "工会名称",
+    "工会类型",
+    "所属区划代码",
+    "成立日期",
+    "撤销日期",
+    "覆盖企业",
+    "主席姓名",
+    "主席直选",
+]
 UNIT_HEADER = ["区划代码", "名称", "上级区划代码", "层级", "启用日期", "停用日期"]
 ALL_TABLES = (OrgUnit, OrgUnitVersion, Enterprise, EnterpriseLocation, EnterpriseHeadcount, GrassrootsUnion,
               UnionCoverage, AuditEntry)  # fmt: skip
@@ -84,7 +93,11 @@ def test_contract_files_import_and_reimport_changes_nothing(db, tmp_path):
     for kind in ("units", "enterprises", "unions"):
         code, out, err = run_command(kind, str(CONTRACT / f"{kind}.csv"))
         assert (code, err) == (0, ""), out
-    assert OrgUnit.objects.count() == 6 and Enterprise.objects.count() == 5 and GrassrootsUnion.objects.count() == 4
+    assert (
+        OrgUnit.objects.count() == 6
+        and Enterprise.objects.count() == 5
+        and GrassrootsUnion.objects.count() == 4
+    )
     before = counts()
     for kind in ("units", "enterprises", "unions"):
         code, out, _ = run_command(kind, str(CONTRACT / f"{kind}.csv"))
@@ -92,7 +105,10 @@ def test_contract_files_import_and_reimport_changes_nothing(db, tmp_path):
     assert counts() == before
     dissolved = GrassrootsUnion.objects.get(name="示例企业5有限公司工会")
     coverage = UnionCoverage.objects.get(union=dissolved)
-    assert (coverage.valid_from, coverage.valid_to) == (datetime.date(2004, 1, 1), datetime.date(2011, 12, 31))
+    assert (coverage.valid_from, coverage.valid_to) == (
+        datetime.date(2004, 1, 1),
+        datetime.date(2011, 12, 31),
+    )
 
 
 # --- units ---------------------------------------------------------------------------------------
@@ -115,9 +131,17 @@ def test_units_in_any_order_get_paths_and_versions_like_the_service(db, tmp_path
     community = units["210202001001"]
     assert community.path == f"{units['210202001'].path}{community.pk}/"
     version = OrgUnitVersion.objects.get(unit=district)
-    assert (version.path, version.valid_from, version.parent_id) == (district.path, datetime.date(1990, 1, 1), city.pk)
+    assert (version.path, version.valid_from, version.parent_id) == (
+        district.path,
+        datetime.date(1990, 1, 1),
+        city.pk,
+    )
     entry = AuditEntry.objects.get(entity="orgs.orgunit", object_id=str(district.pk))
-    assert entry.action == "import" and entry.changes["name"] == [None, "中山区"] and entry.unit_path == district.path
+    assert (
+        entry.action == "import"
+        and entry.changes["name"] == [None, "中山区"]
+        and entry.unit_path == district.path
+    )
 
 
 def test_unit_parent_must_exist_and_be_one_level_up(city, tmp_path):
@@ -165,8 +189,11 @@ def test_renamed_unit_keeps_history_and_reimport_is_quiet(city, tmp_path):
     rows = [UNIT_HEADER[:4], ["210202", "中山新区", "2102", "区市县"]]
     result = run_import("units", write_csv(tmp_path / "u.csv", rows))
     assert (result.updated, result.exit_code) == (1, 0)
-    versions = OrgUnitVersion.objects.filter(unit=city.zhongshan).order_by("valid_from")
-    assert [(v.name, v.valid_from) for v in versions] == [("中山区", None), ("中山新区", timezone.localdate())]
+    versions = OrgUnitVersion.objects.filter(unit=city.zhongshan).order_by("id")
+    assert [(v.name, v.valid_from) for v in versions] == [
+        ("中山区", None),
+        ("中山新区", timezone.localdate()),
+    ]
     audits = AuditEntry.objects.count()
     again = run_import("units", write_csv(tmp_path / "u.csv", rows))
     assert (again.updated, again.unchanged) == (0, 1) and AuditEntry.objects.count() == audits
@@ -190,7 +217,9 @@ def test_existing_unit_dates_are_not_changed_by_import(city, tmp_path):
 
 
 def test_enterprises_create_with_location_headcount_and_audit(city, tmp_path):
-    path = enterprises_file(tmp_path, enterprise_row(1), enterprise_row(2, "210203001", 经济类型="国有及国有控股"))
+    path = enterprises_file(
+        tmp_path, enterprise_row(1), enterprise_row(2, "210203001", 经济类型="国有及国有控股")
+    )
     code, out, _ = run_command("enterprises", str(path))
     assert code == 0 and "新增 2，更新 0，未变 0" in out
     first = Enterprise.objects.get(credit_code=make_credit_code(1))
@@ -203,7 +232,9 @@ def test_enterprises_create_with_location_headcount_and_audit(city, tmp_path):
     headcount = EnterpriseHeadcount.objects.get(enterprise=first)
     assert (headcount.headcount, headcount.dispatched_headcount, headcount.valid_from) == (100, 5, None)
     entry = AuditEntry.objects.get(entity="orgs.enterprise", object_id=str(first.pk))
-    assert entry.action == "import" and entry.actor_name == "系统" and entry.unit_path == city.community_a.path
+    assert (
+        entry.action == "import" and entry.actor_name == "系统" and entry.unit_path == city.community_a.path
+    )
     assert entry.changes["ownership"] == [None, "私营"]
 
 
@@ -235,7 +266,11 @@ def test_reimport_changes_nothing_and_update_dates_new_figures_from_today(city, 
         ({"统一社会信用代码": make_credit_code(3)[:-1] + "0"}, "统一社会信用代码", "校验位不对"),
         ({"统一社会信用代码": "91210202"}, "统一社会信用代码", "应为 18 位"),
         ({"所属区划代码": "210202999"}, "所属区划代码", "所属区划代码“210202999”不存在"),
-        ({"成立日期": "2010-01-01", "注销日期": "2009-12-31"}, "注销日期", "注销日期（2009-12-31）不能早于成立日期"),
+        (
+            {"成立日期": "2010-01-01", "注销日期": "2009-12-31"},
+            "注销日期",
+            "注销日期（2009-12-31）不能早于成立日期",
+        ),
         ({"企业名称": "  "}, "企业名称", "企业名称不能为空"),
         ({"成立日期": ""}, "成立日期", "成立日期不能为空"),
         ({"经济类型": "合资"}, "经济类型", "“合资”不是可选的值"),
@@ -288,7 +323,10 @@ def test_keep_valid_saves_good_rows_and_still_exits_1(city, tmp_path):
     code, out, err = run_command("enterprises", str(path), "--keep-valid")
     assert code == 1 and "第 3 行，列“所属区划代码”" in err
     assert "已导入正确的行：新增 2" in out
-    assert set(Enterprise.objects.values_list("credit_code", flat=True)) == {make_credit_code(1), make_credit_code(3)}
+    assert set(Enterprise.objects.values_list("credit_code", flat=True)) == {
+        make_credit_code(1),
+        make_credit_code(3),
+    }
 
 
 def test_dry_run_writes_nothing(city, tmp_path):
@@ -299,7 +337,9 @@ def test_dry_run_writes_nothing(city, tmp_path):
 
 
 def test_dry_run_still_checks_against_the_database(city, tmp_path):
-    code, _, err = run_command("enterprises", str(enterprises_file(tmp_path, enterprise_row(1, "210299001"))), "--dry-run")
+    code, _, err = run_command(
+        "enterprises", str(enterprises_file(tmp_path, enterprise_row(1, "210299001"))), "--dry-run"
+    )
     assert code == 1 and "不存在" in err
 
 
@@ -348,7 +388,9 @@ def test_scope_of_the_acting_user(city, make_staff, tmp_path):
     make_staff("zs_operator", city.zhongshan, "operator")
     path = enterprises_file(tmp_path, enterprise_row(1), enterprise_row(2, "210203001"))
     code, _, err = run_command("enterprises", str(path), "--as-user", "zs_operator", "--keep-valid")
-    assert code == 1 and "第 3 行，列“所属区划代码”：所属区划“八一路街道”（210203001）不在您的管辖范围内" in err
+    assert (
+        code == 1 and "第 3 行，列“所属区划代码”：所属区划“八一路街道”（210203001）不在您的管辖范围内" in err
+    )
     enterprise = Enterprise.objects.get()
     entry = AuditEntry.objects.get(entity="orgs.enterprise", object_id=str(enterprise.pk))
     assert entry.actor_name == "zs_operator" and entry.actor.username == "zs_operator"
@@ -357,7 +399,9 @@ def test_scope_of_the_acting_user(city, make_staff, tmp_path):
 def test_enterprise_registered_outside_scope_cannot_be_changed(city, make_staff, tmp_path):
     EnterpriseFactory(credit_code=make_credit_code(1), org_unit=city.street_b)
     make_staff("zs_admin", city.zhongshan, "unit_admin")
-    code, _, err = run_command("enterprises", str(enterprises_file(tmp_path, enterprise_row(1))), "--as-user", "zs_admin")
+    code, _, err = run_command(
+        "enterprises", str(enterprises_file(tmp_path, enterprise_row(1))), "--as-user", "zs_admin"
+    )
     assert code == 1 and "管辖范围以外" in err
 
 
@@ -373,7 +417,10 @@ def test_missing_optional_columns_leave_stored_values_alone(city, tmp_path):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(min_value=0, max_value=10**9), st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV", max_size=1))
+@given(
+    st.integers(min_value=0, max_value=10**9),
+    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYIOZSV", max_size=1),
+)
 def test_fast_credit_code_check_agrees_with_stdnum(n, last):
     code = make_credit_code(n)
     variant = code[:-1] + last if last else code
@@ -419,16 +466,22 @@ def test_union_new_enterprise_and_dissolution_update_coverage(city, tmp_path):
     second = EnterpriseFactory(credit_code=make_credit_code(2), org_unit=city.community_a)
     union = UnionFactory(name="联合工会", org_unit=city.street_a, founded_on=datetime.date(2010, 1, 1),
                          enterprises=[first], union_type="joint", chair_name="王主席")  # fmt: skip
-    row = union_row("联合工会", f"{make_credit_code(1)};{make_credit_code(2)}", 撤销日期="2016-01-01", 主席直选="否")
+    row = union_row(
+        "联合工会", f"{make_credit_code(1)};{make_credit_code(2)}", 撤销日期="2016-01-01", 主席直选="否"
+    )
     result = run_import("unions", write_csv(tmp_path / "u.csv", [UNION_HEADER, row]))
     assert (result.updated, result.exit_code) == (1, 0)
-    coverages = {c.enterprise_id: (c.valid_from, c.valid_to) for c in UnionCoverage.objects.filter(union=union)}
+    coverages = {
+        c.enterprise_id: (c.valid_from, c.valid_to) for c in UnionCoverage.objects.filter(union=union)
+    }
     assert coverages == {
         first.pk: (datetime.date(2010, 1, 1), datetime.date(2016, 1, 1)),
         second.pk: (datetime.date(2010, 1, 1), datetime.date(2016, 1, 1)),
     }
     entry = AuditEntry.objects.filter(entity="orgs.grassrootsunion", action="update").get()
-    assert entry.changes["dissolved_on"] == [None, "2016-01-01"] and second.name in entry.changes["覆盖企业"][1]
+    assert (
+        entry.changes["dissolved_on"] == [None, "2016-01-01"] and second.name in entry.changes["覆盖企业"][1]
+    )
 
 
 @pytest.mark.parametrize(
@@ -470,3 +523,34 @@ def test_xlsx_copy_of_contract_file_named_csv(db, tmp_path):
     workbook.save(tmp_path / "units.csv")  # an XLSX with the wrong extension
     shutil.copy(tmp_path / "units.csv", tmp_path / "units-copy.csv")
     assert run_import("units", tmp_path / "units-copy.csv").created == 6
+
+
+def test_unit_admin_may_add_units_only_below_own_unit(city, make_staff, tmp_path):
+    make_staff("zs_admin", city.zhongshan, "unit_admin")
+    rows = [
+        UNIT_HEADER[:4],
+        ["210202002001", "新社区", "210202002", "村社区"],
+        ["210203002", "别区街道", "210203", "乡镇街道"],
+        ["210202002", "新街道", "210202", "乡镇街道"],
+    ]
+    code, _, err = run_command(
+        "units", str(write_csv(tmp_path / "u.csv", rows)), "--as-user", "zs_admin", "--keep-valid"
+    )
+    assert code == 1 and "第 3 行，列“上级区划代码”：上级单位“西岗区”（210203）不在您的管辖范围内" in err
+    created = OrgUnit.objects.filter(code__in=["210202002", "210202002001", "210203002"])
+    assert sorted(created.values_list("code", flat=True)) == ["210202002", "210202002001"]
+    entry = AuditEntry.objects.get(entity="orgs.orgunit", object_id=str(created.get(code="210202002").pk))
+    assert entry.actor_name == "zs_admin"
+
+
+def test_closed_units_can_be_loaded_under_a_parent_closed_no_earlier(city, tmp_path):
+    rows = [
+        UNIT_HEADER,
+        ["210202005", "旧街道", "210202", "乡镇街道", "1990-01-01", "2010-01-01"],
+        ["210202005001", "旧社区", "210202005", "村社区", "", "2010-01-01"],
+        ["210202005002", "晚社区", "210202005", "村社区", "", ""],
+    ]
+    result = run_import("units", write_csv(tmp_path / "u.csv", rows), keep_valid=True)
+    assert [(e.row, e.column) for e in result.errors] == [(4, "上级区划代码")]
+    assert "已于 2010-01-01 停用" in result.errors[0].message
+    assert result.created == 2

@@ -17,7 +17,9 @@ def test_paths_make_subtree_one_prefix_query(city):
 
 
 def test_move_rewrites_subtree_paths_and_keeps_history(city):
-    services.orgunit_move(actor=None, unit=city.street_a, new_parent=city.xigang, effective_on=datetime.date(2013, 1, 1))
+    services.orgunit_move(
+        actor=None, unit=city.street_a, new_parent=city.xigang, effective_on=datetime.date(2013, 1, 1)
+    )
     city.community_a.refresh_from_db()
     assert city.community_a.path.startswith(city.xigang.path)
     versions = OrgUnitVersion.objects.filter(unit=city.community_a).order_by("valid_from")
@@ -28,8 +30,14 @@ def test_move_rewrites_subtree_paths_and_keeps_history(city):
 
 
 def test_rename_keeps_old_name_in_history(city):
-    services.orgunit_update(actor=None, unit=city.zhongshan, name="中山新区", effective_on=datetime.date(2015, 1, 1))
-    names = list(OrgUnitVersion.objects.filter(unit=city.zhongshan).order_by("valid_from").values_list("name", flat=True))
+    services.orgunit_update(
+        actor=None, unit=city.zhongshan, name="中山新区", effective_on=datetime.date(2015, 1, 1)
+    )
+    names = list(
+        OrgUnitVersion.objects.filter(unit=city.zhongshan)
+        .order_by("valid_from")
+        .values_list("name", flat=True)
+    )
     assert names == ["中山区", "中山新区"]
     assert AuditEntry.objects.filter(object_id=str(city.zhongshan.pk), action="update").exists()
 
@@ -49,8 +57,9 @@ def test_close_refused_while_enterprises_operate(city):
 
 def test_wrong_parent_level_refused(city):
     with pytest.raises(ServiceError) as exc:
-        services.orgunit_create(actor=None, code="210202002001", name="错社区", level=OrgLevel.COMMUNITY,
-                                parent=city.zhongshan)
+        services.orgunit_create(
+            actor=None, code="210202002001", name="错社区", level=OrgLevel.COMMUNITY, parent=city.zhongshan
+        )
     assert "上级应是乡镇街道" in exc.value.message
 
 
@@ -66,14 +75,25 @@ def test_enterprise_bad_credit_code_names_expected_check_character(city):
 def test_enterprise_move_and_headcount_are_dated(city, make_staff):
     enterprise = EnterpriseFactory(org_unit=city.community_a, headcount=30)
     services.enterprise_update(
-        actor=None, enterprise=enterprise, data={"org_unit": city.street_b, "headcount": 50},
+        actor=None,
+        enterprise=enterprise,
+        data={"org_unit": city.street_b, "headcount": 50},
         effective_on=datetime.date(2013, 6, 1),
     )
-    locations = list(EnterpriseLocation.objects.filter(enterprise=enterprise).order_by("valid_from").values_list(
-        "org_unit__code", "valid_from", "valid_to"))
-    assert locations == [("210202001001", None, datetime.date(2013, 6, 1)), ("210203001", datetime.date(2013, 6, 1), None)]
-    counts = list(EnterpriseHeadcount.objects.filter(enterprise=enterprise).order_by("valid_from").values_list(
-        "headcount", flat=True))
+    locations = list(
+        EnterpriseLocation.objects.filter(enterprise=enterprise)
+        .order_by("valid_from")
+        .values_list("org_unit__code", "valid_from", "valid_to")
+    )
+    assert locations == [
+        ("210202001001", None, datetime.date(2013, 6, 1)),
+        ("210203001", datetime.date(2013, 6, 1), None),
+    ]
+    counts = list(
+        EnterpriseHeadcount.objects.filter(enterprise=enterprise)
+        .order_by("valid_from")
+        .values_list("headcount", flat=True)
+    )
     assert counts == [30, 50]
     entry = AuditEntry.objects.filter(entity="orgs.enterprise", action="update").get()
     assert entry.changes["headcount"] == [30, 50]
@@ -82,7 +102,11 @@ def test_enterprise_move_and_headcount_are_dated(city, make_staff):
 
 def test_union_dissolved_before_founded_refused(city):
     with pytest.raises(ServiceError) as exc:
-        UnionFactory(org_unit=city.street_a, founded_on=datetime.date(2010, 1, 1), dissolved_on=datetime.date(2009, 1, 1))
+        UnionFactory(
+            org_unit=city.street_a,
+            founded_on=datetime.date(2010, 1, 1),
+            dissolved_on=datetime.date(2009, 1, 1),
+        )
     assert exc.value.code == "dates_order"
 
 
@@ -90,8 +114,22 @@ def test_viewer_cannot_write_and_district_cannot_reach_sibling(city, make_staff)
     viewer = make_staff("v", city.zhongshan, "viewer")
     operator = make_staff("o", city.zhongshan, "operator")
     with pytest.raises(NotAllowed):
-        services.enterprise_create(actor=viewer, credit_code=make_credit_code(8), name="x", org_unit=city.community_a,
-                                   ownership="private", headcount=10, founded_on=datetime.date(2010, 1, 1))
+        services.enterprise_create(
+            actor=viewer,
+            credit_code=make_credit_code(8),
+            name="x",
+            org_unit=city.community_a,
+            ownership="private",
+            headcount=10,
+            founded_on=datetime.date(2010, 1, 1),
+        )
     with pytest.raises(OutOfScope):
-        services.enterprise_create(actor=operator, credit_code=make_credit_code(9), name="y", org_unit=city.street_b,
-                                   ownership="private", headcount=10, founded_on=datetime.date(2010, 1, 1))
+        services.enterprise_create(
+            actor=operator,
+            credit_code=make_credit_code(9),
+            name="y",
+            org_unit=city.street_b,
+            ownership="private",
+            headcount=10,
+            founded_on=datetime.date(2010, 1, 1),
+        )

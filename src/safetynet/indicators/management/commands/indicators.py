@@ -15,8 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("--unit", help="单位区划代码（默认全市）")
         parser.add_argument("--indicator", action="append", help="只输出这些指标（可重复）")
         parser.add_argument("--breakdown", choices=BREAKDOWNS)
-        parser.add_argument("--hierarchy", choices=[AS_OF, TODAY], default=AS_OF,
-                            help="as_of：按当日的区划隶属关系（默认）；today：按今天的隶属关系")
+        parser.add_argument(
+            "--hierarchy",
+            choices=[AS_OF, TODAY],
+            default=AS_OF,
+            help="as_of：按当日的区划隶属关系（默认）；today：按今天的隶属关系",
+        )
         parser.add_argument("--format", choices=["json", "csv"], default="json")
 
     def handle(self, *args, **options):
@@ -25,8 +29,13 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"--as-of “{options['as_of']}”不是 YYYY-MM-DD 格式的日期") from None
         try:
-            rows = compute(day=day, unit_code=options["unit"], indicator_codes=options["indicator"],
-                           breakdown=options["breakdown"], hierarchy=options["hierarchy"])
+            rows = compute(
+                day=day,
+                unit_code=options["unit"],
+                indicator_codes=options["indicator"],
+                breakdown=options["breakdown"],
+                hierarchy=options["hierarchy"],
+            )
         except (UnitNotFound, LookupError) as exc:
             raise CommandError(str(exc)) from None
         with_group = options["breakdown"] is not None
@@ -36,7 +45,11 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(records, ensure_ascii=False))
             return
-        fields = list(records[0]) if records else ["unit", "indicator", "as_of", "numerator", "denominator", "rate", "target"]
+        fields = (
+            list(records[0])
+            if records
+            else ["unit", "indicator", "as_of", "numerator", "denominator", "rate", "target"]
+        )
         writer = csv.DictWriter(self.stdout._out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)

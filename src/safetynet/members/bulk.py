@@ -1,0 +1,44 @@
+"""Inserting many rows fast: COPY on PostgreSQL (ids taken from the sequence first), bulk_create elsewhere.
+
+Django's bulk_create spends most of its time preparing each field of each object; a roster of a million
+rows is written with COPY instead, which PostgreSQL loads many times faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, models
+
+BATCH = 2000
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any, ...]]) -> list[int]:
+    """Insert ``rows`` (values in the order of ``fields``, attribute names such as ``person_id``) and return
+    the new primary keys in the same order. Runs inside the caller's transaction."""
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        return _copy(model, fields, rows)
+    objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+    model.objects.bulk_create(objects, batch_size=BATCH)
+    return [obj.pk for obj in objects]
+
+
+def _copy(model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any, ...]]) -> list[int]:
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.pk.column, *(meta.get_field(name).column for name in fields)]
+    with connection.cursor() as cursor:
+        # Reserving the ids first lets the caller link rows of other tables to these without reading back.
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        statement = f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        with cursor.cursor.copy(statement) as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row((pk, *row))
+    return ids
