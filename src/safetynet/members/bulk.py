@@ -42,3 +42,18 @@ def _copy(model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row((pk, *row))
     return ids
+
+
+def person_chunk_size() -> int:
+    """How many keys one IN (...) lookup carries: PostgreSQL takes big lists; SQLite counts its parameters."""
+    return 5000 if connection.vendor == "postgresql" else 900
+
+
+def analyze_tables(*models_: type[models.Model]) -> None:
+    """Refresh PostgreSQL's statistics after a big load, so the next lookups use the indexes at once
+    instead of trusting row counts from when the tables were empty."""
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(quote(m._meta.db_table) for m in models_)}")

@@ -42,7 +42,7 @@ from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.core.normalize import parse_date
 from safetynet.core.services import audit_bulk
 from safetynet.members import crypto
-from safetynet.members.bulk import insert_rows
+from safetynet.members.bulk import analyze_tables, insert_rows, person_chunk_size
 from safetynet.members.models import (
     Employment,
     EmploymentType,
@@ -169,7 +169,9 @@ class MemberRow:
 
     def __init__(self, **values: Any) -> None:
         for name in self.__slots__:
-            setattr(self, name, values.get(name))
+            setattr(self, name, None)
+        for name, value in values.items():
+            setattr(self, name, value)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -293,7 +295,9 @@ class MemberImporter(Importer):
     def _date(row: Row, key: str, *, required: bool = False) -> datetime.date | None:
         """A roster repeats the same few dates: text already seen is parsed once."""
         raw = row.raw(key)
-        if isinstance(raw, str) and raw:
+        if isinstance(raw, str):
+            if not raw and not required:
+                return None
             day = _parsed_date(raw)
             if day is not None:
                 return day
@@ -343,7 +347,7 @@ class MemberImporter(Importer):
         keys = list(by_person)
         self.transfers: list[dict[str, Any]] = []
         done = 0
-        for chunk in _chunks(keys):
+        for chunk in _chunks(keys, person_chunk_size()):
             people, employments, memberships = self._load_people(chunk)
             for key in chunk:
                 person = people.get(key)
@@ -717,6 +721,7 @@ class MemberImporter(Importer):
         self._save_employments(records, counts)
         self._save_memberships(records, rows, counts)
         self._audit(counts)
+        analyze_tables(Person, Employment, Membership)
 
     def _save_people(self, records: list[Record], counts: dict[tuple[str, int], dict[str, int]]) -> None:
         key = crypto.current_key()

@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from safetynet.core.metrics import EMPLOYMENT, Fact, Indicator, MetricsDeclaration, Population, boolean
 from safetynet.members.models import Employment, EmploymentType, Household, Membership
-from safetynet.orgs.metrics import unit_on_day
+from safetynet.orgs.models import active_on_q
 
 
 def employment_population(day: datetime.date, hierarchy: str, unionised: QuerySet | None) -> QuerySet:
-    queryset = Employment.objects.filter(valid_from__lte=day).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gt=day)
+    queryset = (
+        Employment.objects.filter(valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .order_by()
     )
     if unionised is not None:
         queryset = queryset.filter(enterprise_id__in=unionised)
-    return queryset.annotate(
-        unit_id=unit_on_day(
-            day, hierarchy, enterprise_ref="enterprise_id", current_unit="enterprise__org_unit_id"
-        )
+    if hierarchy == "today":
+        return queryset.annotate(unit_id=F("enterprise__org_unit_id"))
+    # One location row of the enterprise is active on the day (periods never overlap): a join, not a lookup.
+    return queryset.filter(active_on_q(day, "enterprise__locations__")).annotate(
+        unit_id=F("enterprise__locations__org_unit_id")
     )
 
 

@@ -6,24 +6,17 @@ import datetime
 
 from django.conf import settings
 from django.db.models import (
-    BigIntegerField,
     Exists,
-    Expression,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
-from django.db.models.functions import Coalesce
 
 from safetynet.core.metrics import ENTERPRISE, Fact, Indicator, MetricsDeclaration, Population, boolean
 from safetynet.orgs.models import (
     PUBLIC_OWNERSHIPS,
     Enterprise,
-    EnterpriseHeadcount,
-    EnterpriseLocation,
     UnionCoverage,
     active_on_q,
 )
@@ -61,35 +54,20 @@ DECLARATION = MetricsDeclaration(
 
 def enterprise_population(day: datetime.date, hierarchy: str, unionised: QuerySet | None) -> QuerySet:
     """E(u,d): enterprises founded on or before d, not deregistered on or before d, whose headcount in force
-    on d is at least ELIGIBLE_MIN_HEADCOUNT, each with the org unit it belonged to on d."""
-    headcount_on_day = (
-        EnterpriseHeadcount.objects.filter(enterprise_id=OuterRef("pk"))
-        .filter(active_on_q(day))
-        .values("headcount")[:1]
-    )
+    on d is at least ELIGIBLE_MIN_HEADCOUNT, each with the org unit it belonged to on d.
+
+    The dated headcount and location rows are joined, not looked up per enterprise: their periods never
+    overlap (the services close one before opening the next), so each enterprise meets one row of each.
+    """
     queryset = (
         Enterprise.objects.filter(founded_on__lte=day)
         .filter(Q(deregistered_on__isnull=True) | Q(deregistered_on__gt=day))
-        .annotate(
-            headcount_on_day=Coalesce(Subquery(headcount_on_day), F("headcount"), output_field=IntegerField())
-        )
-        .filter(headcount_on_day__gte=settings.ELIGIBLE_MIN_HEADCOUNT)
+        .filter(active_on_q(day, "headcounts__"), headcounts__headcount__gte=settings.ELIGIBLE_MIN_HEADCOUNT)
+        .order_by()
     )
-    return queryset.annotate(
-        unit_id=unit_on_day(day, hierarchy, enterprise_ref="pk", current_unit="org_unit_id")
-    )
-
-
-def unit_on_day(day: datetime.date, hierarchy: str, *, enterprise_ref: str, current_unit: str) -> Expression:
-    """The org unit an enterprise belonged to on ``day`` (its dated location), or today's when asked for."""
     if hierarchy == "today":
-        return F(current_unit)
-    located = (
-        EnterpriseLocation.objects.filter(enterprise_id=OuterRef(enterprise_ref))
-        .filter(active_on_q(day))
-        .values("org_unit_id")[:1]
-    )
-    return Coalesce(Subquery(located), F(current_unit), output_field=BigIntegerField())
+        return queryset.annotate(unit_id=F("org_unit_id"))
+    return queryset.filter(active_on_q(day, "locations__")).annotate(unit_id=F("locations__org_unit_id"))
 
 
 POPULATION = Population(ENTERPRISE, enterprise_population, enterprise_ref="pk", enterprise_prefix="")
