@@ -6,8 +6,8 @@ os.environ.setdefault("SAFETYNET_SSL_REDIRECT", "0")
 os.environ.setdefault("SAFETYNET_SECURE_COOKIES", "0")
 os.environ.setdefault("SAFETYNET_PII_KEY", "Wm9eTeOUgNqN1Zz4GdjXJ3f9nCk5x7sgq2vYtWlbHdE=")
 
-from safetynet.settings import *  # noqa: E402,F403
-from safetynet.settings import DATABASES, STORAGES  # noqa: E402
+from safetynet.settings import *  # noqa: F403
+from safetynet.settings import DATABASES, STORAGES
 
 # Static files come from the apps' folders (no collectstatic before tests).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,7 +53,15 @@ def picked_unit(request: HttpRequest) -> OrgUnit | None:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """工作台: the counts of the user's unit (or the picked one) and of each unit directly below it."""
+    """工作台: the indicator dashboard where it is installed, else the registry overview."""
+    target = _url_or_blank("indicators:dashboard") or _url_or_blank("core:overview")
+    query = request.GET.urlencode()
+    return redirect(f"{target}?{query}" if query else target)
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """The registry's counts for the user's unit (or the picked one) and each unit directly below it."""
     unit = picked_unit(request)
     today = timezone.localdate()
     context: dict[str, Any] = {"unit": unit, "counts": None, "children": [], "today": today}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -74,7 +75,7 @@ class IndicatorViewSet(viewsets.ViewSet):
         responses=IndicatorRowSerializer(many=True),
     )
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        day = _date(request, "as_of", datetime.date.today())
+        day = _date(request, "as_of", timezone.localdate())
         breakdown = _choice(request, "breakdown", BREAKDOWNS, None)
         try:
             rows = indicator_rows_for_user(
@@ -107,7 +108,7 @@ class IndicatorViewSet(viewsets.ViewSet):
             rows = indicator_series_for_user(
                 request.user,
                 start=_date(request, "start"),
-                end=_date(request, "end", datetime.date.today()),
+                end=_date(request, "end", timezone.localdate()),
                 interval=_choice(request, "interval", ("month", "year"), "month"),
                 unit_code=request.query_params.get("unit"),
                 indicator_codes=request.query_params.getlist("indicator") or None,

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Case, CharField, F, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from safetynet.indicators.models import Target
 from safetynet.indicators.registry import registry
@@ -66,7 +67,7 @@ class IndicatorRow:
 def hierarchy_nodes(day: datetime.date, hierarchy: str) -> list[UnitNode]:
     """Every unit as it stood on ``day`` (versions active then), or as it stands today."""
     if hierarchy == TODAY:
-        today = datetime.date.today()
+        today = timezone.localdate()
         rows = OrgUnit.objects.filter(active_on_q(today)).values_list(
             "pk", "code", "name", "level", "path", "parent_id"
         )

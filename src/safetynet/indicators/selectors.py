@@ -7,7 +7,9 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from safetynet.core.scope import user_scope_path
 from safetynet.indicators.engine import AS_OF, IndicatorRow, compute
@@ -129,7 +131,7 @@ def target_decomposition_gaps(
     """
     from safetynet.indicators.models import Target
 
-    day = day or datetime.date.today()
+    day = day or timezone.localdate()
     targets = list(
         Target.objects.visible_to(user)
         .filter(year=year)
@@ -174,3 +176,108 @@ def target_decomposition_gaps(
                 )
             )
     return gaps
+
+
+RECORD_PARTS = ("numerator", "denominator", "gap")
+
+
+def indicator_records(
+    *, indicator: str, unit_code: str, day: datetime.date, part: str, hierarchy: str = AS_OF
+) -> QuerySet:
+    """The records behind one number: the population rows of the unit's subtree (as of ``day``) counted in
+    the numerator, in the denominator, or in the denominator but not the numerator ("gap").
+
+    Enterprise indicators give Enterprise rows, employment indicators Employment rows. The caller has
+    already resolved ``unit_code`` for the user (resolve_unit_code_for_user).
+    """
+    from django.db.models import Q
+
+    from safetynet.indicators.engine import hierarchy_nodes, subtree
+    from safetynet.indicators.registry import registry
+
+    reg = registry()
+    spec = reg.indicators[indicator]
+    if part not in RECORD_PARTS:
+        raise LookupError(f"part 应为 {'、'.join(RECORD_PARTS)}")
+    unit_ids = [n.unit_id for n in subtree(hierarchy_nodes(day, hierarchy), unit_code)]
+    population = reg.populations[spec.population]
+    unionised = None
+    if spec.population != "enterprise":
+        enterprises = reg.populations["enterprise"]
+        unionised = (
+            enterprises.build(day, hierarchy, None)
+            .filter(reg.facts["enterprise"]["covered"].build(day, "pk"))
+            .values("pk")
+        )
+    queryset = population.build(day, hierarchy, unionised).filter(unit_id__in=unit_ids)
+    names = sorted(set(spec.numerator + spec.denominator))
+    queryset = queryset.annotate(
+        **{f"fact_{n}": reg.facts[spec.population][n].build(day, population.enterprise_ref) for n in names}
+    )
+    for name in spec.denominator:
+        queryset = queryset.filter(**{f"fact_{name}": True})
+    numerator = Q()
+    for name in spec.numerator:
+        numerator &= Q(**{f"fact_{name}": True})
+    if part == "numerator":
+        queryset = queryset.filter(numerator)
+    elif part == "gap" and spec.numerator:
+        queryset = queryset.exclude(numerator)
+    model = queryset.model
+    rows = model.objects.filter(pk__in=queryset.values("pk"))
+    if spec.population == "enterprise":
+        return rows.select_related("org_unit", "industry").order_by("org_unit__path", "name", "pk")
+    return rows.select_related("person", "enterprise", "enterprise__org_unit").order_by(
+        "enterprise__org_unit__path", "enterprise__name", "pk"
+    )
+
+
+@dataclass
+class DashboardCell:
+    row: IndicatorRow
+    status: str | None
+
+
+@dataclass
+class DashboardUnit:
+    unit_id: int
+    code: str
+    name: str
+    level: int
+    cells: dict[str, DashboardCell]
+
+
+@dataclass
+class Dashboard:
+    unit: DashboardUnit
+    children: list[DashboardUnit]
+    descendants: list[DashboardUnit]
+
+
+def dashboard_for_user(
+    user: Any, *, unit: OrgUnit, day: datetime.date, hierarchy: str, chosen: str
+) -> Dashboard:
+    """Every indicator for the unit and all units below it on ``day``, grouped per unit with target status.
+
+    One engine call: the cards, the children's bar chart and the table all come from the same rows.
+    """
+    if hierarchy == AS_OF:
+        version = unit.versions.filter(active_on_q(day)).first()
+        if version is None:
+            from safetynet.indicators.engine import UnitNotFound
+
+            raise UnitNotFound(f"{unit.name}在 {day} 尚不存在或已撤销")
+        code = version.code
+    else:
+        code = unit.code
+    rows = compute(day=day, unit_code=code, hierarchy=hierarchy)
+    units: dict[int, DashboardUnit] = {}
+    for row in rows:
+        entry = units.setdefault(
+            row.unit_id, DashboardUnit(row.unit_id, row.unit, row.unit_name, row.level, {})
+        )
+        entry.cells[row.indicator] = DashboardCell(row, target_status(row.rate, row.target))
+    ordered = list(units.values())
+    top = ordered[0]
+    children = [u for u in ordered if u.level == top.level + 1]
+    return Dashboard(unit=top, children=children, descendants=ordered[1:])

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from safetynet.indicators import views
+
 app_name = "indicators"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("records/", views.RecordsView.as_view(), name="records"),
+]

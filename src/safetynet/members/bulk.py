@@ -21,6 +21,8 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: list[tup
         return []
     if connection.vendor == "postgresql":
         return _copy(model, fields, rows)
+    if connection.vendor == "sqlite":
+        return _insert_sqlite(model, fields, rows)
     objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
     model.objects.bulk_create(objects, batch_size=BATCH)
     return [obj.pk for obj in objects]
@@ -41,6 +43,41 @@ def _copy(model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any
         with cursor.cursor.copy(statement) as copy:
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row((pk, *row))
+    return ids
+
+
+def _insert_sqlite(
+    model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any, ...]]
+) -> list[int]:
+    """executemany with ids chosen above the largest one: the write lock is taken first, so no other
+    connection can insert between choosing and using them."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    model_fields = [meta.get_field(name) for name in fields]
+    # Dates and datetimes become the text Django stores; plain values go as they are.
+    prepared = [i for i, f in enumerate(model_fields) if isinstance(f, models.DateField)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {pk} = {pk} WHERE 1 = 0")
+        cursor.execute(f"SELECT MAX({pk}) FROM {table}")
+        first = (cursor.fetchone()[0] or 0) + 1
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [meta.db_table])
+        found = cursor.fetchone()
+        if found and found[0] is not None:
+            first = max(first, found[0] + 1)
+        ids = list(range(first, first + len(rows)))
+        values = []
+        for pk_value, row in zip(ids, rows, strict=True):
+            if prepared:
+                row = list(row)
+                for i in prepared:
+                    row[i] = model_fields[i].get_db_prep_save(row[i], connection)
+            values.append((pk_value, *row))
+        columns = ", ".join(quote(c) for c in [meta.pk.column, *(f.column for f in model_fields)])
+        placeholders = ", ".join(["%s"] * (len(fields) + 1))
+        statement = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
+        for start in range(0, len(values), 5000):
+            cursor.executemany(statement, values[start : start + 5000])
     return ids
 
 

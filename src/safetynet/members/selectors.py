@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from safetynet.core.normalize import clean_code
 from safetynet.members import crypto
@@ -89,7 +90,7 @@ def enterprise_employees(
     user: Any, enterprise: Enterprise, *, day: datetime.date | None = None
 ) -> QuerySet[Employment]:
     """Employments at the enterprise active on ``day``, each with ``is_member`` (a membership active that day)."""
-    day = day or datetime.date.today()
+    day = day or timezone.localdate()
     member = Membership.objects.filter(person=OuterRef("person_id")).filter(interval_active_q(day))
     return (
         Employment.objects.visible_to(user)
@@ -104,7 +105,7 @@ def enterprise_employees(
 def union_members(
     user: Any, union: GrassrootsUnion, *, day: datetime.date | None = None
 ) -> QuerySet[Membership]:
-    day = day or datetime.date.today()
+    day = day or timezone.localdate()
     return (
         Membership.objects.visible_to(user)
         .filter(union=union)

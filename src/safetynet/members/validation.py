@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from stdnum import numdb
 from stdnum.cn import ric
 
@@ -110,7 +111,7 @@ def _birth_date(digits: str, where: str) -> datetime.date:
             f"{where}中的出生日期“{digits}”不存在（{year}年没有{month}月{day}日），请核对号码。",
             code="birth_date",
         ) from None
-    if born < EARLIEST_BIRTH_DATE or born > datetime.date.today():
+    if born < EARLIEST_BIRTH_DATE or born > timezone.localdate():
         raise IdNumberError(
             f"{where}中的出生日期“{born:%Y年%m月%d日}”不可能，请核对号码。", code="birth_date"
         )

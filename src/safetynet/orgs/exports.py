@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 
@@ -71,7 +72,7 @@ def enterprise_rows(queryset: QuerySet[Enterprise]) -> Iterator[list[Any]]:
 
 
 def _filename(extension: str) -> str:
-    return f"企业名录-{datetime.date.today().isoformat()}.{extension}"
+    return f"企业名录-{timezone.localdate().isoformat()}.{extension}"
 
 
 class _Echo:

@@ -10,6 +10,7 @@ import datetime
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from safetynet.core.scope import ScopedQuerySet
 
@@ -78,7 +79,7 @@ class OrgUnit(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.valid_to is None or self.valid_to > datetime.date.today()
+        return self.valid_to is None or self.valid_to > timezone.localdate()
 
     def ancestors(self) -> models.QuerySet[OrgUnit]:
         """The units above this one, city first: their ids are in the path, so this is one query."""
@@ -222,7 +223,7 @@ class Enterprise(models.Model):
 
     @property
     def is_operating(self) -> bool:
-        return self.deregistered_on is None or self.deregistered_on > datetime.date.today()
+        return self.deregistered_on is None or self.deregistered_on > timezone.localdate()
 
 
 class EnterpriseLocation(models.Model):
@@ -320,7 +321,7 @@ class GrassrootsUnion(models.Model):
 
     @property
     def is_active(self) -> bool:
-        today = datetime.date.today()
+        today = timezone.localdate()
         return self.founded_on <= today and (self.dissolved_on is None or self.dissolved_on > today)
 
 

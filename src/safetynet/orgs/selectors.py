@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from safetynet.orgs.models import (
     Enterprise,
@@ -45,7 +46,7 @@ def orgunit_list(
     if level:
         qs = qs.filter(level=level)
     if not include_closed:
-        qs = qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=datetime.date.today()))
+        qs = qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gt=timezone.localdate()))
     return qs.select_related("parent")
 
 
@@ -75,7 +76,7 @@ def orgunit_children_counts(parent: OrgUnit, *, day: datetime.date | None = None
 
     Three grouped queries over the subtree, rolled up along the paths; no query per unit.
     """
-    day = day or datetime.date.today()
+    day = day or timezone.localdate()
     children = list(parent.children.all().order_by("code"))
     if not children:
         return []
@@ -133,7 +134,7 @@ def orgunit_children_counts(parent: OrgUnit, *, day: datetime.date | None = None
 
 def orgunit_counts(unit: OrgUnit, *, day: datetime.date | None = None) -> UnitCounts:
     """The same totals for one unit's whole subtree."""
-    day = day or datetime.date.today()
+    day = day or timezone.localdate()
     minimum = settings.ELIGIBLE_MIN_HEADCOUNT
     enterprises = Enterprise.objects.within(unit.path).operating_on(day)
     agg = enterprises.aggregate(total=Count("pk"), eligible=Count("pk", filter=Q(headcount__gte=minimum)))
@@ -176,7 +177,7 @@ def enterprise_list(
     day: datetime.date | None = None,
 ) -> QuerySet[Enterprise]:
     """Enterprises the user may see, filtered; each carries ``is_covered`` (a union covers it today)."""
-    day = day or datetime.date.today()
+    day = day or timezone.localdate()
     qs = Enterprise.objects.visible_to(user).select_related("org_unit", "industry")
     if unit is not None:
         qs = qs.within(unit.path)
@@ -226,7 +227,7 @@ def union_list(
     sort: str = "",
     day: datetime.date | None = None,
 ) -> QuerySet[GrassrootsUnion]:
-    day = day or datetime.date.today()
+    day = day or timezone.localdate()
     qs = GrassrootsUnion.objects.visible_to(user).select_related("org_unit")
     if unit is not None:
         qs = qs.within(unit.path)

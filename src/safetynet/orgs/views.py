@@ -6,7 +6,6 @@ a 404 like a missing one), every write through one ``orgs.services`` call with `
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from safetynet.core.errors import ServiceError
 from safetynet.core.normalize import clean_text
@@ -425,7 +425,7 @@ class EnterpriseDetailView(ScopedMixin, StaffView):
         tab = request.GET.get("tab", "info")
         if tab not in dict(ENTERPRISE_TABS):
             tab = "info"
-        today = datetime.date.today()
+        today = timezone.localdate()
         # is_covered comes from the same selector as the list, so the badge agrees with the list.
         is_covered = (
             selectors.enterprise_list(request.user).filter(pk=enterprise.pk, is_covered=True).exists()
@@ -548,7 +548,7 @@ class UnionListView(StaffView):
                 "type_choices": UnionType.choices,
                 "filtered": any(request.GET.get(key) for key in UNION_FILTER_KEYS),
                 "can_edit": user.can("edit_registry"),
-                "today": datetime.date.today(),
+                "today": timezone.localdate(),
             },
         )
 
@@ -561,7 +561,7 @@ class UnionDetailView(ScopedMixin, StaffView):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         union = self.get_scoped_object()
-        today = datetime.date.today()
+        today = timezone.localdate()
         coverages = list(selectors.union_coverages(union))
         visible = set(
             Enterprise.objects.visible_to(request.user)
@@ -656,7 +656,7 @@ class UnionCoverEnterpriseView(ServiceFormView):
         self.union = self.get_scoped_object()
 
     def make_form(self, data: Any = None) -> CoverageAddForm:
-        return CoverageAddForm(data, user=self.request.user, initial={"valid_from": datetime.date.today()})
+        return CoverageAddForm(data, user=self.request.user, initial={"valid_from": timezone.localdate()})
 
     def cancel_url(self) -> str:
         return reverse("orgs:union_detail", args=[self.union.pk])
@@ -693,7 +693,7 @@ class UnionEndCoverageView(ServiceFormView):
 
     def make_form(self, data: Any = None) -> CoverageEndForm:
         return CoverageEndForm(
-            data, union=self.union, initial={"coverage": self.coverage.pk, "valid_to": datetime.date.today()}
+            data, union=self.union, initial={"coverage": self.coverage.pk, "valid_to": timezone.localdate()}
         )
 
     def cancel_url(self) -> str:

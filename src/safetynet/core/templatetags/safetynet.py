@@ -159,3 +159,12 @@ def page_numbers(page_obj: Any) -> list[int | str]:
         n if isinstance(n, int) else "…"
         for n in page_obj.paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)
     ]
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping|get_item:key`` — a dictionary entry by a variable key."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from safetynet.core.importing import (
     Column,
@@ -144,7 +145,7 @@ def test_header_key_ignores_spaces_full_width_and_required_marks():
 
 def test_duplicates_name_every_row():
     issues = Issues()
-    importer = CellsImporter(actor=None, today=datetime.date.today(), present=frozenset(), issues=issues)
+    importer = CellsImporter(actor=None, today=timezone.localdate(), present=frozenset(), issues=issues)
     records = [Record(2, {"code": "A"}), Record(3, {"code": "B"}), Record(5, {"code": "A"})]
     importer.reject_duplicates(records, lambda r: r.data["code"], "code", lambda c: f"代码“{c}”")
     assert sorted(issues.rejected) == [2, 5]

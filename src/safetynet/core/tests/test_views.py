@@ -38,14 +38,14 @@ def test_healthz_answers_ok(client, db):
 
 
 def test_home_needs_login(client, db):
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("core:overview"))
     assert response.status_code == 302
     assert reverse("accounts:login") in response["Location"]
 
 
 def test_home_shows_the_users_unit_counts_and_children(client, registry, make_staff):
     user = make_staff("zs_op", registry.zhongshan, Role.OPERATOR)
-    response = login(client, user).get(reverse("core:home"))
+    response = login(client, user).get(reverse("core:overview"))
     assert response.status_code == 200
     counts = response.context["counts"]
     assert (counts.enterprises, counts.eligible, counts.covered) == (3, 2, 1)
@@ -60,17 +60,17 @@ def test_home_shows_the_users_unit_counts_and_children(client, registry, make_st
 def test_home_narrows_to_a_picked_unit_and_refuses_one_outside_scope(client, registry, make_staff):
     user = make_staff("zs_op", registry.zhongshan, Role.OPERATOR)
     login(client, user)
-    response = client.get(reverse("core:home"), {"unit": registry.street_a.pk})
+    response = client.get(reverse("core:overview"), {"unit": registry.street_a.pk})
     assert response.status_code == 200
     assert response.context["unit"] == registry.street_a
     assert [row.unit for row in response.context["children"]] == [registry.community_a]
-    assert client.get(reverse("core:home"), {"unit": registry.xigang.pk}).status_code == 404
-    assert client.get(reverse("core:home"), {"unit": "abc"}).status_code == 404
+    assert client.get(reverse("core:overview"), {"unit": registry.xigang.pk}).status_code == 404
+    assert client.get(reverse("core:overview"), {"unit": "abc"}).status_code == 404
 
 
 def test_unit_picker_offers_own_unit_and_children(client, registry, make_staff):
     user = make_staff("city_admin", registry.city, Role.CITY_ADMIN)
-    response = login(client, user).get(reverse("core:home"))
+    response = login(client, user).get(reverse("core:overview"))
     options = response.context["unit_options"]
     assert [o["label"] for o in options] == ["大连市", "中山区", "西岗区"]
     assert options[0]["own"] is True
@@ -95,7 +95,7 @@ def test_menu_shows_only_what_the_role_may_use(registry, make_staff, rf):
 
 def test_shell_renders_menu_logout_and_language_switch(client, registry, make_staff):
     user = make_staff("admin", registry.zhongshan, Role.UNIT_ADMIN)
-    html = login(client, user).get(reverse("core:home")).content.decode()
+    html = login(client, user).get(reverse("core:overview")).content.decode()
     assert 'action="/accounts/logout/"' in html
     assert 'action="/i18n/setlang/"' in html and 'value="en"' in html
     assert reverse("accounts:staff_list") in html and reverse("core:audit_list") in html
@@ -153,7 +153,7 @@ def test_english_catalog_translates_the_shell(client, registry, make_staff):
     user = make_staff("admin", registry.zhongshan, Role.UNIT_ADMIN)
     login(client, user)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    html = client.get(reverse("core:home")).content.decode()
+    html = client.get(reverse("core:overview")).content.decode()
     assert "Dashboard" in html
     assert "Staff accounts" in html
     assert "Union rate" in html

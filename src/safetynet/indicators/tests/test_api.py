@@ -1,6 +1,5 @@
-import datetime
-
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from safetynet.orgs.tests.factories import EnterpriseFactory, UnionFactory
@@ -66,4 +65,4 @@ def test_anonymous_is_refused(data):
 def test_today_default(data, make_staff):
     client = client_for(make_staff("c", data.city, "city_admin"))
     rows = client.get("/api/v1/indicators/", {"indicator": "union_rate"}).json()
-    assert rows[0]["as_of"] == datetime.date.today().isoformat()
+    assert rows[0]["as_of"] == timezone.localdate().isoformat()

@@ -1,6 +1,5 @@
-import datetime
-
 import pytest
+from django.utils import timezone
 
 from safetynet.core.errors import NotAllowed, ServiceError
 from safetynet.indicators.selectors import target_decomposition_gaps, target_status
@@ -34,7 +33,7 @@ def test_gaps_show_where_children_do_not_add_up(city, make_staff):
     EnterpriseFactory(org_unit=city.community_a)
     EnterpriseFactory(org_unit=city.street_b)
     admin = make_staff("ca", city.city, "city_admin")
-    day = datetime.date.today()
+    day = timezone.localdate()
     target_set(actor=admin, indicator="union_rate", org_unit=city.city, year=day.year, value="0.9")
     target_set(actor=admin, indicator="union_rate", org_unit=city.zhongshan, year=day.year, value="0.95")
     gaps = target_decomposition_gaps(admin, year=day.year)

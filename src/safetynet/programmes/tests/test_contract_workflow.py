@@ -1,8 +1,8 @@
-import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
+from django.utils import timezone
 
 from safetynet.core.errors import NotAllowed, OutOfScope, ServiceError
 from safetynet.core.models import AuditEntry
@@ -61,7 +61,7 @@ def test_full_workflow_from_offer_to_in_force_records_every_step(actors, setting
     review = steps[3]
     assert review.actor == actors.street_officer and review.actor_unit_id == actors.street_officer.org_unit_id
     filing = steps[6]
-    assert filing.attachment.name.startswith(f"contracts/{datetime.date.today():%Y}/")
+    assert filing.attachment.name.startswith(f"contracts/{timezone.localdate():%Y}/")
     assert (tmp_path / filing.attachment.name).read_bytes() == b"%PDF-1.4 receipt"
     assert contract.clauses == ["wages", "hours"] and str(contract.wage_rise_percent) == "8.50"
     # One audit row per step, in the contract unit's scope.

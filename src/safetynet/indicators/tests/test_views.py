@@ -1,0 +1,66 @@
+import openpyxl
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from safetynet.indicators.services import target_set
+from safetynet.orgs.tests.factories import EnterpriseFactory, UnionFactory
+
+
+@pytest.fixture
+def data(city):
+    covered = EnterpriseFactory(org_unit=city.community_a, name="已建会企业甲")
+    EnterpriseFactory(org_unit=city.community_a, name="未建会企业乙")
+    EnterpriseFactory(org_unit=city.street_b, name="西岗企业丙")
+    UnionFactory(org_unit=city.community_a, enterprises=[covered])
+    return city
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_home_redirects_to_dashboard(data, client, make_staff):
+    response = login(client, make_staff("c", data.city, "city_admin")).get(reverse("core:home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("indicators:dashboard"))
+
+
+def test_dashboard_shows_cards_children_and_targets(data, client, make_staff):
+    admin = make_staff("c", data.city, "city_admin")
+    target_set(
+        actor=admin, indicator="union_rate", org_unit=data.city, year=timezone.localdate().year, value="0.9"
+    )
+    html = login(client, admin).get(reverse("indicators:dashboard")).content.decode()
+    assert "建会率" in html and "工资集体协商建制率" in html
+    assert "50.0 %" in html  # city: 1 of 2 eligible covered
+    assert "90.0 %" in html and "严重落后" in html  # target and status, the number beside the colour
+    assert "中山区" in html and "西岗区" in html
+    assert 'id="dashboard-data"' in html
+
+
+def test_dashboard_of_a_sibling_unit_is_404(data, client, make_staff):
+    officer = make_staff("zs", data.zhongshan, "operator")
+    response = login(client, officer).get(reverse("indicators:dashboard"), {"unit": data.xigang.pk})
+    assert response.status_code == 404
+    page = client.get(reverse("indicators:dashboard")).content.decode()
+    assert "西岗区" not in page
+
+
+def test_records_behind_a_number_and_export(data, client, make_staff):
+    officer = make_staff("zs", data.zhongshan, "viewer")
+    url = reverse("indicators:records")
+    params = {"indicator": "union_rate", "unit": data.zhongshan.pk, "as_of": timezone.localdate().isoformat()}
+    client = login(client, officer)
+    gap = client.get(url, {**params, "part": "gap"}).content.decode()
+    assert "未建会企业乙" in gap and "已建会企业甲" not in gap
+    numerator = client.get(url, {**params, "part": "numerator"}).content.decode()
+    assert "已建会企业甲" in numerator and "未建会企业乙" not in numerator
+    response = client.get(url, {**params, "part": "denominator", "format": "xlsx"})
+    assert response.status_code == 200
+    workbook = openpyxl.load_workbook(
+        __import__("io").BytesIO(b"".join(response.streaming_content)), read_only=True
+    )
+    names = [row[1] for row in workbook.active.iter_rows(min_row=3, values_only=True)]
+    assert sorted(names) == ["已建会企业甲", "未建会企业乙"]
+    assert client.get(url, {**params, "unit": data.xigang.pk, "part": "gap"}).status_code == 404
