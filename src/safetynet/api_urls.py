@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from safetynet.accounts.api import register as register_accounts
+from safetynet.cases.api import register as register_cases
 from safetynet.indicators.api import register as register_indicators
 from safetynet.members.api import register as register_members
 from safetynet.orgs.api import register as register_orgs
@@ -14,5 +15,6 @@ register_accounts(router)
 register_indicators(router)
 register_members(router)
 register_programmes(router)
+register_cases(router)
 
 api_urlpatterns = router.urls

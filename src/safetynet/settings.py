@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "safetynet.accounts",
     "safetynet.members",
     "safetynet.programmes",
+    "safetynet.cases",
+    "safetynet.imports",
     "safetynet.indicators",
 ]
 
@@ -132,7 +134,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 # Apache ECharts comes from the npm registry (the PyPI asset package ships no files): `make` runs `npm ci`.
 ASSETS_DIR = Path(env_str("SAFETYNET_ASSETS_DIR", str(BASE_DIR.parent.parent / "node_modules")))
-STATICFILES_DIRS = [("vendor/echarts", ASSETS_DIR / "echarts" / "dist")] if (ASSETS_DIR / "echarts").is_dir() else []
+STATICFILES_DIRS = (
+    [("vendor/echarts", ASSETS_DIR / "echarts" / "dist")] if (ASSETS_DIR / "echarts").is_dir() else []
+)
 STATIC_ROOT = Path(env_str("SAFETYNET_STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("SAFETYNET_MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -17,5 +17,7 @@ urlpatterns = [
     path("members/", include("safetynet.members.urls")),
     path("programmes/", include("safetynet.programmes.urls")),
     path("indicators/", include("safetynet.indicators.urls")),
+    path("cases/", include("safetynet.cases.urls")),
+    path("imports/", include("safetynet.imports.urls")),
     path("", include("safetynet.core.urls")),
 ]

@@ -51,10 +51,64 @@ MENU: list[tuple[Any, str, str | None, str | None, list[tuple[Any, str, str | No
         ],
         False,
     ),
-    (_("会员管理"), "会", None, None, [], True),
-    (_("建制工作"), "建", None, None, [], True),
-    (_("诉求调处"), "诉", None, None, [], True),
-    (_("数据导入导出"), "数", None, None, [], True),
+    (
+        _("会员管理"),
+        "会",
+        None,
+        None,
+        [
+            (_("职工查询"), "members:person_search", None),
+            (_("会员名册"), "members:roster_list", None),
+            (_("会员服务卡"), "members:card_list", None),
+        ],
+        False,
+    ),
+    (
+        _("建制工作"),
+        "建",
+        None,
+        None,
+        [
+            (_("集体合同"), "programmes:contract_list", None),
+            (_("待我预审"), "programmes:review_queue", None),
+            (_("建制缺项清单"), "programmes:worklist", None),
+            (_("职代会与厂务公开"), "programmes:system_list", None),
+            (_("职工服务站"), "programmes:station_list", None),
+            (_("安全生产"), "programmes:safety", None),
+        ],
+        False,
+    ),
+    (
+        _("诉求调处"),
+        "诉",
+        None,
+        None,
+        [
+            (_("受理登记"), "cases:intake", None),
+            (_("本级待办"), "cases:queue", None),
+            (_("市级督办"), "cases:board", None),
+            (_("隐患举报"), "cases:hazard_list", None),
+        ],
+        False,
+    ),
+    (_("预警信息"), "警", None, None, [], True),
+    (_("服务帮扶"), "帮", None, None, [], True),
+    (
+        _("目标考核"),
+        "标",
+        None,
+        None,
+        [(_("目标分解"), "indicators:targets", None)],
+        False,
+    ),
+    (
+        _("数据导入导出"),
+        "数",
+        None,
+        Capability.IMPORT,
+        [(_("导入数据"), "imports:job_list", Capability.IMPORT)],
+        False,
+    ),
     (
         _("系统管理"),
         "系",
@@ -108,6 +162,10 @@ def build_menu(user: Any, path: str) -> list[MenuSection]:
                 section.items.append(MenuItem(label=item_label, url=url, active=_is_active(url, path)))
         if section.items or section.url:
             section.active = section.active or any(i.active for i in section.items)
+            sections.append(section)
+        elif items:
+            # None of its pages is installed yet: shown greyed as "coming", like the planned modules.
+            section.later = True
             sections.append(section)
     return sections
 
