@@ -6,4 +6,5 @@ app_name = "indicators"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("records/", views.RecordsView.as_view(), name="records"),
+    path("targets/", views.TargetsView.as_view(), name="targets"),
 ]

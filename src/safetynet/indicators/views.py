@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from safetynet.core.errors import ServiceError
 from safetynet.core.scope import get_for_user
 from safetynet.core.views_base import StaffView
 from safetynet.indicators.engine import AS_OF, TODAY, UnitNotFound
 from safetynet.indicators.exports import records_xlsx_response
+from safetynet.indicators.models import Target
 from safetynet.indicators.registry import registry
 from safetynet.indicators.selectors import (
     RECORD_PARTS,
     dashboard_for_user,
     indicator_records,
+    target_decomposition_gaps,
 )
+from safetynet.indicators.services import can_set_target, target_set
 from safetynet.orgs.models import OrgUnit, active_on_q
 
 
@@ -151,3 +156,82 @@ def _code_on(unit: OrgUnit, day: datetime.date, hierarchy: str) -> str:
         return unit.code
     version = unit.versions.filter(active_on_q(day)).first()
     return version.code if version else unit.code
+
+
+class TargetsView(StaffView):
+    """目标分解: the targets of my unit and the units directly below it, per indicator, for a year; the city
+    sets its own, each unit its children's; gaps where the children's targets don't add up are listed."""
+
+    def _context(self, request: HttpRequest, errors: list[str] | None = None) -> dict:
+        year = _year(request)
+        unit = _unit(request)
+        children = list(unit.children.filter(active_on_q(timezone.localdate())).order_by("code"))
+        units = [unit, *children]
+        existing = {
+            (t.indicator, t.org_unit_id): t
+            for t in Target.objects.visible_to(request.user).filter(year=year, org_unit__in=units)
+        }
+        specs = list(registry().indicators.values())
+        rows = [
+            {
+                "unit": u,
+                "editable": can_set_target(request.user, u),
+                "cells": [
+                    {
+                        "spec": spec,
+                        "target": existing.get((spec.code, u.pk)),
+                        "name": f"t_{u.pk}_{spec.code}",
+                        "percent": _as_percent(existing.get((spec.code, u.pk))),
+                    }
+                    for spec in specs
+                ],
+            }
+            for u in units
+        ]
+        return {
+            "year": year,
+            "unit": unit,
+            "specs": specs,
+            "rows": rows,
+            "gaps": target_decomposition_gaps(request.user, year=year),
+            "errors": errors or [],
+            "any_editable": any(r["editable"] for r in rows),
+        }
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, "indicators/targets.html", self._context(request))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        year = _year(request)
+        errors: list[str] = []
+        saved = 0
+        for key, raw in request.POST.items():
+            if not key.startswith("t_") or not raw.strip():
+                continue
+            _, unit_pk, code = key.split("_", 2)
+            unit = get_for_user(OrgUnit, request.user, pk=unit_pk)
+            try:
+                value = float(raw.strip().rstrip("%").strip()) / 100
+            except ValueError:
+                errors.append(
+                    f"{unit.name} · {registry().indicators[code].label}：“{raw}”不是数字，请填百分数，如 90"
+                )
+                continue
+            try:
+                target_set(actor=request.user, indicator=code, org_unit=unit, year=year, value=value)
+                saved += 1
+            except ServiceError as exc:
+                errors.append(f"{unit.name} · {registry().indicators[code].label}：{exc.message}")
+        if errors:
+            return render(request, "indicators/targets.html", self._context(request, errors), status=400)
+        messages.success(request, f"已保存 {year} 年目标 {saved} 项。")
+        return redirect(f"{reverse('indicators:targets')}?{request.GET.urlencode()}")
+
+
+def _year(request: HttpRequest) -> int:
+    raw = request.GET.get("year", "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else timezone.localdate().year
+
+
+def _as_percent(target: Target | None) -> str:
+    return "" if target is None else f"{float(target.value) * 100:g}"

@@ -64,3 +64,32 @@ def test_records_behind_a_number_and_export(data, client, make_staff):
     names = [row[1] for row in workbook.active.iter_rows(min_row=3, values_only=True)]
     assert sorted(names) == ["已建会企业甲", "未建会企业乙"]
     assert client.get(url, {**params, "unit": data.xigang.pk, "part": "gap"}).status_code == 404
+
+
+def test_targets_page_sets_children_targets_and_shows_gaps(data, client, make_staff):
+    admin = make_staff("c", data.city, "city_admin")
+    year = timezone.localdate().year
+    client = login(client, admin)
+    url = reverse("indicators:targets")
+    response = client.post(
+        f"{url}?year={year}",
+        {f"t_{data.city.pk}_union_rate": "90", f"t_{data.zhongshan.pk}_union_rate": "95.5"},
+    )
+    assert response.status_code == 302
+    page = client.get(url, {"year": year}).content.decode()
+    assert 'value="95.5"' in page and "西岗区" in page and "分解不到位" in page
+    bad = client.post(f"{url}?year={year}", {f"t_{data.xigang.pk}_union_rate": "九十"})
+    assert bad.status_code == 400 and "不是数字" in bad.content.decode()
+
+
+def test_district_cannot_set_its_own_target(data, client, make_staff):
+    officer = make_staff("d", data.zhongshan, "unit_admin")
+    year = timezone.localdate().year
+    response = login(client, officer).post(
+        f"{reverse('indicators:targets')}?year={year}", {f"t_{data.zhongshan.pk}_union_rate": "99"}
+    )
+    assert response.status_code == 400 and "直接下级" in response.content.decode()
+    other = client.post(
+        f"{reverse('indicators:targets')}?year={year}", {f"t_{data.xigang.pk}_union_rate": "99"}
+    )
+    assert other.status_code == 404
