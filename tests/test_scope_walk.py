@@ -41,6 +41,7 @@ from safetynet.orgs.models import (
     UnionCoverage,
 )
 from safetynet.orgs.tests.factories import EnterpriseFactory, UnionFactory, make_credit_code
+from safetynet.programmes.tests.helpers import scope_walk_records
 
 # Patterns that are not records of a unit: the admin (has its own scoping), language switch, static files,
 # the schema and docs, the health probe, signing in and out.
@@ -230,6 +231,9 @@ def zhongshan(city, make_staff) -> Zhongshan:
         city.community_a.name,
         staff.username,
     ]
+    programme_records, programme_markers = scope_walk_records(enterprise)
+    records.update(programme_records)
+    markers += programme_markers
     return Zhongshan(records=records, markers=markers, street=city.street_a)
 
 

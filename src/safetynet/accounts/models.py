@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from safetynet.core.scope import ScopedQuerySet
 
 
 class Role(models.TextChoices):
-    CITY_ADMIN = "city_admin", "市级管理员"
-    UNIT_ADMIN = "unit_admin", "单位管理员"
-    OPERATOR = "operator", "经办人"
-    VIEWER = "viewer", "查看人员"
-    CHAIR = "chair", "基层工会主席"
+    CITY_ADMIN = "city_admin", _("市级管理员")
+    UNIT_ADMIN = "unit_admin", _("单位管理员")
+    OPERATOR = "operator", _("经办人")
+    VIEWER = "viewer", _("查看人员")
+    CHAIR = "chair", _("基层工会主席")
 
 
 class Capability(models.TextChoices):
     """What a role may do; views and services ask for one of these, never for a role by name."""
 
-    EDIT_UNITS = "edit_units", "维护区域单位"
-    EDIT_REGISTRY = "edit_registry", "维护企业和工会"
-    IMPORT = "import", "导入数据"
-    MANAGE_STAFF = "manage_staff", "管理人员账号"
-    VIEW_AUDIT = "view_audit", "查看变更记录"
+    EDIT_UNITS = "edit_units", _("维护区域单位")
+    EDIT_REGISTRY = "edit_registry", _("维护企业和工会")
+    IMPORT = "import", _("导入数据")
+    MANAGE_STAFF = "manage_staff", _("管理人员账号")
+    VIEW_AUDIT = "view_audit", _("查看变更记录")
+    VIEW_PERSONAL_DATA = "view_personal_data", _("查看完整证件号码和电话")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -46,22 +48,22 @@ class StaffManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[mis
 class User(AbstractUser):
     SCOPE_PATH = "org_unit__path"
 
-    full_name = models.CharField("姓名", max_length=50, blank=True)
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     org_unit = models.ForeignKey(
         "orgs.OrgUnit",
-        verbose_name="所属单位",
+        verbose_name=_("所属单位"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="staff",
     )
-    role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.VIEWER)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.VIEWER)
 
     objects = StaffManager()
 
     class Meta:
-        verbose_name = "人员账号"
-        verbose_name_plural = "人员账号"
+        verbose_name = _("人员账号")
+        verbose_name_plural = _("人员账号")
         ordering = ["username"]
 
     def __str__(self) -> str:

@@ -38,6 +38,49 @@ def resolve_unit_code_for_user(user: Any, unit_code: str | None, day: datetime.d
     return unit_code
 
 
+def data_version() -> int:
+    """Changes whenever a record changes: every service, import and demo load writes an audit row."""
+    from safetynet.core.models import AuditEntry
+
+    return AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def compute_cached(
+    *,
+    day: datetime.date,
+    unit_code: str | None,
+    indicator_codes: list[str] | None = None,
+    breakdown: str | None = None,
+    hierarchy: str = AS_OF,
+) -> list[IndicatorRow]:
+    """``compute`` through the cache. The key holds the data version, so a correction of any past record
+    (it writes an audit row) is seen at once; nothing stale is ever served."""
+    from django.core.cache import cache
+
+    key = ":".join(
+        [
+            "indicators",
+            str(data_version()),
+            day.isoformat(),
+            unit_code or "",
+            ",".join(indicator_codes or []),
+            breakdown or "",
+            hierarchy,
+        ]
+    )
+    rows = cache.get(key)
+    if rows is None:
+        rows = compute(
+            day=day,
+            unit_code=unit_code,
+            indicator_codes=indicator_codes,
+            breakdown=breakdown,
+            hierarchy=hierarchy,
+        )
+        cache.set(key, rows, timeout=24 * 3600)
+    return rows
+
+
 def indicator_rows_for_user(
     user: Any,
     *,
@@ -90,7 +133,9 @@ def indicator_series_for_user(
     rows: list[IndicatorRow] = []
     for day in period_ends(start, end, interval):
         code = resolve_unit_code_for_user(user, unit_code, day)
-        day_rows = compute(day=day, unit_code=code, indicator_codes=indicator_codes, hierarchy=hierarchy)
+        day_rows = compute_cached(
+            day=day, unit_code=code, indicator_codes=indicator_codes, hierarchy=hierarchy
+        )
         top_level = min((r.level for r in day_rows), default=0)
         rows.extend(r for r in day_rows if r.level <= top_level + depth)
     return rows
@@ -270,7 +315,7 @@ def dashboard_for_user(
         code = version.code
     else:
         code = unit.code
-    rows = compute(day=day, unit_code=code, hierarchy=hierarchy)
+    rows = compute_cached(day=day, unit_code=code, hierarchy=hierarchy)
     units: dict[int, DashboardUnit] = {}
     for row in rows:
         entry = units.setdefault(

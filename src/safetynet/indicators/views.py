@@ -25,7 +25,7 @@ from safetynet.indicators.selectors import (
     target_decomposition_gaps,
 )
 from safetynet.indicators.services import can_set_target, target_set
-from safetynet.orgs.models import OrgUnit, active_on_q
+from safetynet.orgs.models import OrgLevel, OrgUnit, active_on_q
 
 
 def _day(request: HttpRequest) -> datetime.date:
@@ -97,6 +97,7 @@ class DashboardView(StaffView):
                 "indicators": list(registry().indicators.values()),
                 "records_url": reverse("indicators:records"),
                 "chart_data": chart_data,
+                "deeper_levels": [level for level in OrgLevel if level > unit.level + 1],
             },
         )
 
@@ -235,3 +236,37 @@ def _year(request: HttpRequest) -> int:
 
 def _as_percent(target: Target | None) -> str:
     return "" if target is None else f"{float(target.value) * 100:g}"
+
+
+class UnitsTableView(StaffView):
+    """Every unit of one level below the chosen unit, with all indicators: the dashboard's table, paginated."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        day = _day(request)
+        unit = _unit(request)
+        hierarchy = TODAY if request.GET.get("hierarchy") == TODAY else AS_OF
+        raw_level = request.GET.get("level", "")
+        level = (
+            int(raw_level) if raw_level.isdigit() and int(raw_level) in OrgLevel.values else unit.level + 1
+        )
+        try:
+            dashboard = dashboard_for_user(
+                request.user, unit=unit, day=day, hierarchy=hierarchy, chosen="union_rate"
+            )
+        except UnitNotFound:
+            raise Http404("该单位在所选日期不存在。") from None
+        entries = [entry for entry in dashboard.descendants if entry.level == level]
+        return render(
+            request,
+            "indicators/units.html",
+            {
+                "unit": unit,
+                "day": day,
+                "hierarchy": hierarchy,
+                "chosen": "union_rate",
+                "level_label": OrgLevel(level).label,
+                "indicators": list(registry().indicators.values()),
+                "records_url": reverse("indicators:records"),
+                "page_obj": Paginator(entries, 100).get_page(request.GET.get("page")),
+            },
+        )

@@ -77,7 +77,7 @@ class PersonQuerySet(ScopedQuerySet):
 class Person(models.Model):
     """A worker (职工). The ID number is held encrypted, as a keyed hash and masked; never in clear."""
 
-    name = models.CharField("姓名", max_length=50, db_index=True)
+    name = models.CharField("姓名", max_length=50)
     id_type = models.CharField("证件类型", max_length=20, choices=IdType.choices, default=IdType.RESIDENT_ID)
     id_number_encrypted = models.TextField("证件号码（加密）", editable=False)
     id_number_hash = models.CharField("证件号码检索码", max_length=64, editable=False)
@@ -98,12 +98,10 @@ class Person(models.Model):
         verbose_name_plural = "职工"
         ordering = ["name", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["id_type", "id_number_hash"], name="person_unique_document"),
+            # Hash first: the same index finds a number typed in the search box, whatever its document type.
+            models.UniqueConstraint(fields=["id_number_hash", "id_type"], name="person_unique_document"),
         ]
-        indexes = [
-            models.Index(fields=["id_number_hash"], name="person_id_hash_idx"),
-            models.Index(fields=["phone_hash"], name="person_phone_hash_idx"),
-        ]
+        indexes = [models.Index(fields=["phone_hash"], name="person_phone_hash_idx")]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.id_number_masked}）"

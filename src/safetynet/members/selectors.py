@@ -13,8 +13,6 @@ from safetynet.core.normalize import clean_code
 from safetynet.members import crypto
 from safetynet.members.models import (
     Employment,
-    EmploymentType,
-    Household,
     MemberCard,
     Membership,
     Person,
@@ -115,19 +113,96 @@ def union_members(
     )
 
 
-def membership_counts(user: Any, *, within_path: str, day: datetime.date) -> dict[str, int]:
-    """Employments active on ``day`` under a unit, and how many of them belong to members — all of them,
-    migrants (农村) and dispatched (劳务派遣): the raw counts behind the membership rates."""
-    employments = Employment.objects.visible_to(user).within(within_path).filter(interval_active_q(day))
-    member = Exists(Membership.objects.filter(person=OuterRef("person_id")).filter(interval_active_q(day)))
-    marked = employments.annotate(is_member=member)
-    return {
-        "employments": employments.count(),
-        "members": marked.filter(is_member=True).count(),
-        "migrant_employments": employments.filter(person__household=Household.RURAL).count(),
-        "migrant_members": marked.filter(is_member=True, person__household=Household.RURAL).count(),
-        "dispatched_employments": employments.filter(employment_type=EmploymentType.DISPATCHED).count(),
-        "dispatched_members": marked.filter(
-            is_member=True, employment_type=EmploymentType.DISPATCHED
-        ).count(),
-    }
+def person_current_employment_q(day: datetime.date) -> Any:
+    """The name of the enterprise a person works at on ``day`` (latest hire first), as a subquery."""
+    from django.db.models import Subquery
+
+    return Subquery(
+        Employment.objects.filter(person=OuterRef("pk"))
+        .filter(interval_active_q(day))
+        .order_by("-valid_from", "-pk")
+        .values("enterprise__name")[:1]
+    )
+
+
+def person_history(person: Person) -> QuerySet:
+    """Audit entries of the person and of their employments, memberships and cards, newest first."""
+    from safetynet.core.models import AuditEntry
+
+    def ids(queryset: QuerySet) -> list[str]:
+        return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+
+    condition = Q(entity=Person._meta.label_lower, object_id=str(person.pk))
+    for model, related in (
+        (Employment, person.employments.all()),
+        (Membership, person.memberships.all()),
+        (MemberCard, person.cards.all()),
+    ):
+        keys = ids(related)
+        if keys:
+            condition |= Q(entity=model._meta.label_lower, object_id__in=keys)
+    return AuditEntry.objects.filter(condition).select_related("actor").order_by("-at", "-pk")
+
+
+def union_roster_counts(union_ids: list[int], day: datetime.date) -> dict[int, int]:
+    """Members active on ``day`` per union, for one page of unions (one grouped query)."""
+    from django.db.models import Count
+
+    rows = (
+        Membership.objects.filter(union_id__in=union_ids)
+        .filter(interval_active_q(day))
+        .order_by()
+        .values("union_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["union_id"]: row["n"] for row in rows}
+
+
+def union_roster_export(
+    user: Any, union: GrassrootsUnion, *, day: datetime.date | None = None
+) -> QuerySet[Membership]:
+    return union_members(user, union, day=day)
+
+
+def enterprise_roster_counts(
+    user: Any, enterprise: Enterprise, *, day: datetime.date | None = None
+) -> dict[str, int]:
+    """Employees on ``day`` and how many of them are members, in one aggregate query."""
+    from django.db.models import Count
+
+    employees = enterprise_employees(user, enterprise, day=day)
+    totals = employees.order_by().aggregate(
+        employees=Count("pk"), members=Count("pk", filter=Q(is_member=True))
+    )
+    return {"employees": totals["employees"] or 0, "members": totals["members"] or 0}
+
+
+def card_list(user: Any, *, q: str = "", status: str = "") -> QuerySet[MemberCard]:
+    """Cards of unions in the user's subtree, by card number (exact) or holder's name, newest first."""
+    cards = MemberCard.objects.visible_to(user).select_related("person", "union")
+    text = " ".join((q or "").split())
+    if text:
+        code = clean_code(text)
+        condition = Q(person__name__icontains=text)
+        if code.isdigit():
+            condition |= Q(card_number=code)
+        cards = cards.filter(condition)
+    if status:
+        cards = cards.filter(status=status)
+    return cards.order_by("-issued_on", "-pk")
+
+
+def unions_for_transfer(user: Any, person: Person, day: datetime.date) -> QuerySet[GrassrootsUnion]:
+    """Unions in the user's subtree that cover, on ``day``, an enterprise where the person works then."""
+    from safetynet.orgs.models import UnionCoverage, active_on_q
+
+    enterprises = Employment.objects.filter(person=person).filter(interval_active_q(day)).values("enterprise_id")
+    covering = (
+        UnionCoverage.objects.filter(enterprise_id__in=enterprises).filter(active_on_q(day)).values("union_id")
+    )
+    return (
+        GrassrootsUnion.objects.visible_to(user)
+        .filter(pk__in=covering, founded_on__lte=day)
+        .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=day))
+        .order_by("name")
+    )

@@ -725,3 +725,23 @@ def card_report_lost(*, actor: Any, card: MemberCard, on: datetime.date) -> Memb
 @transaction.atomic
 def card_cancel(*, actor: Any, card: MemberCard, on: datetime.date) -> MemberCard:
     return _card_change(actor=actor, card=card, status=CardStatus.CANCELLED, on=on, note="注销")
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def personal_data_export_record(*, actor: Any, instance: Any, rows: int, what: str) -> None:
+    """An export with clear ID numbers and phones: only for permitted roles, and written to the trail
+    (one row per export, naming what was exported and how many persons; never the numbers)."""
+    if not can_view_personal_data(actor):
+        raise NotAllowed("您的角色无权导出完整的个人信息。")
+    unit = getattr(instance, "org_unit", None)
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW_PERSONAL,
+        instance=instance,
+        changes={},
+        unit_path=unit.path if unit is not None else "",
+        note=f"导出{what}（含完整证件号码和电话，{rows} 人）",
+    )

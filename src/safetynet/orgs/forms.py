@@ -10,7 +10,11 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from safetynet.core.normalize import clean_code, clean_text, parse_date
 from safetynet.orgs.models import (
@@ -28,6 +32,12 @@ from safetynet.orgs.validation import normalize_credit_code
 CREDIT_CODE_SEPARATORS = re.compile(r"[\s,，;；、]+")
 
 
+def chinese(text: Any) -> str:
+    """A label in Chinese whatever the page's language: error messages stay Chinese (see the module doc)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text or "")
+
+
 class ChineseDateField(forms.DateField):
     """Accepts 2012-03-15, 2012/03/15 and 2012年03月15日, like the import files do."""
 
@@ -39,7 +49,7 @@ class ChineseDateField(forms.DateField):
         try:
             return parse_date(value)
         except ValueError as exc:
-            raise ValidationError(f"“{self.label}”{exc}。", code="invalid") from None
+            raise ValidationError(f"“{chinese(self.label)}”{exc}。", code="invalid") from None
 
 
 class UnitChoiceField(forms.ModelChoiceField):
@@ -52,7 +62,7 @@ class UnitChoiceField(forms.ModelChoiceField):
 def chinese_field_errors(form: forms.BaseForm) -> None:
     """Replace Django's generic messages by ones that name the field, so they read well anywhere."""
     for field in form.fields.values():
-        label = field.label or ""
+        label = chinese(field.label)
         if isinstance(field, forms.ChoiceField | forms.ModelChoiceField | forms.ModelMultipleChoiceField):
             field.error_messages["required"] = f"请选择“{label}”。"
             field.error_messages["invalid_choice"] = f"“{label}”的选项无效，请从列表中重新选择。"
@@ -89,9 +99,9 @@ def visible_units(user: Any) -> Any:
 
 
 class OrgUnitRenameForm(ChineseForm):
-    name = forms.CharField(label="名称", max_length=100)
-    code = forms.CharField(label="区划代码", max_length=12)
-    effective_on = ChineseDateField(label="生效日期", required=False, help_text="留空表示今天起生效。")
+    name = forms.CharField(label=_("名称"), max_length=100)
+    code = forms.CharField(label=_("区划代码"), max_length=12)
+    effective_on = ChineseDateField(label=_("生效日期"), required=False, help_text=_("留空表示今天起生效。"))
 
     def clean_name(self) -> str:
         return clean_text(self.cleaned_data["name"])
@@ -101,8 +111,8 @@ class OrgUnitRenameForm(ChineseForm):
 
 
 class OrgUnitMoveForm(ChineseForm):
-    parent = UnitChoiceField(label="新的上级单位", queryset=OrgUnit.objects.none())
-    effective_on = ChineseDateField(label="生效日期", required=False, help_text="留空表示今天起生效。")
+    parent = UnitChoiceField(label=_("新的上级单位"), queryset=OrgUnit.objects.none())
+    effective_on = ChineseDateField(label=_("生效日期"), required=False, help_text=_("留空表示今天起生效。"))
 
     def __init__(self, *args: Any, user: Any, unit: OrgUnit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,20 +123,23 @@ class OrgUnitMoveForm(ChineseForm):
 
 
 class OrgUnitCloseForm(ChineseForm):
-    closed_on = ChineseDateField(label="停用日期")
+    closed_on = ChineseDateField(label=_("停用日期"))
 
 
 class OrgUnitCreateForm(ChineseForm):
-    code = forms.CharField(label="区划代码", max_length=12)
-    name = forms.CharField(label="名称", max_length=100)
-    valid_from = ChineseDateField(label="启用日期", required=False)
+    code = forms.CharField(label=_("区划代码"), max_length=12)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    valid_from = ChineseDateField(label=_("启用日期"), required=False)
 
     def __init__(self, *args: Any, parent: OrgUnit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.level = parent.level + 1
         lengths = {OrgLevel.DISTRICT: "6", OrgLevel.STREET: "9", OrgLevel.COMMUNITY: "12"}.get(self.level, "")
         if lengths:
-            self.fields["code"].help_text = f"{OrgLevel(self.level).label}的区划代码为 {lengths} 位数字。"
+            self.fields["code"].help_text = gettext("%(level)s的区划代码为 %(digits)s 位数字。") % {
+                "level": OrgLevel(self.level).label,
+                "digits": lengths,
+            }
 
     def clean_name(self) -> str:
         return clean_text(self.cleaned_data["name"])
@@ -155,29 +168,29 @@ ENTERPRISE_FIELDS = (
 
 
 class EnterpriseForm(ChineseForm):
-    credit_code = forms.CharField(label="统一社会信用代码", max_length=30)
-    name = forms.CharField(label="企业名称", max_length=200)
-    org_unit = UnitChoiceField(label="所属区划", queryset=OrgUnit.objects.none())
-    ownership = forms.ChoiceField(label="经济类型", choices=[("", "——请选择——"), *Ownership.choices])
+    credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=30)
+    name = forms.CharField(label=_("企业名称"), max_length=200)
+    org_unit = UnitChoiceField(label=_("所属区划"), queryset=OrgUnit.objects.none())
+    ownership = forms.ChoiceField(label=_("经济类型"), choices=[("", _("——请选择——")), *Ownership.choices])
     industry = forms.ModelChoiceField(
-        label="行业门类", queryset=Industry.objects.all(), required=False, empty_label="——未填——"
+        label=_("行业门类"), queryset=Industry.objects.all(), required=False, empty_label=_("——未填——")
     )
-    above_designated_size = forms.BooleanField(label="规模以上", required=False)
-    headcount = forms.IntegerField(label="职工人数", min_value=0)
+    above_designated_size = forms.BooleanField(label=_("规模以上"), required=False)
+    headcount = forms.IntegerField(label=_("职工人数"), min_value=0)
     migrant_headcount = forms.IntegerField(
-        label="农民工人数", min_value=0, initial=0, required=False, help_text="不填按 0 计。"
+        label=_("农民工人数"), min_value=0, initial=0, required=False, help_text=_("不填按 0 计。")
     )
     dispatched_headcount = forms.IntegerField(
-        label="劳务派遣人数", min_value=0, initial=0, required=False, help_text="不填按 0 计。"
+        label=_("劳务派遣人数"), min_value=0, initial=0, required=False, help_text=_("不填按 0 计。")
     )
-    founded_on = ChineseDateField(label="成立日期")
-    deregistered_on = ChineseDateField(label="注销日期", required=False)
-    address = forms.CharField(label="地址", max_length=200, required=False)
-    contact_phone = forms.CharField(label="联系电话", max_length=30, required=False)
+    founded_on = ChineseDateField(label=_("成立日期"))
+    deregistered_on = ChineseDateField(label=_("注销日期"), required=False)
+    address = forms.CharField(label=_("地址"), max_length=200, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
     effective_on = ChineseDateField(
-        label="变更生效日期",
+        label=_("变更生效日期"),
         required=False,
-        help_text="所属区划或职工人数变化时，从哪天起按新值统计；留空表示今天。",
+        help_text=_("所属区划或职工人数变化时，从哪天起按新值统计；留空表示今天。"),
     )
 
     def __init__(self, *args: Any, user: Any, instance: Enterprise | None = None, **kwargs: Any) -> None:
@@ -223,37 +236,39 @@ class EnterpriseForm(ChineseForm):
         return {name: self.cleaned_data[name] for name in ENTERPRISE_FIELDS}
 
 
-BOOLEAN_CHOICES = [("", "全部"), ("1", "是"), ("0", "否")]
+BOOLEAN_CHOICES = [("", _("全部")), ("1", _("是")), ("0", _("否"))]
 
 
 class EnterpriseFilterForm(ChineseForm):
     """The search bar of the enterprise list. Values live in the URL, so lists can be bookmarked."""
 
-    q = forms.CharField(label="名称或信用代码", required=False)
+    q = forms.CharField(label=_("名称或信用代码"), required=False)
     unit = UnitChoiceField(
-        label="区划", queryset=OrgUnit.objects.none(), required=False, empty_label="全部区划"
+        label=_("区划"), queryset=OrgUnit.objects.none(), required=False, empty_label=_("全部区划")
     )
     ownership = forms.ChoiceField(
-        label="经济类型", choices=[("", "全部类型"), *Ownership.choices], required=False
+        label=_("经济类型"), choices=[("", _("全部类型")), *Ownership.choices], required=False
     )
     sector = forms.ChoiceField(
-        label="公有/非公",
-        choices=[("", "公有和非公"), ("public", "公有制"), ("nonpublic", "非公有制")],
+        label=_("公有/非公"),
+        choices=[("", _("公有和非公")), ("public", _("公有制")), ("nonpublic", _("非公有制"))],
         required=False,
     )
     industry = forms.ModelChoiceField(
-        label="行业", queryset=Industry.objects.all(), required=False, empty_label="全部行业"
+        label=_("行业"), queryset=Industry.objects.all(), required=False, empty_label=_("全部行业")
     )
     size = forms.ChoiceField(
-        label="规模以上", choices=[("", "规模不限"), ("1", "规模以上"), ("0", "规模以下")], required=False
+        label=_("规模以上"),
+        choices=[("", _("规模不限")), ("1", _("规模以上")), ("0", _("规模以下"))],
+        required=False,
     )
     has_union = forms.ChoiceField(
-        label="建会", choices=[("", "建会不限"), ("1", "已建会"), ("0", "未建会")], required=False
+        label=_("建会"), choices=[("", _("建会不限")), ("1", _("已建会")), ("0", _("未建会"))], required=False
     )
-    eligible = forms.BooleanField(label="仅应建会企业", required=False)
+    eligible = forms.BooleanField(label=_("仅应建会企业"), required=False)
     status = forms.ChoiceField(
-        label="状态",
-        choices=[("", "全部状态"), ("operating", "在营"), ("deregistered", "已注销")],
+        label=_("状态"),
+        choices=[("", _("全部状态")), ("operating", _("在营")), ("deregistered", _("已注销"))],
         required=False,
     )
 
@@ -309,18 +324,18 @@ def parse_credit_codes(text: str) -> list[str]:
 
 
 class UnionForm(ChineseForm):
-    name = forms.CharField(label="工会名称", max_length=200)
-    union_type = forms.ChoiceField(label="工会类型", choices=[("", "——请选择——"), *UnionType.choices])
-    org_unit = UnitChoiceField(label="所属区划", queryset=OrgUnit.objects.none())
-    founded_on = ChineseDateField(label="成立日期")
-    dissolved_on = ChineseDateField(label="撤销日期", required=False)
-    chair_name = forms.CharField(label="主席姓名", max_length=50, required=False)
-    chair_directly_elected = forms.BooleanField(label="主席直选", required=False)
+    name = forms.CharField(label=_("工会名称"), max_length=200)
+    union_type = forms.ChoiceField(label=_("工会类型"), choices=[("", _("——请选择——")), *UnionType.choices])
+    org_unit = UnitChoiceField(label=_("所属区划"), queryset=OrgUnit.objects.none())
+    founded_on = ChineseDateField(label=_("成立日期"))
+    dissolved_on = ChineseDateField(label=_("撤销日期"), required=False)
+    chair_name = forms.CharField(label=_("主席姓名"), max_length=50, required=False)
+    chair_directly_elected = forms.BooleanField(label=_("主席直选"), required=False)
     enterprise_codes = forms.CharField(
-        label="覆盖企业",
+        label=_("覆盖企业"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="填写企业的统一社会信用代码，每行一个（也可用逗号、分号或顿号分隔）。",
+        help_text=_("填写企业的统一社会信用代码，每行一个（也可用逗号、分号或顿号分隔）。"),
     )
 
     def __init__(self, *args: Any, user: Any, instance: GrassrootsUnion | None = None, **kwargs: Any) -> None:
@@ -362,9 +377,9 @@ class UnionForm(ChineseForm):
 
 
 class CoverageAddForm(ChineseForm):
-    credit_code = forms.CharField(label="企业统一社会信用代码", max_length=30)
-    valid_from = ChineseDateField(label="覆盖起始日期")
-    valid_to = ChineseDateField(label="覆盖终止日期", required=False)
+    credit_code = forms.CharField(label=_("企业统一社会信用代码"), max_length=30)
+    valid_from = ChineseDateField(label=_("覆盖起始日期"))
+    valid_to = ChineseDateField(label=_("覆盖终止日期"), required=False)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -381,9 +396,9 @@ class CoverageAddForm(ChineseForm):
 
 class CoverageEndForm(ChineseForm):
     coverage = forms.ModelChoiceField(
-        label="覆盖记录", queryset=UnionCoverage.objects.none(), widget=forms.HiddenInput
+        label=_("覆盖记录"), queryset=UnionCoverage.objects.none(), widget=forms.HiddenInput
     )
-    valid_to = ChineseDateField(label="覆盖终止日期")
+    valid_to = ChineseDateField(label=_("覆盖终止日期"))
 
     def __init__(self, *args: Any, union: GrassrootsUnion, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ import datetime
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from safetynet.core.scope import ScopedQuerySet
 
@@ -18,10 +19,10 @@ PATH_SEPARATOR = "/"
 
 
 class OrgLevel(models.IntegerChoices):
-    CITY = 1, "市"
-    DISTRICT = 2, "区市县"
-    STREET = 3, "乡镇街道"
-    COMMUNITY = 4, "村社区"
+    CITY = 1, _("市")
+    DISTRICT = 2, _("区市县")
+    STREET = 3, _("乡镇街道")
+    COMMUNITY = 4, _("村社区")
 
 
 def active_on_q(day: datetime.date, prefix: str = "") -> Q:
@@ -40,26 +41,26 @@ class OrgUnit(models.Model):
 
     SCOPE_PATH = "path"
 
-    code = models.CharField("区划代码", max_length=12, unique=True)
-    name = models.CharField("名称", max_length=100)
-    level = models.PositiveSmallIntegerField("层级", choices=OrgLevel.choices)
+    code = models.CharField(_("区划代码"), max_length=12, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("层级"), choices=OrgLevel.choices)
     parent = models.ForeignKey(
         "self",
-        verbose_name="上级单位",
+        verbose_name=_("上级单位"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField("层级路径", max_length=255, blank=True, editable=False)
-    valid_from = models.DateField("启用日期", null=True, blank=True)
-    valid_to = models.DateField("停用日期", null=True, blank=True)
+    path = models.CharField(_("层级路径"), max_length=255, blank=True, editable=False)
+    valid_from = models.DateField(_("启用日期"), null=True, blank=True)
+    valid_to = models.DateField(_("停用日期"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "区域单位"
-        verbose_name_plural = "区域单位"
+        verbose_name = _("区域单位")
+        verbose_name_plural = _("区域单位")
         ordering = ["path"]
         indexes = [
             models.Index(fields=["path"], name="orgunit_path_idx", opclasses=["varchar_pattern_ops"]),
@@ -100,19 +101,19 @@ class OrgUnitVersion(models.Model):
     SCOPE_PATH = "unit__path"
 
     unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="versions")
-    code = models.CharField("区划代码", max_length=12)
-    name = models.CharField("名称", max_length=100)
-    level = models.PositiveSmallIntegerField("层级", choices=OrgLevel.choices)
+    code = models.CharField(_("区划代码"), max_length=12)
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.PositiveSmallIntegerField(_("层级"), choices=OrgLevel.choices)
     parent = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    path = models.CharField("层级路径", max_length=255)
-    valid_from = models.DateField("起", null=True, blank=True)
-    valid_to = models.DateField("止", null=True, blank=True)
+    path = models.CharField(_("层级路径"), max_length=255)
+    valid_from = models.DateField(_("起"), null=True, blank=True)
+    valid_to = models.DateField(_("止"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "区域单位历史"
-        verbose_name_plural = "区域单位历史"
+        verbose_name = _("区域单位历史")
+        verbose_name_plural = _("区域单位历史")
         ordering = ["unit", "valid_from"]
         indexes = [
             models.Index(fields=["path"], name="orgunitversion_path_idx", opclasses=["varchar_pattern_ops"]),
@@ -126,12 +127,12 @@ class OrgUnitVersion(models.Model):
 class Industry(models.Model):
     """A section (门类) of GB/T 4754-2017, A to T."""
 
-    code = models.CharField("门类代码", max_length=1, primary_key=True)
-    name = models.CharField("名称", max_length=60)
+    code = models.CharField(_("门类代码"), max_length=1, primary_key=True)
+    name = models.CharField(_("名称"), max_length=60)
 
     class Meta:
-        verbose_name = "行业门类"
-        verbose_name_plural = "行业门类"
+        verbose_name = _("行业门类")
+        verbose_name_plural = _("行业门类")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -139,14 +140,14 @@ class Industry(models.Model):
 
 
 class Ownership(models.TextChoices):
-    STATE = "state", "国有"
-    COLLECTIVE = "collective", "集体"
-    INSTITUTION = "institution", "事业单位"
-    ORGAN = "organ", "机关"
-    PRIVATE = "private", "私营"
-    FOREIGN = "foreign", "外资"
-    HMT = "hmt", "港澳台"
-    INDIVIDUAL = "individual", "个体"
+    STATE = "state", _("国有")
+    COLLECTIVE = "collective", _("集体")
+    INSTITUTION = "institution", _("事业单位")
+    ORGAN = "organ", _("机关")
+    PRIVATE = "private", _("私营")
+    FOREIGN = "foreign", _("外资")
+    HMT = "hmt", _("港澳台")
+    INDIVIDUAL = "individual", _("个体")
 
 
 PUBLIC_OWNERSHIPS = frozenset({Ownership.STATE, Ownership.COLLECTIVE, Ownership.INSTITUTION, Ownership.ORGAN})
@@ -170,34 +171,34 @@ class Enterprise(models.Model):
 
     SCOPE_PATH = "org_unit__path"
 
-    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
-    name = models.CharField("企业名称", max_length=200, db_index=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    name = models.CharField(_("企业名称"), max_length=200, db_index=True)
     org_unit = models.ForeignKey(
-        OrgUnit, verbose_name="所属区划", on_delete=models.PROTECT, related_name="enterprises"
+        OrgUnit, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="enterprises"
     )
-    ownership = models.CharField("经济类型", max_length=20, choices=Ownership.choices)
+    ownership = models.CharField(_("经济类型"), max_length=20, choices=Ownership.choices)
     industry = models.ForeignKey(
         Industry,
-        verbose_name="行业门类",
+        verbose_name=_("行业门类"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="enterprises",
     )
-    above_designated_size = models.BooleanField("规模以上", default=False)
-    headcount = models.PositiveIntegerField("职工人数")
-    migrant_headcount = models.PositiveIntegerField("农民工人数", default=0)
-    dispatched_headcount = models.PositiveIntegerField("劳务派遣人数", default=0)
-    founded_on = models.DateField("成立日期")
-    deregistered_on = models.DateField("注销日期", null=True, blank=True)
-    address = models.CharField("地址", max_length=200, blank=True)
-    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
+    above_designated_size = models.BooleanField(_("规模以上"), default=False)
+    headcount = models.PositiveIntegerField(_("职工人数"))
+    migrant_headcount = models.PositiveIntegerField(_("农民工人数"), default=0)
+    dispatched_headcount = models.PositiveIntegerField(_("劳务派遣人数"), default=0)
+    founded_on = models.DateField(_("成立日期"))
+    deregistered_on = models.DateField(_("注销日期"), null=True, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
 
     objects = EnterpriseQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "企业"
-        verbose_name_plural = "企业"
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
         ordering = ["org_unit__path", "name"]
         indexes = [
             models.Index(fields=["org_unit", "name"], name="enterprise_unit_name_idx"),
@@ -219,7 +220,7 @@ class Enterprise(models.Model):
 
     @property
     def sector_label(self) -> str:
-        return "公有制" if self.is_public else "非公有制"
+        return _("公有制") if self.is_public else _("非公有制")
 
     @property
     def is_operating(self) -> bool:
@@ -239,8 +240,8 @@ class EnterpriseLocation(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "企业所属区划历史"
-        verbose_name_plural = "企业所属区划历史"
+        verbose_name = _("企业所属区划历史")
+        verbose_name_plural = _("企业所属区划历史")
         ordering = ["enterprise", "valid_from"]
         indexes = [
             models.Index(fields=["org_unit", "valid_from", "valid_to"], name="entlocation_unit_dates_idx")
@@ -258,15 +259,15 @@ class EnterpriseHeadcount(models.Model):
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="headcounts")
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
-    headcount = models.PositiveIntegerField("职工人数")
-    migrant_headcount = models.PositiveIntegerField("农民工人数", default=0)
-    dispatched_headcount = models.PositiveIntegerField("劳务派遣人数", default=0)
+    headcount = models.PositiveIntegerField(_("职工人数"))
+    migrant_headcount = models.PositiveIntegerField(_("农民工人数"), default=0)
+    dispatched_headcount = models.PositiveIntegerField(_("劳务派遣人数"), default=0)
 
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "企业职工人数历史"
-        verbose_name_plural = "企业职工人数历史"
+        verbose_name = _("企业职工人数历史")
+        verbose_name_plural = _("企业职工人数历史")
         ordering = ["enterprise", "valid_from"]
         indexes = [models.Index(fields=["enterprise", "valid_from"], name="entheadcount_ent_from_idx")]
 
@@ -275,11 +276,11 @@ class EnterpriseHeadcount(models.Model):
 
 
 class UnionType(models.TextChoices):
-    SINGLE = "single", "单独"
-    JOINT = "joint", "联合"
-    REGIONAL = "regional", "区域性"
-    INDUSTRY = "industry", "行业性"
-    PROJECT = "project", "项目"
+    SINGLE = "single", _("单独")
+    JOINT = "joint", _("联合")
+    REGIONAL = "regional", _("区域性")
+    INDUSTRY = "industry", _("行业性")
+    PROJECT = "project", _("项目")
 
 
 class UnionQuerySet(ScopedQuerySet):
@@ -292,21 +293,21 @@ class GrassrootsUnion(models.Model):
 
     SCOPE_PATH = "org_unit__path"
 
-    name = models.CharField("工会名称", max_length=200)
-    union_type = models.CharField("工会类型", max_length=20, choices=UnionType.choices)
+    name = models.CharField(_("工会名称"), max_length=200)
+    union_type = models.CharField(_("工会类型"), max_length=20, choices=UnionType.choices)
     org_unit = models.ForeignKey(
-        OrgUnit, verbose_name="所属区划", on_delete=models.PROTECT, related_name="unions"
+        OrgUnit, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="unions"
     )
-    founded_on = models.DateField("成立日期")
-    dissolved_on = models.DateField("撤销日期", null=True, blank=True)
-    chair_name = models.CharField("主席姓名", max_length=50, blank=True)
-    chair_directly_elected = models.BooleanField("主席直选", default=False)
+    founded_on = models.DateField(_("成立日期"))
+    dissolved_on = models.DateField(_("撤销日期"), null=True, blank=True)
+    chair_name = models.CharField(_("主席姓名"), max_length=50, blank=True)
+    chair_directly_elected = models.BooleanField(_("主席直选"), default=False)
 
     objects = UnionQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "基层工会"
-        verbose_name_plural = "基层工会"
+        verbose_name = _("基层工会")
+        verbose_name_plural = _("基层工会")
         ordering = ["org_unit__path", "name"]
         constraints = [
             models.UniqueConstraint(fields=["org_unit", "name"], name="union_unique_name_per_unit"),
@@ -332,14 +333,14 @@ class UnionCoverage(models.Model):
 
     union = models.ForeignKey(GrassrootsUnion, on_delete=models.CASCADE, related_name="coverages")
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="coverages")
-    valid_from = models.DateField("覆盖起始", null=True, blank=True)
-    valid_to = models.DateField("覆盖终止", null=True, blank=True)
+    valid_from = models.DateField(_("覆盖起始"), null=True, blank=True)
+    valid_to = models.DateField(_("覆盖终止"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "工会覆盖企业"
-        verbose_name_plural = "工会覆盖企业"
+        verbose_name = _("工会覆盖企业")
+        verbose_name_plural = _("工会覆盖企业")
         ordering = ["union", "valid_from"]
         indexes = [
             models.Index(fields=["enterprise", "valid_from", "valid_to"], name="coverage_ent_dates_idx")

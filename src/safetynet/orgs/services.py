@@ -494,6 +494,10 @@ def union_update(*, actor: Any, union: GrassrootsUnion, data: dict[str, Any]) ->
     if not changes:
         return union
     union.save()
+    if "founded_on" in changes:
+        # Coverage that began with the union (its founding day) follows a corrected founding date.
+        old_founded = before["founded_on"]
+        UnionCoverage.objects.filter(union=union, valid_from=old_founded).update(valid_from=union.founded_on)
     if "dissolved_on" in changes and union.dissolved_on is not None:
         # Dissolution ends every coverage still open then.
         UnionCoverage.objects.filter(union=union).filter(

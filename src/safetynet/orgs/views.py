@@ -17,6 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from safetynet.core.errors import ServiceError
 from safetynet.core.normalize import clean_text
@@ -105,7 +107,7 @@ class ServiceFormView(ScopedMixin, StaffView):
 
     template_name = "orgs/form.html"
     title = ""
-    submit_label = "保存"
+    submit_label = _("保存")
     submit_class = "btn-primary"
     success_message = ""
     # Service field names that differ from the form's.
@@ -255,8 +257,8 @@ class UnitFormView(ServiceFormView):
 
 
 class UnitEditView(UnitFormView):
-    title = "更名或变更区划代码"
-    success_message = "单位信息已更新。"
+    title = _("更名或变更区划代码")
+    success_message = _("单位信息已更新。")
 
     def make_form(self, data: Any = None) -> OrgUnitRenameForm:
         return OrgUnitRenameForm(data, initial={"name": self.unit.name, "code": self.unit.code})
@@ -273,9 +275,9 @@ class UnitEditView(UnitFormView):
 
 
 class UnitMoveView(UnitFormView):
-    title = "调整隶属关系"
-    submit_label = "调整"
-    success_message = "隶属关系已调整。"
+    title = _("调整隶属关系")
+    submit_label = _("调整")
+    success_message = _("隶属关系已调整。")
 
     def make_form(self, data: Any = None) -> OrgUnitMoveForm:
         return OrgUnitMoveForm(data, user=self.request.user, unit=self.unit)
@@ -291,10 +293,10 @@ class UnitMoveView(UnitFormView):
 
 
 class UnitCloseView(UnitFormView):
-    title = "停用单位"
-    submit_label = "停用"
+    title = _("停用单位")
+    submit_label = _("停用")
     submit_class = "btn-danger"
-    success_message = "单位已停用。"
+    success_message = _("单位已停用。")
     error_fields = {"valid_to": "closed_on"}
 
     def make_form(self, data: Any = None) -> OrgUnitCloseForm:
@@ -312,8 +314,8 @@ class UnitCreateView(ServiceFormView):
 
     model = OrgUnit
     capability = "edit_units"
-    title = "新增下级单位"
-    success_message = "单位已建立。"
+    title = _("新增下级单位")
+    success_message = _("单位已建立。")
     error_fields = {"valid_to": "valid_from", "parent": None}
 
     def load(self) -> None:
@@ -346,11 +348,11 @@ class UnitCreateView(ServiceFormView):
 # --- enterprises -----------------------------------------------------------------------------
 
 ENTERPRISE_SORT_COLUMNS = [
-    ("name", "企业名称"),
-    ("code", "统一社会信用代码"),
-    ("unit", "所属区划"),
-    ("headcount", "职工人数"),
-    ("founded", "成立日期"),
+    ("name", _("企业名称")),
+    ("code", _("统一社会信用代码")),
+    ("unit", _("所属区划")),
+    ("headcount", _("职工人数")),
+    ("founded", _("成立日期")),
 ]
 FILTER_KEYS = ("q", "unit", "ownership", "sector", "industry", "size", "has_union", "eligible", "status")
 
@@ -405,12 +407,12 @@ class EnterpriseExportView(StaffView):
 
 
 ENTERPRISE_TABS = [
-    ("info", "基本信息"),
-    ("unions", "工会"),
-    ("members", "职工与会员"),
-    ("programmes", "建制"),
-    ("cases", "诉求"),
-    ("history", "变更记录"),
+    ("info", _("基本信息")),
+    ("unions", _("工会")),
+    ("members", _("职工与会员")),
+    ("programmes", _("建制")),
+    ("cases", _("诉求")),
+    ("history", _("变更记录")),
 ]
 
 
@@ -464,8 +466,8 @@ class EnterpriseCreateView(ServiceFormView):
     model = Enterprise
     capability = "edit_registry"
     template_name = "orgs/enterprise_form.html"
-    title = "新增企业"
-    success_message = "企业已登记。"
+    title = _("新增企业")
+    success_message = _("企业已登记。")
 
     def make_form(self, data: Any = None) -> EnterpriseForm:
         initial = {}
@@ -486,11 +488,11 @@ class EnterpriseEditView(ServiceFormView):
     model = Enterprise
     capability = "edit_registry"
     template_name = "orgs/enterprise_form.html"
-    success_message = "企业信息已保存。"
+    success_message = _("企业信息已保存。")
 
     def load(self) -> None:
         self.enterprise = self.get_scoped_object()
-        self.title = f"编辑企业：{self.enterprise.name}"
+        self.title = gettext("编辑企业：%(name)s") % {"name": self.enterprise.name}
 
     def make_form(self, data: Any = None) -> EnterpriseForm:
         return EnterpriseForm(data, user=self.request.user, instance=self.enterprise)
@@ -514,10 +516,10 @@ class EnterpriseEditView(ServiceFormView):
 # --- grassroots unions -----------------------------------------------------------------------
 
 UNION_SORT_COLUMNS = [
-    ("name", "工会名称"),
-    ("unit", "所属区划"),
-    ("founded", "成立日期"),
-    ("enterprises", "覆盖企业"),
+    ("name", _("工会名称")),
+    ("unit", _("所属区划")),
+    ("founded", _("成立日期")),
+    ("enterprises", _("覆盖企业")),
 ]
 UNION_FILTER_KEYS = ("q", "unit", "type", "status")
 
@@ -593,8 +595,8 @@ class UnionCreateView(ServiceFormView):
     model = GrassrootsUnion
     capability = "edit_registry"
     template_name = "orgs/union_form.html"
-    title = "新增基层工会"
-    success_message = "工会已建立。"
+    title = _("新增基层工会")
+    success_message = _("工会已建立。")
 
     def make_form(self, data: Any = None) -> UnionForm:
         initial: dict[str, Any] = {}
@@ -624,11 +626,11 @@ class UnionEditView(ServiceFormView):
     model = GrassrootsUnion
     capability = "edit_registry"
     template_name = "orgs/union_form.html"
-    success_message = "工会信息已保存。"
+    success_message = _("工会信息已保存。")
 
     def load(self) -> None:
         self.union = self.get_scoped_object()
-        self.title = f"编辑工会：{self.union.name}"
+        self.title = gettext("编辑工会：%(name)s") % {"name": self.union.name}
 
     def make_form(self, data: Any = None) -> UnionForm:
         return UnionForm(data, user=self.request.user, instance=self.union)
@@ -647,9 +649,9 @@ class UnionEditView(ServiceFormView):
 class UnionCoverEnterpriseView(ServiceFormView):
     model = GrassrootsUnion
     capability = "edit_registry"
-    title = "增加覆盖企业"
-    submit_label = "增加覆盖"
-    success_message = "已增加覆盖企业。"
+    title = _("增加覆盖企业")
+    submit_label = _("增加覆盖")
+    success_message = _("已增加覆盖企业。")
     error_fields = {"enterprise": "credit_code"}
 
     def load(self) -> None:
@@ -678,10 +680,10 @@ class UnionCoverEnterpriseView(ServiceFormView):
 class UnionEndCoverageView(ServiceFormView):
     model = GrassrootsUnion
     capability = "edit_registry"
-    title = "结束覆盖"
-    submit_label = "结束覆盖"
+    title = _("结束覆盖")
+    submit_label = _("结束覆盖")
     submit_class = "btn-danger"
-    success_message = "覆盖已结束。"
+    success_message = _("覆盖已结束。")
 
     def load(self) -> None:
         self.union = self.get_scoped_object()
@@ -703,7 +705,8 @@ class UnionEndCoverageView(ServiceFormView):
         return {
             "union": self.union,
             "unit": self.union.org_unit,
-            "intro": f"结束“{self.union.name}”对“{self.coverage.enterprise.name}”的覆盖。",
+            "intro": gettext("结束“%(union)s”对“%(enterprise)s”的覆盖。")
+            % {"union": self.union.name, "enterprise": self.coverage.enterprise.name},
         }
 
     def perform(self, form: CoverageEndForm) -> str:

@@ -12,15 +12,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from safetynet.orgs.models import Enterprise, OrgUnit, active_on_q
 from safetynet.programmes.models import (
     WAGE_BARGAINING_KINDS,
     AnkangCupEntry,
     CollectiveContract,
+    CongressSession,
+    ContractAction,
     ContractCoverage,
     ContractStatus,
+    ContractStep,
     EnterpriseSystem,
     SafetySupervisor,
     ServiceStation,
@@ -136,7 +139,12 @@ def contract_list(
     status: str | None = None,
     kind: str | None = None,
     enterprise: Enterprise | None = None,
+    q: str = "",
+    expiring_on: datetime.date | None = None,
+    overdue_on: datetime.date | None = None,
 ) -> QuerySet[CollectiveContract]:
+    """Contracts the user sees. ``expiring_on``: in force and expiring within the reminder horizon (60 days)
+    from that day; ``overdue_on``: signed, not filed, the 10 days for filing over on that day."""
     qs = CollectiveContract.objects.visible_to(user)
     if within is not None:
         qs = qs.within(within.path)
@@ -146,7 +154,22 @@ def contract_list(
         qs = qs.filter(kind=kind)
     if enterprise is not None:
         qs = qs.filter(coverages__enterprise=enterprise)
-    return qs.select_related("org_unit")
+    if q:
+        qs = qs.filter(Q(title__contains=q) | Q(coverages__enterprise__credit_code=q.upper())).distinct()
+    if expiring_on is not None:
+        from safetynet.programmes.workflow import EXPIRY_REMINDER_DAYS
+
+        horizon = expiring_on + datetime.timedelta(days=EXPIRY_REMINDER_DAYS)
+        qs = qs.expiring_between(expiring_on, horizon).exclude(
+            status__in=(ContractStatus.RENEWED, ContractStatus.EXPIRED)
+        )
+    if overdue_on is not None:
+        qs = qs.filing_overdue_on(overdue_on)
+    return (
+        qs.select_related("org_unit")
+        .annotate(enterprise_count=Count("coverages", distinct=True))
+        .order_by("org_unit__path", "-effective_on", "-pk")
+    )
 
 
 def contracts_awaiting_my_review(user: Any) -> QuerySet[CollectiveContract]:
@@ -163,6 +186,74 @@ def contracts_awaiting_my_review(user: Any) -> QuerySet[CollectiveContract]:
 
 def contract_steps(contract: CollectiveContract) -> QuerySet:
     return contract.steps.select_related("actor", "actor_unit").order_by("at", "pk")
+
+
+# The step bar of the contract page: 要约 › 协商 › 草案 › 预审 › 职代会 › 签订 › 备案 › 生效, each lit by the
+# workflow actions that complete it (the latest one wins: a resubmitted draft shows its last submission).
+STEP_BAR: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("offer", "要约", (ContractAction.OFFER,)),
+    ("bargaining", "协商", (ContractAction.START_BARGAINING,)),
+    ("draft", "草案", (ContractAction.SUBMIT_DRAFT,)),
+    ("review", "预审", (ContractAction.PASS_REVIEW, ContractAction.RETURN_REVIEW)),
+    ("vote", "职代会", (ContractAction.RECORD_VOTE,)),
+    ("sign", "签订", (ContractAction.SIGN,)),
+    ("file", "备案", (ContractAction.FILE,)),
+    ("effect", "生效", (ContractAction.TAKE_EFFECT,)),
+)
+# How far along the bar a status is: the index of the last completed position.
+_STATUS_REACHED = {
+    ContractStatus.OFFERED: 0,
+    ContractStatus.BARGAINING: 1,
+    ContractStatus.DRAFT: 2,
+    ContractStatus.RETURNED: 2,
+    ContractStatus.REVIEWED: 3,
+    ContractStatus.VOTE_FAILED: 3,
+    ContractStatus.APPROVED: 4,
+    ContractStatus.SIGNED: 5,
+    ContractStatus.FILED: 6,
+    ContractStatus.IN_FORCE: 7,
+    ContractStatus.EXPIRED: 7,
+    ContractStatus.RENEWED: 7,
+    ContractStatus.WITHDRAWN: -1,
+}
+
+
+@dataclass(frozen=True)
+class BarStep:
+    key: str
+    label: str
+    state: str  # done / current / todo / warning (returned, vote failed)
+    step: ContractStep | None
+
+
+def contract_step_bar(contract: CollectiveContract, steps: Iterable[ContractStep]) -> list[BarStep]:
+    """The eight positions of the bar with who and when from the steps already loaded."""
+    latest: dict[str, ContractStep] = {}
+    for step in steps:
+        latest[step.action] = step
+    reached = _STATUS_REACHED.get(contract.status, -1)
+    if contract.status == ContractStatus.WITHDRAWN:
+        # A withdrawn contract shows the positions it had passed, none current.
+        reached = max(
+            (i for i, (_k, _l, actions) in enumerate(STEP_BAR) if any(a in latest for a in actions)),
+            default=-1,
+        )
+    bar = []
+    for index, (key, label, actions) in enumerate(STEP_BAR):
+        found = [latest[a] for a in actions if a in latest]
+        step = max(found, key=lambda s: (s.at, s.pk)) if found else None
+        if index <= reached:
+            state = "done"
+        elif index == reached + 1 and contract.status != ContractStatus.WITHDRAWN:
+            state = "current"
+        else:
+            state = "todo"
+        if contract.status == ContractStatus.RETURNED and key == "review":
+            state = "warning"
+        if contract.status == ContractStatus.VOTE_FAILED and key == "vote":
+            state = "warning"
+        bar.append(BarStep(key=key, label=label, state=state, step=step if state != "todo" else None))
+    return bar
 
 
 def contracts_covering(enterprise: Enterprise) -> QuerySet[CollectiveContract]:
@@ -228,4 +319,70 @@ def enterprise_programmes(enterprise: Enterprise, day: datetime.date) -> Enterpr
         supervisors=list(SafetySupervisor.objects.filter(enterprise=enterprise)),
         ankang_years=list(AnkangCupEntry.objects.filter(enterprise=enterprise)),
         team_safety_years=list(TeamSafetyBuilding.objects.filter(enterprise=enterprise)),
+    )
+
+
+# --- systems, stations, safety lists ---------------------------------------------------------
+
+
+def system_list(user: Any, *, within: OrgUnit | None = None, system: str = "") -> QuerySet[EnterpriseSystem]:
+    """Congresses and openness systems the user sees, with their sessions (newest first) and votes."""
+    qs = EnterpriseSystem.objects.visible_to(user)
+    if within is not None:
+        qs = qs.within(within.path)
+    if system:
+        qs = qs.filter(system=system)
+    sessions = CongressSession.objects.order_by("-held_on").prefetch_related("votes")
+    return (
+        qs.select_related("org_unit")
+        .annotate(enterprise_count=Count("coverages", distinct=True))
+        .prefetch_related(Prefetch("sessions", queryset=sessions))
+        .order_by("org_unit__path", "system", "established_on", "pk")
+    )
+
+
+def station_list(
+    user: Any, *, within: OrgUnit | None = None, station_type: str = "", open_on: datetime.date | None = None
+) -> QuerySet[ServiceStation]:
+    qs = ServiceStation.objects.visible_to(user)
+    if within is not None:
+        qs = qs.within(within.path)
+    if station_type:
+        qs = qs.filter(station_type=station_type)
+    if open_on is not None:
+        qs = qs.open_on(open_on)
+    return qs.select_related("org_unit", "enterprise")
+
+
+def ankang_list(user: Any, *, within: OrgUnit | None = None, year: int) -> QuerySet[AnkangCupEntry]:
+    qs = AnkangCupEntry.objects.visible_to(user).filter(year=year)
+    if within is not None:
+        qs = qs.within(within.path)
+    return qs.select_related("enterprise__org_unit").order_by(
+        "enterprise__org_unit__path", "enterprise__name"
+    )
+
+
+def supervisor_list(
+    user: Any, *, within: OrgUnit | None = None, day: datetime.date
+) -> QuerySet[SafetySupervisor]:
+    """Supervisors appointed on ``day``."""
+    qs = (
+        SafetySupervisor.objects.visible_to(user)
+        .filter(valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+    )
+    if within is not None:
+        qs = qs.within(within.path)
+    return qs.select_related("enterprise__org_unit").order_by(
+        "enterprise__org_unit__path", "enterprise__name"
+    )
+
+
+def team_safety_list(user: Any, *, within: OrgUnit | None = None, year: int) -> QuerySet[TeamSafetyBuilding]:
+    qs = TeamSafetyBuilding.objects.visible_to(user).filter(year=year)
+    if within is not None:
+        qs = qs.within(within.path)
+    return qs.select_related("enterprise__org_unit").order_by(
+        "enterprise__org_unit__path", "enterprise__name"
     )

@@ -168,3 +168,18 @@ def get_item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+_STATUS = {"met": ("green", "达标"), "behind": ("amber", "落后"), "far_behind": ("red", "严重落后")}
+
+
+@register.filter
+def status_colour(status: str) -> str:
+    """Badge colour of a status against target: met green, behind amber, far behind red."""
+    return _STATUS.get(status, ("grey", ""))[0]
+
+
+@register.filter
+def status_mark(status: str) -> str:
+    """The words that go with the colour (never colour alone)."""
+    return _(_STATUS.get(status, ("grey", ""))[1])

@@ -103,3 +103,19 @@ def test_public_nonpublic_breakdown(city):
         if r.indicator == "union_rate"
     ]
     assert {(r.group, r.numerator, r.denominator) for r in rows} == {("公有制", 0, 1), ("非公有制", 1, 2)}
+
+
+def test_cached_figures_change_at_once_when_a_past_record_is_corrected(city):
+    """A union's founding date fixed after the fact: the cached 2012 figure must not survive the correction."""
+    from safetynet.indicators.selectors import compute_cached
+
+    enterprise = EnterpriseFactory(org_unit=city.community_a)
+    union = UnionFactory(
+        org_unit=city.community_a, enterprises=[enterprise], founded_on=datetime.date(2013, 5, 1)
+    )
+    before = figures(compute_cached(day=D, unit_code="2102"))
+    assert before["2102"] == (0, 1, 0.0)
+    assert figures(compute_cached(day=D, unit_code="2102")) == before  # served from the cache
+    # The coverage that began with the union follows its corrected founding date.
+    services.union_update(actor=None, union=union, data={"founded_on": datetime.date(2011, 1, 1)})
+    assert figures(compute_cached(day=D, unit_code="2102"))["2102"] == (1, 1, 1.0)

@@ -86,3 +86,35 @@ def to_signed(actors: Actors, signed_on: datetime.date = SIGNED_ON) -> Collectiv
         effective_on=D(2012, 3, 1),
         expires_on=D(2014, 12, 31),
     )
+
+
+def scope_walk_records(enterprise: Enterprise) -> tuple[dict[type, Any], list[str]]:
+    """Programme records of ``enterprise`` for tests/test_scope_walk.py (one per model a URL names), and the
+    names a list must not show to another district."""
+    from safetynet.programmes.models import ContractStep, EnterpriseSystem, ServiceStation, SystemKind
+
+    contract = services.contract_offer(
+        actor=None, kind=ContractKind.WAGE, enterprises=[enterprise], title="中山走查工资专项集体合同"
+    )
+    services.contract_start_bargaining(actor=None, contract=contract)
+    system = services.system_create(
+        actor=None,
+        system=SystemKind.CONGRESS,
+        enterprises=[enterprise],
+        established_on=datetime.date(2008, 1, 1),
+        name="中山走查职代会",
+    )
+    station = services.station_create(
+        actor=None,
+        name="中山走查职工服务站",
+        station_type="comprehensive",
+        enterprise=enterprise,
+        opened_on=datetime.date(2010, 1, 1),
+    )
+    records = {
+        CollectiveContract: contract,
+        ContractStep: contract.steps.order_by("pk").first(),
+        EnterpriseSystem: system,
+        ServiceStation: station,
+    }
+    return records, [contract.title, system.name, station.name]

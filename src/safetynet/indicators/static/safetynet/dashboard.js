@@ -2,8 +2,8 @@
 (function () {
   "use strict";
   var dataNode = document.getElementById("dashboard-data");
-  if (!dataNode) return;
-  var data = JSON.parse(dataNode.textContent);
+  if (!dataNode) { document.addEventListener("DOMContentLoaded", sortableTable); }
+  var data = dataNode ? JSON.parse(dataNode.textContent) : null;
   var pct = function (v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + " %"; };
   var palette = { met: "#2e7d32", behind: "#e0a100", far: "#c62828", none: "#5b7db1" };
   function colourFor(rate, target) {
@@ -100,10 +100,6 @@
   function sortableTable() {
     var table = document.getElementById("units-table");
     if (!table) return;
-    var toggle = document.getElementById("show-all-levels");
-    if (toggle) toggle.addEventListener("change", function () {
-      table.querySelectorAll("tr.deeper").forEach(function (tr) { tr.hidden = !toggle.checked; });
-    });
     table.querySelectorAll("th a.sort").forEach(function (link, index) {
       link.addEventListener("click", function (event) {
         event.preventDefault();
@@ -123,5 +119,5 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { childrenChart(); trendChart(); sortableTable(); });
+  if (data) document.addEventListener("DOMContentLoaded", function () { childrenChart(); trendChart(); sortableTable(); });
 })();

@@ -1,0 +1,313 @@
+"""Time `safetynet import members` on a 1,000,000-row roster against a database that holds the `city` demo.
+
+Usage:
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/sn_import_bench .venv/bin/python bench/bench_members_import.py
+  SAFETYNET_HOME=/tmp/import-sqlite .venv/bin/python bench/bench_members_import.py
+Options: --rows 1000000 --file /tmp/members-1m.csv (kept and reused when it exists) --seed 1
+         --again (import the same file a second time: every row is then matched and unchanged)
+         --dry-run (only check)
+
+The file is written streaming and deterministically from the enterprises and unions in the database: every
+row names a registered enterprise, hires after it was founded (and before any deregistration), and a row
+with 入会日期 names an enterprise covered on that day by a union that is not dissolved, so every row is
+valid. About one person in six changes job: their rows follow each other (the first ends on the day the
+second begins, with the membership transferred the same day). The import runs in a subprocess, so its wall
+time and peak memory (RSS, from wait4) are its own; a Markdown row for bench/RESULTS.md is printed last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = [
+    "姓名",
+    "身份证号",
+    "手机号",
+    "户籍类型",
+    "用工形式",
+    "企业统一社会信用代码",
+    "入职日期",
+    "离职日期",
+    "入会日期",
+    "离会日期",
+    "会员编号",
+]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红海燕玉梅晓东雪梅鹏飞宇欣怡子涵浩然"
+# Address codes of Dalian's districts: real GB/T 2260 county codes.
+ADDRESSES = ("210202", "210203", "210204", "210211", "210212", "210213", "210281", "210283")
+BIRTH_DAYS = 40 * 365
+# Person i → a unique (address, birth day, sequence) by a multiplicative bijection of the code space.
+SPACE = len(ADDRESSES) * BIRTH_DAYS * 1000
+SCATTER = 2_654_435_761
+LAST_DAY = datetime.date(2025, 6, 30)
+WEIGHTS_ODD = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safetynet.settings")
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+
+
+def check_character(body: str) -> str:
+    total = sum(int(digit) * weight for digit, weight in zip(body, WEIGHTS_ODD, strict=True))
+    return "10X98765432"[total % 11]
+
+
+def id_number(person: int) -> str:
+    code = (person * SCATTER) % SPACE
+    address, rest = divmod(code, BIRTH_DAYS * 1000)
+    day, sequence = divmod(rest, 1000)
+    born = datetime.date(1962, 1, 1) + datetime.timedelta(days=day)
+    body = f"{ADDRESSES[address]}{born:%Y%m%d}{sequence:03d}"
+    return body + check_character(body)
+
+
+def load_targets() -> tuple[list[tuple[str, datetime.date, datetime.date]], list[tuple[str, datetime.date]]]:
+    """Enterprises covered now: (credit code, first day one may join there, first day one may be hired);
+    and every other open enterprise: (credit code, founded on)."""
+    from django.db.models import Q
+
+    from safetynet.orgs.models import Enterprise, UnionCoverage
+
+    covered: dict[str, tuple[datetime.date, datetime.date]] = {}
+    for code, founded, coverage_from, union_founded in (
+        UnionCoverage.objects.order_by("enterprise_id", "union_id")
+        .filter(
+            valid_to__isnull=True,
+            union__dissolved_on__isnull=True,
+            enterprise__deregistered_on__isnull=True,
+        )
+        .values_list("enterprise__credit_code", "enterprise__founded_on", "valid_from", "union__founded_on")
+    ):
+        # From this day every coverage of the enterprise that began before is open, so a join is covered.
+        joinable = max(d for d in (founded, coverage_from, union_founded) if d is not None)
+        if code not in covered or joinable < covered[code][0]:
+            covered[code] = (joinable, founded)
+    others = [
+        (code, founded)
+        for code, founded in Enterprise.objects.order_by("pk")
+        .filter(Q(deregistered_on__isnull=True))
+        .values_list("credit_code", "founded_on")
+        if code not in covered
+    ]
+    targets = sorted((code, joinable, founded) for code, (joinable, founded) in covered.items())
+    return [t for t in targets if t[1] < LAST_DAY - datetime.timedelta(days=400)], others
+
+
+def write_file(path: Path, rows: int, seed: int) -> None:
+    covered, others = load_targets()
+    if not covered:
+        sys.exit(
+            "The database has no enterprise covered by a union: load the demo first (demo-data --scale city)."
+        )
+    rng = random.Random(seed)
+    person = 0
+    written = 0
+    temporary = path.with_suffix(".part")
+    with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+
+        def when(low: datetime.date, high: datetime.date) -> datetime.date:
+            span = (high - low).days
+            return low + datetime.timedelta(days=rng.randint(0, max(span, 0)))
+
+        while written < rows:
+            person += 1
+            number = id_number(person)
+            name = (
+                rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
+            )
+            phone = (
+                f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}" if rng.random() < 0.85 else ""
+            )
+            household = "农村" if rng.random() < 0.35 else "城镇"
+            jobs = 2 if rng.random() < 0.17 and written + 2 <= rows else 1
+            member = rng.random() < 0.7
+            kind = rng.choices(("劳动合同", "劳务派遣", "非全日制"), (86, 10, 4))[0]
+            if member:
+                first = rng.choice(covered)
+                start = max(first[1], first[2])
+                hired = when(start, LAST_DAY - datetime.timedelta(days=400))
+                joined = when(hired, min(hired + datetime.timedelta(days=200), LAST_DAY))
+            else:
+                code, founded = (
+                    rng.choice(others) if others and rng.random() < 0.7 else rng.choice(covered)[::2]
+                )
+                first = (code, founded, founded)
+                hired = when(founded, LAST_DAY - datetime.timedelta(days=400))
+                joined = None
+            member_number = f"HY{person:08d}" if member and rng.random() < 0.3 else ""
+            if jobs == 1:
+                left = when(hired + datetime.timedelta(days=30), LAST_DAY) if rng.random() < 0.1 else None
+                quit_ = left if joined and left and joined < left else None
+                if joined and left and joined >= left:
+                    joined = None
+                    member_number = ""
+                writer.writerow(
+                    row(
+                        name,
+                        number,
+                        phone,
+                        household,
+                        kind,
+                        first[0],
+                        hired,
+                        left,
+                        joined,
+                        quit_,
+                        member_number,
+                    )
+                )
+                written += 1
+                continue
+            # A job change: the second enterprise is joinable from the day the first job ends.
+            second = rng.choice(covered)
+            change = when(max(hired + datetime.timedelta(days=60), second[1], second[2]), LAST_DAY)
+            if change <= hired or (joined and change <= joined):
+                change = None
+            if change is None or change >= LAST_DAY:
+                writer.writerow(
+                    row(
+                        name,
+                        number,
+                        phone,
+                        household,
+                        kind,
+                        first[0],
+                        hired,
+                        None,
+                        joined,
+                        None,
+                        member_number,
+                    )
+                )
+                written += 1
+                continue
+            writer.writerow(
+                row(
+                    name,
+                    number,
+                    phone,
+                    household,
+                    kind,
+                    first[0],
+                    hired,
+                    change,
+                    joined,
+                    change if joined else None,
+                    member_number,
+                )
+            )
+            writer.writerow(
+                row(
+                    name,
+                    number,
+                    phone,
+                    household,
+                    "劳动合同",
+                    second[0],
+                    change,
+                    None,
+                    change if joined else None,
+                    None,
+                    member_number,
+                )
+            )
+            written += 2
+    temporary.replace(path)
+
+
+def row(name, number, phone, household, kind, code, hired, left, joined, quit_, member_number) -> list[str]:
+    return [
+        name,
+        number,
+        phone,
+        household,
+        kind,
+        code,
+        hired.isoformat(),
+        left.isoformat() if left else "",
+        joined.isoformat() if joined else "",
+        quit_.isoformat() if quit_ else "",
+        member_number,
+    ]
+
+
+def run(file: Path, *extra: str) -> tuple[float, float, int, str]:
+    """Wall seconds, peak RSS in MB, exit code and the last line of output of one import."""
+    command = [str(ROOT / ".venv" / "bin" / "safetynet"), "import", "members", str(file), *extra]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Read before waiting, so a long error list cannot fill the pipe and stall the child.
+    stdout, stderr = process.stdout.read(), process.stderr.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    errors = stderr.strip().splitlines()
+    if errors:
+        print("\n".join(errors[:10]), file=sys.stderr)
+    lines = stdout.strip().splitlines()
+    return seconds, usage.ru_maxrss / 1024, process.returncode, lines[-1] if lines else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--file", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--again", action="store_true", help="import the file a second time (all unchanged)")
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--write-only", action="store_true", help="only write the file")
+    options = parser.parse_args()
+    setup_django()
+    from django.db import connection
+
+    from safetynet.members.models import Person
+    from safetynet.orgs.models import Enterprise
+
+    file = options.file or Path(f"/tmp/members-{options.rows}-seed{options.seed}.csv")
+    if not file.exists():
+        start = time.perf_counter()
+        write_file(file, options.rows, options.seed)
+        print(f"wrote {file} ({file.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.0f} s")
+    if options.write_only:
+        return
+    database = connection.vendor
+    enterprises, persons = Enterprise.objects.count(), Person.objects.count()
+    connection.close()
+    runs = [("dry run" if options.dry_run else "import", ["--dry-run"] if options.dry_run else [])]
+    if options.again:
+        runs.append(("again (unchanged)", []))
+    print("| date | database | rows | run | seconds | peak MB | exit | load avg (1/5/15 min) | before |")
+    print("|---|---|---:|---|---:|---:|---:|---|---|")
+    for label, extra in runs:
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+        seconds, peak, code, summary = run(file, *extra)
+        print(
+            f"| {datetime.date.today()} | {database} | {options.rows:,} | {label} | {seconds:.1f} | {peak:.0f} "
+            f"| {code} | {load} | {enterprises:,} enterprises, {persons:,} persons |",
+            flush=True,
+        )
+        print(f"<!-- {summary} -->", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Reading cases: lists, queues, the city board, duplicates, timelines. Every read is scoped."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from safetynet.cases.deadlines import at_risk_hours
+from safetynet.cases.models import (
+    DUPLICATE_WINDOW_DAYS,
+    OPEN_STATUSES,
+    Case,
+    CaseKind,
+    CaseStatus,
+    CaseStep,
+    Notification,
+    StepAction,
+)
+
+QUEUE_BUCKETS = {
+    "all": "全部在办",
+    "new": "待受理",
+    "due_soon": "临期",
+    "overdue": "超期",
+    "escalated": "上交至本级",
+}
+
+
+def case_list(user: Any) -> QuerySet[Case]:
+    return Case.objects.visible_to(user).select_related("unit", "origin_unit", "enterprise", "leader", "handler")
+
+
+def case_queue(user: Any, bucket: str = "all", *, now: datetime.datetime | None = None) -> QuerySet[Case]:
+    """My unit's open cases (those my unit handles now), by bucket; overdue first, then by deadline."""
+    now = now or timezone.now()
+    unit_id = getattr(user, "org_unit_id", None)
+    queryset = case_list(user).filter(status__in=OPEN_STATUSES)
+    if unit_id is not None:
+        queryset = queryset.filter(unit_id=unit_id)
+    if bucket == "new":
+        queryset = queryset.filter(status=CaseStatus.NEW)
+    elif bucket == "due_soon":
+        queryset = queryset.filter(deadline__gte=now, deadline__lte=now + datetime.timedelta(hours=at_risk_hours()))
+    elif bucket == "overdue":
+        queryset = queryset.filter(deadline__lt=now)
+    elif bucket == "escalated":
+        queryset = queryset.filter(arrival__in=(StepAction.HAND_UP, StepAction.ESCALATE))
+    return queryset.order_by("deadline", "pk")
+
+
+def case_queue_counts(user: Any, *, now: datetime.datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    return {bucket: case_queue(user, bucket, now=now).count() for bucket in QUEUE_BUCKETS}
+
+
+def city_board(user: Any) -> QuerySet[Case]:
+    """Collective and major cases still open, whatever level handles them, oldest deadline first."""
+    return case_list(user).on_city_board().filter(status__in=OPEN_STATUSES).order_by("deadline", "pk")
+
+
+def hazard_list(user: Any) -> QuerySet[Case]:
+    return case_list(user).filter(kind=CaseKind.HAZARD).order_by("-received_at", "-pk")
+
+
+def case_possible_duplicates(
+    user: Any,
+    *,
+    phone_hash: str,
+    enterprise_id: int | None,
+    now: datetime.datetime | None = None,
+    exclude_pk: int | None = None,
+) -> QuerySet[Case]:
+    """Same caller (call-back number) and same enterprise within 30 days: offered as a link at intake."""
+    if not phone_hash or enterprise_id is None:
+        return Case.objects.none()
+    now = now or timezone.now()
+    queryset = case_list(user).filter(
+        caller_phone_hash=phone_hash,
+        enterprise_id=enterprise_id,
+        received_at__gte=now - datetime.timedelta(days=DUPLICATE_WINDOW_DAYS),
+    )
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.order_by("-received_at")
+
+
+def case_timeline(case: Case) -> QuerySet[CaseStep]:
+    return case.steps.select_related("from_unit", "to_unit").order_by("at", "pk")
+
+
+def mergeable_cases(case: Case, user: Any) -> QuerySet[Case]:
+    """Open individual cases of the same enterprise and category that could join this collective case."""
+    if not case.collective or case.enterprise_id is None:
+        return Case.objects.none()
+    return (
+        case_list(user)
+        .filter(enterprise_id=case.enterprise_id, category=case.category, collective=False)
+        .filter(status__in=OPEN_STATUSES)
+        .exclude(pk=case.pk)
+    )
+
+
+def notifications_for(user: Any, *, unread_only: bool = False) -> QuerySet[Notification]:
+    queryset = Notification.objects.filter(recipient=user)
+    if unread_only:
+        queryset = queryset.filter(read=False)
+    return queryset
+
+
+def enterprise_suggestions(user: Any, text: str, limit: int = 8) -> QuerySet:
+    """Enterprises in scope whose name contains, or whose credit code starts with, what was typed."""
+    from safetynet.orgs.models import Enterprise
+
+    text = (text or "").strip()
+    if len(text) < 2:
+        return Enterprise.objects.none()
+    return (
+        Enterprise.objects.visible_to(user)
+        .filter(Q(name__icontains=text) | Q(credit_code__istartswith=text.upper()))
+        .select_related("org_unit")
+        .order_by("name")[:limit]
+    )

@@ -1,0 +1,1071 @@
+"""Every write to a case. Keyword-only, one transaction each, a timeline step and an audit row inside it.
+
+Optimistic locking: a caller passes the ``version`` of the case it showed the user; the service locks the
+row (``select_for_update``) and refuses with the code ``conflict`` when someone changed it in between, so
+the second of two people editing at once learns it and loses nothing of what the first did. ``version``
+None skips the check (system calls, and additive records such as a follow-up).
+
+Who may act: staff whose role handles cases (see :func:`can_handle_cases`) at the unit the case is at now.
+An upper level first pulls the case up (``case_pull_up``); a follow-up or a reopening may be recorded by any
+handler who sees the case (a hotline at the city calls workers back).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from safetynet.cases.deadlines import DeadlineRules
+from safetynet.cases.models import (
+    COLLECTIVE_MIN_WORKERS,
+    LEVEL_LABELS,
+    OPEN_STATUSES,
+    REFERRAL_OUTCOMES,
+    REOPEN_WINDOW_DAYS,
+    Case,
+    CaseAttachment,
+    CaseKind,
+    CaseNumberCounter,
+    CaseStatus,
+    CaseStep,
+    Category,
+    Channel,
+    Difficulty,
+    Escalation,
+    EscalationReason,
+    FollowUp,
+    LegalAid,
+    Outcome,
+    OutcomeKind,
+    StepAction,
+)
+from safetynet.cases.notifications import notify, sms_on_commit
+from safetynet.core.errors import NotAllowed, OutOfScope, ServiceError
+from safetynet.core.models import AuditAction
+from safetynet.core.services import audit_created, audit_record
+from safetynet.orgs.models import PATH_SEPARATOR, Enterprise, OrgLevel, OrgUnit
+
+CONFLICT_MESSAGE = "该案件已被他人修改，请刷新后再操作"
+# Roles that handle cases; a `handle_cases` capability in accounts, once it exists, is honoured too.
+CASE_HANDLER_ROLES = frozenset({"city_admin", "unit_admin", "operator"})
+HEAD_ROLES = ("unit_admin",)
+HANDLER_ROLES = ("operator", "unit_admin")
+
+
+def can_handle_cases(user: Any) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser and user.org_unit_id is None:
+        return True
+    return user.can("handle_cases") or user.role in CASE_HANDLER_ROLES
+
+
+def _now(now: datetime.datetime | None) -> datetime.datetime:
+    return now or timezone.now()
+
+
+def _actor_name(actor: Any) -> str:
+    if actor is None:
+        return "系统"
+    return getattr(actor, "full_name", "") or actor.get_username()
+
+
+def _require_handler(actor: Any) -> None:
+    if actor is not None and not can_handle_cases(actor):
+        raise NotAllowed("您的角色不能办理诉求案件（查看人员只能查看）。")
+
+
+def _require_visible(actor: Any, case: Case) -> None:
+    if actor is not None and not Case.objects.visible_to(actor).filter(pk=case.pk).exists():
+        raise OutOfScope("该案件不在您的管辖范围内。")
+
+
+def _require_at_unit(actor: Any, case: Case) -> None:
+    """The actor works at the unit handling the case now (a superuser without a unit may always act)."""
+    _require_handler(actor)
+    if actor is None or (actor.is_superuser and actor.org_unit_id is None):
+        return
+    _require_visible(actor, case)
+    if actor.org_unit_id != case.unit_id:
+        raise ServiceError(
+            "not_at_level",
+            f"该案件目前由{case.unit.name}（{LEVEL_LABELS[case.level]}）办理，您所在单位不能进行此操作；"
+            "上级单位可先“提级办理”。",
+        )
+
+
+def _lock(case: Case, version: int | None) -> Case:
+    """The case row locked for this transaction; a stale ``version`` is a conflict."""
+    try:
+        locked = Case.objects.select_for_update().select_related("unit", "origin_unit").get(pk=case.pk)
+    except Case.DoesNotExist:
+        raise ServiceError("not_found", "该案件不存在。") from None
+    if version is not None and int(version) != locked.version:
+        raise ServiceError("conflict", CONFLICT_MESSAGE, field="version")
+    return locked
+
+
+def _require_open(case: Case) -> None:
+    if case.status not in OPEN_STATUSES:
+        raise ServiceError(
+            "not_open", f"案件{case.number}当前状态为“{case.get_status_display()}”，不能进行此操作。"
+        )
+
+
+def _step(
+    case: Case,
+    *,
+    actor: Any,
+    action: str,
+    at: datetime.datetime,
+    from_unit: OrgUnit | None = None,
+    to_unit: OrgUnit | None = None,
+    reason: str = "",
+    note: str = "",
+) -> CaseStep:
+    return CaseStep.objects.create(
+        case=case,
+        at=at,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_name=_actor_name(actor),
+        action=action,
+        from_level=from_unit.level if from_unit else None,
+        from_unit=from_unit,
+        to_level=to_unit.level if to_unit else None,
+        to_unit=to_unit,
+        reason=reason[:200],
+        note=note,
+    )
+
+
+def _save(case: Case, *, actor: Any, action_label: str, changes: dict[str, Any], fields: list[str]) -> None:
+    """Save the changed fields with the next version, and write the audit row."""
+    case.version += 1
+    case.save(update_fields=[*fields, "version"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=case,
+        changes=changes,
+        unit_path=case.origin_unit.path,
+        note=action_label,
+    )
+
+
+def _users_at(unit_ids: Iterable[int], roles: Iterable[str]) -> list[Any]:
+    return list(
+        get_user_model().objects.filter(org_unit_id__in=list(unit_ids), role__in=list(roles), is_active=True)
+    )
+
+
+def case_link(case: Case) -> str:
+    return f"/cases/{case.pk}/"
+
+
+def _move_to(
+    case: Case, unit: OrgUnit, *, now: datetime.datetime, arrival: str, rules: DeadlineRules | None = None
+) -> None:
+    """The case reaches ``unit``: its level, a fresh deadline from now, nobody handling or reminded yet."""
+    rules = rules or DeadlineRules()
+    case.unit = unit
+    case.level = unit.level
+    case.level_since = now
+    case.deadline = rules.deadline(
+        level=unit.level, category=case.category, difficulty=case.difficulty, start=now
+    )
+    case.status = CaseStatus.NEW
+    case.handler = None
+    case.reminder_stage = 0
+    case.breached = False
+    case.arrival = arrival
+
+
+MOVE_FIELDS = ["unit", "level", "level_since", "deadline", "status", "handler", "reminder_stage", "breached", "arrival"]
+
+
+# --- routing ------------------------------------------------------------------------------------------
+
+
+def district_of(unit: OrgUnit) -> OrgUnit:
+    """The district-level unit above (or at) ``unit``; the city itself for a unit directly under it."""
+    if unit.level <= OrgLevel.DISTRICT:
+        return unit
+    ancestors = list(unit.ancestors())
+    for ancestor in reversed(ancestors):
+        if ancestor.level == OrgLevel.DISTRICT:
+            return ancestor
+    return ancestors[-1] if ancestors else unit
+
+
+def route_unit(unit: OrgUnit, *, collective: bool) -> OrgUnit:
+    """Where a new case starts: the enterprise's own unit (its community, or its street when it sits directly
+    under one); a collective case at the enterprise's district."""
+    return district_of(unit) if collective else unit
+
+
+def next_case_number(*, unit_code: str, year: int) -> str:
+    """``<unit code>-<year>-<sequence>``: the counter row is updated in place, so concurrent intakes queue."""
+    for _ in range(3):
+        updated = CaseNumberCounter.objects.filter(unit_code=unit_code, year=year).update(last=F("last") + 1)
+        if not updated:
+            try:
+                with transaction.atomic():
+                    CaseNumberCounter.objects.create(unit_code=unit_code, year=year, last=1)
+            except IntegrityError:
+                continue
+        last = CaseNumberCounter.objects.get(unit_code=unit_code, year=year).last
+        return f"{unit_code}-{year}-{last:06d}"
+    raise ServiceError("busy", "案件编号生成繁忙，请稍后重试。")
+
+
+def _normalize_caller_phone(value: str) -> str:
+    from safetynet.members.validation import normalize_phone
+
+    try:
+        return normalize_phone(value)
+    except ValidationError as exc:
+        raise ServiceError("invalid", exc.messages[0], field="caller_phone") from None
+
+
+def _encrypt_phone(case: Case, phone: str) -> None:
+    from safetynet.members import crypto
+    from safetynet.members.validation import mask_phone
+
+    case.caller_phone_encrypted = crypto.encrypt(phone)
+    case.caller_phone_hash = crypto.lookup_hash(phone)
+    case.caller_phone_masked = mask_phone(phone)
+
+
+def caller_phone(case: Case) -> str:
+    """The call-back number in clear (only for a permitted view, which audits the reading)."""
+    from safetynet.members import crypto
+
+    return crypto.decrypt(case.caller_phone_encrypted)
+
+
+def phone_lookup_hash(phone: str) -> str:
+    from safetynet.members import crypto
+
+    try:
+        normalized = _normalize_caller_phone(phone)
+    except ServiceError:
+        return ""
+    return crypto.lookup_hash(normalized)
+
+
+# --- intake -------------------------------------------------------------------------------------------
+
+
+CREATE_AUDIT_FIELDS = [
+    "number",
+    "kind",
+    "channel",
+    "enterprise",
+    "enterprise_name",
+    "category",
+    "claim_amount",
+    "workers_involved",
+    "collective",
+    "status",
+    "level",
+    "unit",
+    "deadline",
+    "caller_phone_masked",
+]
+
+
+@transaction.atomic
+def case_intake(
+    *,
+    actor: Any,
+    channel: str,
+    category: str,
+    description: str,
+    enterprise: Enterprise | None = None,
+    enterprise_name: str = "",
+    enterprise_address: str = "",
+    unit: OrgUnit | None = None,
+    workers_involved: int = 1,
+    claim_amount: decimal.Decimal | int | str = 0,
+    caller_phone: str = "",
+    caller_name: str = "",
+    caller_person: Any = None,
+    anonymous: bool = False,
+    difficulty: str = Difficulty.GENERAL,
+    kind: str = CaseKind.DISPUTE,
+    major: bool = False,
+    attachments: Iterable[UploadedFile] = (),
+    now: datetime.datetime | None = None,
+) -> Case:
+    """Register a call, visit, letter, online appeal or referral; it lands where the routing rule says."""
+    _require_handler(actor)
+    now = _now(now)
+    if channel not in Channel.values:
+        raise ServiceError("invalid", "来源渠道不对。", field="channel")
+    if category not in Category.values:
+        raise ServiceError("invalid", "诉求类别不对。", field="category")
+    if difficulty not in Difficulty.values:
+        raise ServiceError("invalid", "难易程度不对。", field="difficulty")
+    if kind not in CaseKind.values:
+        raise ServiceError("invalid", "案件类型不对。", field="kind")
+    description = (description or "").strip()
+    if not description:
+        raise ServiceError("required", "请填写诉求内容。", field="description")
+    if workers_involved is None or int(workers_involved) < 1:
+        raise ServiceError("invalid", "涉及人数至少为 1。", field="workers_involved")
+    try:
+        amount = decimal.Decimal(str(claim_amount or 0))
+    except decimal.InvalidOperation:
+        raise ServiceError("invalid", "涉及金额应为数字（元），如 12000.00。", field="claim_amount") from None
+    if amount < 0:
+        raise ServiceError("invalid", "涉及金额不能为负数。", field="claim_amount")
+    phone = _normalize_caller_phone(caller_phone) if caller_phone else ""
+    if anonymous and not phone:
+        raise ServiceError("required", "匿名来电须留回访电话。", field="caller_phone")
+    if enterprise is not None:
+        if actor is not None and not Enterprise.objects.visible_to(actor).filter(pk=enterprise.pk).exists():
+            raise OutOfScope("该企业不在您的管辖范围内。", field="enterprise")
+        origin = enterprise.org_unit
+    else:
+        if not (enterprise_name or "").strip():
+            raise ServiceError(
+                "required", "请选择涉及企业，或在不知道信用代码时填写企业名称和地址。", field="enterprise"
+            )
+        origin = unit or (actor.org_unit if actor is not None else None)
+        if origin is None:
+            raise ServiceError("required", "企业不在名录中时，请选择属地单位。", field="unit")
+        if actor is not None and not OrgUnit.objects.visible_to(actor).filter(pk=origin.pk).exists():
+            raise OutOfScope("该单位不在您的管辖范围内。", field="unit")
+    collective = int(workers_involved) >= COLLECTIVE_MIN_WORKERS
+    start = route_unit(origin, collective=collective)
+    case = Case(
+        number=next_case_number(unit_code=origin.code, year=timezone.localtime(now).year),
+        kind=kind,
+        channel=channel,
+        caller_person=caller_person,
+        caller_name="" if anonymous else (caller_name or "").strip(),
+        anonymous=anonymous,
+        enterprise=enterprise,
+        enterprise_name=enterprise.name if enterprise else enterprise_name.strip(),
+        enterprise_address=(enterprise.address if enterprise else enterprise_address).strip(),
+        category=category,
+        claim_amount=amount,
+        workers_involved=int(workers_involved),
+        description=description,
+        difficulty=difficulty,
+        collective=collective,
+        major=major,
+        origin_unit=origin,
+        received_at=now,
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    _encrypt_phone(case, phone)
+    _move_to(case, start, now=now, arrival=StepAction.INTAKE)
+    case.save()
+    for upload in attachments:
+        CaseAttachment.objects.create(
+            case=case, file=upload, name=upload.name[:200], uploaded_at=now, uploaded_by=case.created_by
+        )
+    _step(
+        case,
+        actor=actor,
+        action=StepAction.INTAKE,
+        at=now,
+        to_unit=start,
+        note=f"{case.get_channel_display()}登记" + ("；集体争议，直接由区级办理并上市级看板" if collective else ""),
+    )
+    audit_created(actor=actor, instance=case, fields=CREATE_AUDIT_FIELDS, unit_path=origin.path)
+    recipients = _users_at([start.pk], HANDLER_ROLES)
+    notify(recipients, f"新诉求案件 {case.number}（{case.get_category_display()}）待受理", case=case, link=case_link(case), now=now)
+    if case.on_city_board:
+        city_units = [int(part) for part in start.path.split(PATH_SEPARATOR) if part][:1]
+        notify(
+            _users_at(city_units, ("city_admin", "unit_admin")),
+            f"集体争议 {case.number}：{case.display_enterprise}，{case.workers_involved} 人，已上市级看板",
+            case=case,
+            link=case_link(case),
+            now=now,
+        )
+    return case
+
+
+# --- handling at a level ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_accept(
+    *,
+    actor: Any,
+    case: Case,
+    version: int | None,
+    difficulty: str | None = None,
+    now: datetime.datetime | None = None,
+) -> Case:
+    """The level takes the case on; a collective case needs its leader in charge (领导包案) first."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_at_unit(actor, case)
+    if case.status != CaseStatus.NEW:
+        raise ServiceError("not_new", f"案件{case.number}已受理，不需要再次受理。")
+    if case.collective and case.leader_id is None:
+        raise ServiceError("leader_required", "集体争议须先指定包案领导，才能受理。", field="leader")
+    fields = ["status", "handler", "accepted_at"]
+    changes: dict[str, Any] = {"status": [CaseStatus.NEW.label, CaseStatus.IN_PROGRESS.label]}
+    if difficulty and difficulty != case.difficulty:
+        if difficulty not in Difficulty.values:
+            raise ServiceError("invalid", "难易程度不对。", field="difficulty")
+        changes["difficulty"] = [case.get_difficulty_display(), Difficulty(difficulty).label]
+        case.difficulty = difficulty
+        # The level's time follows its class (疑难 / 特别复杂 may have longer), still from arrival.
+        case.deadline = DeadlineRules().deadline(
+            level=case.level, category=case.category, difficulty=difficulty, start=case.level_since
+        )
+        fields += ["difficulty", "deadline"]
+    case.status = CaseStatus.IN_PROGRESS
+    case.handler = actor if actor is not None and actor.is_authenticated else None
+    case.accepted_at = case.accepted_at or now
+    _step(case, actor=actor, action=StepAction.ACCEPT, at=now)
+    _save(case, actor=actor, action_label="受理", changes=changes, fields=fields)
+    return case
+
+
+def _require_in_progress(case: Case) -> None:
+    _require_open(case)
+    if case.status == CaseStatus.NEW:
+        raise ServiceError("not_accepted", f"案件{case.number}尚未受理，请先受理。")
+
+
+@transaction.atomic
+def case_record_mediation_attempt(
+    *, actor: Any, case: Case, version: int | None, note: str, now: datetime.datetime | None = None
+) -> Case:
+    now = _now(now)
+    case = _lock(case, version)
+    _require_at_unit(actor, case)
+    _require_in_progress(case)
+    if not (note or "").strip():
+        raise ServiceError("required", "请填写调解情况（时间、参加人、双方意见）。", field="note")
+    _step(case, actor=actor, action=StepAction.MEDIATION_ATTEMPT, at=now, note=note.strip())
+    _save(case, actor=actor, action_label="记录调解", changes={"mediation": [None, note.strip()[:200]]}, fields=[])
+    return case
+
+
+def _close(
+    case: Case,
+    *,
+    actor: Any,
+    kind: str,
+    now: datetime.datetime,
+    agreement: str = "",
+    amount_recovered: decimal.Decimal | int | str = 0,
+    referred_to: str = "",
+    note: str = "",
+    action: str,
+    extra_fields: tuple[str, ...] = (),
+) -> Outcome:
+    try:
+        amount = decimal.Decimal(str(amount_recovered or 0))
+    except decimal.InvalidOperation:
+        raise ServiceError("invalid", "挽回金额应为数字（元）。", field="amount_recovered") from None
+    if amount < 0:
+        raise ServiceError("invalid", "挽回金额不能为负数。", field="amount_recovered")
+    on_time = now <= case.deadline
+    outcome = Outcome.objects.create(
+        case=case,
+        kind=kind,
+        agreement=agreement.strip(),
+        amount_recovered=amount,
+        referred_to=referred_to.strip(),
+        note=note.strip(),
+        decided_at=now,
+        decided_by=actor if actor is not None and actor.is_authenticated else None,
+        level=case.level,
+        unit=case.unit,
+        on_time=on_time,
+    )
+    before = case.get_status_display()
+    case.status = CaseStatus.CLOSED
+    case.closed_at = now
+    case.outcome_kind = kind
+    case.closed_on_time = on_time
+    _step(case, actor=actor, action=action, at=now, reason=OutcomeKind(kind).label, note=note or agreement)
+    _save(
+        case,
+        actor=actor,
+        action_label=OutcomeKind(kind).label,
+        changes={"status": [before, CaseStatus.CLOSED.label], "outcome": [None, OutcomeKind(kind).label]},
+        fields=["status", "closed_at", "outcome_kind", "closed_on_time", *extra_fields],
+    )
+    phone = caller_phone(case)
+    if phone:
+        sms_on_commit(phone, f"【12351】您反映的诉求（{case.number}）已办结：{OutcomeKind(kind).label}。")
+    return outcome
+
+
+@transaction.atomic
+def case_resolve(
+    *,
+    actor: Any,
+    case: Case,
+    version: int | None,
+    kind: str,
+    agreement: str = "",
+    amount_recovered: decimal.Decimal | int | str = 0,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Outcome:
+    """Close the case at this level: mediated (with the agreement), withdrawn, or out of scope."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_at_unit(actor, case)
+    _require_open(case)
+    if case.kind == CaseKind.HAZARD:
+        raise ServiceError(
+            "hazard_needs_verification", "隐患举报须在整改并经核查通过后才能办结，请先“责令整改”再“核查”。"
+        )
+    if kind in REFERRAL_OUTCOMES:
+        raise ServiceError("use_refer_out", "转出其他机构请使用“转出”。", field="kind")
+    if kind not in (OutcomeKind.MEDIATED, OutcomeKind.WITHDRAWN, OutcomeKind.OUT_OF_SCOPE):
+        raise ServiceError("invalid", "办理结果不对。", field="kind")
+    if kind == OutcomeKind.MEDIATED:
+        if case.status == CaseStatus.NEW:
+            raise ServiceError("not_accepted", f"案件{case.number}尚未受理，请先受理。")
+        if not (agreement or "").strip():
+            raise ServiceError("required", "调解成功须填写调解协议内容。", field="agreement")
+    return _close(
+        case,
+        actor=actor,
+        kind=kind,
+        now=now,
+        agreement=agreement or "",
+        amount_recovered=amount_recovered,
+        note=note or "",
+        action=StepAction.RESOLVE,
+    )
+
+
+@transaction.atomic
+def case_refer_out(
+    *,
+    actor: Any,
+    case: Case,
+    version: int | None,
+    kind: str,
+    referred_to: str = "",
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Outcome:
+    """Refer to arbitration, a court, labour inspection or the petition office; the case closes here."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_at_unit(actor, case)
+    _require_open(case)
+    if kind not in REFERRAL_OUTCOMES:
+        raise ServiceError("invalid", "转出去向应为劳动仲裁、人民法院、劳动监察或信访部门。", field="kind")
+    return _close(
+        case,
+        actor=actor,
+        kind=kind,
+        now=now,
+        referred_to=referred_to or OutcomeKind(kind).label,
+        note=note or "",
+        action=StepAction.REFER_OUT,
+    )
+
+
+def _escalate(
+    case: Case,
+    *,
+    actor: Any,
+    to_unit: OrgUnit,
+    reason: str,
+    note: str,
+    now: datetime.datetime,
+    action: str,
+) -> None:
+    from_unit = case.unit
+    Escalation.objects.create(
+        case=case,
+        at=now,
+        reason=reason,
+        from_level=from_unit.level,
+        from_unit=from_unit,
+        to_level=to_unit.level,
+        to_unit=to_unit,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        note=note,
+    )
+    _move_to(case, to_unit, now=now, arrival=action)
+    _step(
+        case,
+        actor=actor,
+        action=action,
+        at=now,
+        from_unit=from_unit,
+        to_unit=to_unit,
+        reason=EscalationReason(reason).label,
+        note=note,
+    )
+    _save(
+        case,
+        actor=actor,
+        action_label=StepAction(action).label,
+        changes={"unit": [from_unit.name, to_unit.name], "reason": [None, note[:200]]},
+        fields=MOVE_FIELDS,
+    )
+    notify(
+        _users_at([to_unit.pk], HANDLER_ROLES),
+        f"案件 {case.number} 已由{from_unit.name}{StepAction(action).label}至本单位，请受理",
+        case=case,
+        link=case_link(case),
+        now=now,
+    )
+
+
+@transaction.atomic
+def case_hand_up(
+    *, actor: Any, case: Case, version: int | None, reason: str, now: datetime.datetime | None = None
+) -> Case:
+    """This level could not resolve it: the case goes one level up with its whole file."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_at_unit(actor, case)
+    _require_open(case)
+    if not (reason or "").strip():
+        raise ServiceError("required", "请写明上交原因（如调解不成的情况）。", field="reason")
+    if case.unit.parent_id is None:
+        raise ServiceError("at_top", "市级是最高层级，不能再上交；请办结或转出。")
+    _escalate(
+        case,
+        actor=actor,
+        to_unit=case.unit.parent,
+        reason=EscalationReason.FAILED,
+        note=reason.strip(),
+        now=now,
+        action=StepAction.HAND_UP,
+    )
+    return case
+
+
+@transaction.atomic
+def case_pull_up(
+    *, actor: Any, case: Case, version: int | None, reason: str = "", now: datetime.datetime | None = None
+) -> Case:
+    """An upper level takes the case over (提级办理): it moves to the actor's unit."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_handler(actor)
+    _require_visible(actor, case)
+    _require_open(case)
+    target = getattr(actor, "org_unit", None)
+    if target is None or not case.unit.path.startswith(target.path) or target.pk == case.unit_id:
+        raise ServiceError("not_above", "只有当前办理单位的上级单位才能提级办理。")
+    _escalate(
+        case,
+        actor=actor,
+        to_unit=target,
+        reason=EscalationReason.PULLED_UP,
+        note=(reason or "").strip(),
+        now=now,
+        action=StepAction.PULL_UP,
+    )
+    return case
+
+
+@transaction.atomic
+def case_send_down(
+    *, actor: Any, case: Case, version: int | None, instructions: str, now: datetime.datetime | None = None
+) -> Case:
+    """Send the case one level back down, towards where it started, with instructions (交办)."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_at_unit(actor, case)
+    _require_open(case)
+    if not (instructions or "").strip():
+        raise ServiceError("required", "请写明交办意见。", field="instructions")
+    chain = [int(part) for part in case.origin_unit.path.split(PATH_SEPARATOR) if part]
+    if case.unit_id not in chain or chain[-1] == case.unit_id:
+        raise ServiceError("at_bottom", "案件已在属地最基层单位，不能再交办下级。")
+    target = OrgUnit.objects.get(pk=chain[chain.index(case.unit_id) + 1])
+    if case.collective and target.level > OrgLevel.DISTRICT:
+        raise ServiceError("collective_level", "集体争议须由区级及以上单位办理，不能交办街道或社区。")
+    from_unit = case.unit
+    _move_to(case, target, now=now, arrival=StepAction.SEND_DOWN)
+    _step(
+        case,
+        actor=actor,
+        action=StepAction.SEND_DOWN,
+        at=now,
+        from_unit=from_unit,
+        to_unit=target,
+        note=instructions.strip(),
+    )
+    _save(
+        case,
+        actor=actor,
+        action_label="交办下级",
+        changes={"unit": [from_unit.name, target.name], "instructions": [None, instructions.strip()[:200]]},
+        fields=MOVE_FIELDS,
+    )
+    notify(
+        _users_at([target.pk], HANDLER_ROLES),
+        f"{from_unit.name}交办案件 {case.number}：{instructions.strip()[:80]}",
+        case=case,
+        link=case_link(case),
+        now=now,
+    )
+    return case
+
+
+@transaction.atomic
+def case_assign_leader(
+    *, actor: Any, case: Case, version: int | None, leader: Any, now: datetime.datetime | None = None
+) -> Case:
+    """领导包案: a named leader at the handling unit or above answers for the case."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_at_unit(actor, case)
+    _require_open(case)
+    leader_unit = getattr(leader, "org_unit", None)
+    if leader is None or not leader.is_active or leader_unit is None or not case.unit.path.startswith(leader_unit.path):
+        raise ServiceError("invalid", "包案领导须是本级或上级单位的在职人员。", field="leader")
+    before = str(case.leader) if case.leader_id else None
+    case.leader = leader
+    _step(case, actor=actor, action=StepAction.ASSIGN_LEADER, at=now, note=f"包案领导：{leader}")
+    _save(case, actor=actor, action_label="领导包案", changes={"leader": [before, str(leader)]}, fields=["leader"])
+    notify([leader], f"您已被指定为案件 {case.number} 的包案领导", case=case, link=case_link(case), now=now)
+    return case
+
+
+@transaction.atomic
+def case_merge_into_collective(
+    *,
+    actor: Any,
+    cases: list[Case],
+    collective: Case | None = None,
+    versions: dict[int, int] | None = None,
+    now: datetime.datetime | None = None,
+) -> Case:
+    """Link individual cases of one enterprise and category into a collective case (a new one when none is
+    given: its workers are the sum, at least 10). The merged cases close as 已并案 and point to it."""
+    now = _now(now)
+    _require_handler(actor)
+    versions = versions or {}
+    ids = sorted({c.pk for c in cases} | ({collective.pk} if collective else set()))
+    # Lock in id order, so two merges over overlapping cases never deadlock.
+    locked = {c.pk: c for c in Case.objects.select_for_update().select_related("unit", "origin_unit").filter(pk__in=ids).order_by("pk")}
+    for pk, version in versions.items():
+        if pk in locked and int(version) != locked[pk].version:
+            raise ServiceError("conflict", CONFLICT_MESSAGE, field="version")
+    members = [locked[c.pk] for c in cases if collective is None or c.pk != collective.pk]
+    if not members:
+        raise ServiceError("required", "请选择要并案的个案。", field="cases")
+    for member in members:
+        _require_visible(actor, member)
+        _require_open(member)
+        if member.collective:
+            raise ServiceError("invalid", f"案件{member.number}本身是集体争议，不能并入。", field="cases")
+    first = members[0]
+    if any(m.enterprise_id != first.enterprise_id or m.category != first.category for m in members) or first.enterprise_id is None:
+        raise ServiceError("invalid", "只能合并同一企业、同一类别的案件。", field="cases")
+    if collective is not None:
+        target = locked[collective.pk]
+        _require_visible(actor, target)
+        _require_open(target)
+        if not target.collective:
+            raise ServiceError("invalid", f"案件{target.number}不是集体争议。", field="collective")
+        if target.enterprise_id != first.enterprise_id or target.category != first.category:
+            raise ServiceError("invalid", "集体争议与个案须是同一企业、同一类别。", field="collective")
+    else:
+        workers = sum(m.workers_involved for m in members)
+        if workers < COLLECTIVE_MIN_WORKERS:
+            raise ServiceError(
+                "not_collective", f"合并后涉及 {workers} 人，不足 {COLLECTIVE_MIN_WORKERS} 人，不构成集体争议。"
+            )
+        target = case_intake(
+            actor=actor,
+            channel=first.channel,
+            category=first.category,
+            description="并案：" + "；".join(f"{m.number} {m.description[:40]}" for m in members),
+            enterprise=first.enterprise,
+            workers_involved=workers,
+            claim_amount=sum((m.claim_amount for m in members), decimal.Decimal(0)),
+            difficulty=first.difficulty,
+            now=now,
+        )
+    for member in members:
+        before = member.get_status_display()
+        member.status = CaseStatus.MERGED
+        member.merged_into = target
+        member.closed_at = now
+        _step(member, actor=actor, action=StepAction.MERGE, at=now, note=f"并入集体争议 {target.number}")
+        _save(
+            member,
+            actor=actor,
+            action_label="并案",
+            changes={"status": [before, CaseStatus.MERGED.label], "merged_into": [None, target.number]},
+            fields=["status", "merged_into", "closed_at"],
+        )
+    _step(
+        target,
+        actor=actor,
+        action=StepAction.MERGE,
+        at=now,
+        note="并入个案：" + "、".join(m.number for m in members),
+    )
+    return target
+
+
+@transaction.atomic
+def case_record_legal_aid(
+    *,
+    actor: Any,
+    case: Case,
+    lawyer: str,
+    hours: decimal.Decimal | int | str,
+    given_on: datetime.date,
+    law_firm: str = "",
+    note: str = "",
+    version: int | None = None,
+    now: datetime.datetime | None = None,
+) -> LegalAid:
+    now = _now(now)
+    case = _lock(case, version)
+    _require_handler(actor)
+    _require_visible(actor, case)
+    if not (lawyer or "").strip():
+        raise ServiceError("required", "请填写提供法律援助的律师。", field="lawyer")
+    try:
+        amount = decimal.Decimal(str(hours))
+    except decimal.InvalidOperation:
+        raise ServiceError("invalid", "服务时长应为数字（小时）。", field="hours") from None
+    if amount <= 0:
+        raise ServiceError("invalid", "服务时长应大于 0。", field="hours")
+    aid = LegalAid.objects.create(
+        case=case,
+        lawyer=lawyer.strip(),
+        law_firm=(law_firm or "").strip(),
+        hours=amount,
+        given_on=given_on,
+        note=(note or "").strip(),
+        recorded_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    _step(case, actor=actor, action=StepAction.LEGAL_AID, at=now, note=f"{aid.lawyer} {aid.law_firm} {amount} 小时")
+    _save(case, actor=actor, action_label="法律援助", changes={"legal_aid": [None, f"{aid.lawyer} {amount}h"]}, fields=[])
+    return aid
+
+
+@transaction.atomic
+def case_record_follow_up(
+    *,
+    actor: Any,
+    case: Case,
+    satisfaction: int,
+    note: str = "",
+    version: int | None = None,
+    now: datetime.datetime | None = None,
+) -> FollowUp:
+    """回访: the worker was called back after the outcome; satisfaction from 1 (very unhappy) to 5."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_handler(actor)
+    _require_visible(actor, case)
+    if case.status != CaseStatus.CLOSED:
+        raise ServiceError("not_closed", "案件办结后才能回访。")
+    try:
+        score = int(satisfaction)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise ServiceError("invalid", "满意度应为 1 到 5 的整数（5 为非常满意）。", field="satisfaction")
+    follow_up = FollowUp.objects.create(
+        case=case,
+        at=now,
+        by=actor if actor is not None and actor.is_authenticated else None,
+        satisfaction=score,
+        note=(note or "").strip(),
+    )
+    _step(case, actor=actor, action=StepAction.FOLLOW_UP, at=now, reason=f"满意度 {score}", note=follow_up.note)
+    _save(case, actor=actor, action_label="回访", changes={"satisfaction": [None, score]}, fields=[])
+    return follow_up
+
+
+@transaction.atomic
+def case_reopen(
+    *, actor: Any, case: Case, version: int | None, reason: str, now: datetime.datetime | None = None
+) -> Case:
+    """The agreement was not honoured: reopen within 30 days of the outcome, at the level that decided it."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_handler(actor)
+    _require_visible(actor, case)
+    if case.status != CaseStatus.CLOSED:
+        raise ServiceError("not_closed", "只有已办结的案件才能重新办理。")
+    if not (reason or "").strip():
+        raise ServiceError("required", "请写明重新办理的原因（如协议未履行）。", field="reason")
+    outcome = case.outcomes.order_by("-decided_at", "-pk").first()
+    decided_at = outcome.decided_at if outcome else case.closed_at
+    if decided_at is None or now - decided_at > datetime.timedelta(days=REOPEN_WINDOW_DAYS):
+        raise ServiceError(
+            "reopen_window_passed",
+            f"办结已超过 {REOPEN_WINDOW_DAYS} 天，不能重新办理；请作为新诉求登记并关联原案件。",
+        )
+    unit = outcome.unit if outcome else case.unit
+    _move_to(case, unit, now=now, arrival=StepAction.REOPEN)
+    case.closed_at = None
+    case.outcome_kind = ""
+    case.closed_on_time = None
+    _step(case, actor=actor, action=StepAction.REOPEN, at=now, to_unit=unit, reason=reason.strip())
+    _save(
+        case,
+        actor=actor,
+        action_label="重新办理",
+        changes={"status": [CaseStatus.CLOSED.label, CaseStatus.NEW.label], "reason": [None, reason.strip()[:200]]},
+        fields=[*MOVE_FIELDS, "closed_at", "outcome_kind", "closed_on_time"],
+    )
+    notify(
+        _users_at([unit.pk], HANDLER_ROLES),
+        f"案件 {case.number} 重新办理：{reason.strip()[:80]}",
+        case=case,
+        link=case_link(case),
+        now=now,
+    )
+    return case
+
+
+@transaction.atomic
+def case_attach(
+    *, actor: Any, case: Case, files: Iterable[UploadedFile], now: datetime.datetime | None = None
+) -> list[CaseAttachment]:
+    now = _now(now)
+    case = _lock(case, None)
+    _require_handler(actor)
+    _require_visible(actor, case)
+    rows = [
+        CaseAttachment.objects.create(
+            case=case,
+            file=upload,
+            name=upload.name[:200],
+            uploaded_at=now,
+            uploaded_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        for upload in files
+    ]
+    if rows:
+        _step(case, actor=actor, action=StepAction.ATTACH, at=now, note="、".join(r.name for r in rows))
+        _save(case, actor=actor, action_label="上传附件", changes={"attachments": [None, len(rows)]}, fields=[])
+    return rows
+
+
+# --- hazard reports -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hazard_assign_rectification(
+    *,
+    actor: Any,
+    case: Case,
+    version: int | None,
+    owner: str,
+    deadline: datetime.datetime,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Case:
+    """A person at the enterprise is made responsible for rectifying by a deadline. The level's time becomes
+    that deadline, so an overdue rectification is handed up by the sweep like any overdue case."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_at_unit(actor, case)
+    _require_open(case)
+    if case.kind != CaseKind.HAZARD:
+        raise ServiceError("not_hazard", "只有隐患举报需要责令整改。")
+    if not (owner or "").strip():
+        raise ServiceError("required", "请填写企业的整改责任人。", field="owner")
+    if deadline is None or deadline <= now:
+        raise ServiceError("invalid", "整改期限应晚于现在。", field="deadline")
+    before = case.get_status_display()
+    case.rectification_owner = owner.strip()
+    case.rectification_deadline = deadline
+    case.deadline = deadline
+    case.reminder_stage = 0
+    case.status = CaseStatus.RECTIFYING
+    case.handler = case.handler or (actor if actor is not None and actor.is_authenticated else None)
+    case.accepted_at = case.accepted_at or now
+    _step(
+        case,
+        actor=actor,
+        action=StepAction.RECTIFICATION,
+        at=now,
+        note=f"整改责任人：{case.rectification_owner}；期限：{timezone.localtime(deadline):%Y-%m-%d %H:%M}"
+        + (f"；{note.strip()}" if note else ""),
+    )
+    _save(
+        case,
+        actor=actor,
+        action_label="责令整改",
+        changes={
+            "status": [before, CaseStatus.RECTIFYING.label],
+            "rectification_owner": [None, case.rectification_owner],
+            "rectification_deadline": [None, deadline.isoformat()],
+        },
+        fields=["rectification_owner", "rectification_deadline", "deadline", "reminder_stage", "status", "handler", "accepted_at"],
+    )
+    return case
+
+
+@transaction.atomic
+def hazard_verify(
+    *,
+    actor: Any,
+    case: Case,
+    version: int | None,
+    passed: bool,
+    note: str = "",
+    now: datetime.datetime | None = None,
+) -> Case:
+    """A labour-protection supervisor or officer checks the fix: passed closes the report, failed sends it
+    back to rectification (a new owner or deadline is then set)."""
+    now = _now(now)
+    case = _lock(case, version)
+    _require_handler(actor)
+    _require_visible(actor, case)
+    if case.kind != CaseKind.HAZARD or case.status != CaseStatus.RECTIFYING:
+        raise ServiceError("not_rectifying", "只有正在整改的隐患举报才能核查。")
+    actor_unit = getattr(actor, "org_unit", None)
+    if actor is not None and actor_unit is not None and not case.unit.path.startswith(actor_unit.path):
+        raise ServiceError("not_at_level", "核查须由当前办理单位或其上级单位的人员进行。")
+    if not (note or "").strip():
+        raise ServiceError("required", "请填写核查情况（现场检查结果、核查人）。", field="note")
+    case.verified_by = actor if actor is not None and actor.is_authenticated else None
+    case.verified_at = now
+    if passed:
+        _step(case, actor=actor, action=StepAction.VERIFY, at=now, reason="核查通过", note=note.strip())
+        _close(
+            case,
+            actor=actor,
+            kind=OutcomeKind.RECTIFIED,
+            now=now,
+            note=note.strip(),
+            action=StepAction.RESOLVE,
+            extra_fields=("verified_by", "verified_at"),
+        )
+        return case
+    case.status = CaseStatus.IN_PROGRESS
+    _step(case, actor=actor, action=StepAction.VERIFY, at=now, reason="核查未通过", note=note.strip())
+    _save(
+        case,
+        actor=actor,
+        action_label="整改核查未通过",
+        changes={"status": [CaseStatus.RECTIFYING.label, CaseStatus.IN_PROGRESS.label]},
+        fields=["status", "verified_by", "verified_at"],
+    )
+    return case

@@ -1,0 +1,228 @@
+"""The downloadable template of each kind: the header row the importer reads, and a sheet 填写说明.
+
+Headers and which columns are required come from the importer's own ``columns`` (so they cannot drift);
+what may be written in each column and an example value are described here, by column key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import BytesIO
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from safetynet.core.importing import Column, Importer, autodiscover, get_importer
+from safetynet.members.models import EmploymentType, Household
+from safetynet.members.validation import IdType
+from safetynet.orgs.models import Ownership, UnionType
+from safetynet.programmes.models import ContractKind, SystemKind
+
+DATE_FORMATS = "日期，写成 2012-03-15、2012/03/15 或 2012年03月15日，或用表格的日期格式"
+YES_NO = "“是”或“否”，不填视为“否”"
+CREDIT_CODE = "18 位统一社会信用代码（请把该列设为“文本”格式，以免 Excel 把代码变成科学计数法）"
+REQUIRED_MARK = "*"
+
+
+def _choices(labels: list[str]) -> str:
+    return "、".join(str(label) for label in labels)
+
+
+@dataclass(frozen=True)
+class Guide:
+    """How to fill one column: what to write (``rule``), the values allowed, an example, and its cell type."""
+
+    rule: str
+    allowed: str = ""
+    example: str = ""
+    text: bool = False  # a code kept as text (set the column to text so Excel keeps every digit)
+    date: bool = False
+
+
+_DATE = Guide(DATE_FORMATS, date=True)
+
+GUIDES: dict[str, dict[str, Guide]] = {
+    "units": {
+        "code": Guide(
+            "行政区划代码：市 4 位、区市县 6 位、乡镇街道 9 位、村社区 12 位", example="210202001", text=True
+        ),
+        "name": Guide("单位名称", example="青泥洼桥街道"),
+        "parent_code": Guide("上级单位的区划代码；市级单位留空", example="210202", text=True),
+        "level": Guide("单位层级", allowed="市、区市县、乡镇街道、村社区", example="乡镇街道"),
+        "valid_from": Guide(DATE_FORMATS + "；不填表示一直存在", example="2012-01-01", date=True),
+        "valid_to": Guide(DATE_FORMATS + "；单位停用（撤并）时填写", example="", date=True),
+    },
+    "enterprises": {
+        "credit_code": Guide(CREDIT_CODE, example="91210202MA0QC1234C", text=True),
+        "name": Guide("企业登记名称", example="大连某某机械有限公司"),
+        "org_unit": Guide("企业所在的区划代码（街道或社区）", example="210202001", text=True),
+        "ownership": Guide("经济类型", allowed=_choices(list(Ownership.labels)), example="私营"),
+        "industry": Guide("国民经济行业门类字母", allowed="A–T（GB/T 4754-2017 门类）", example="C"),
+        "above_designated_size": Guide("是否规模以上企业", allowed=YES_NO, example="否"),
+        "headcount": Guide("职工人数，不小于 0 的整数", example="120"),
+        "migrant_headcount": Guide("其中农民工人数，不小于 0 的整数", example="30"),
+        "dispatched_headcount": Guide("其中劳务派遣人数，不小于 0 的整数", example="5"),
+        "founded_on": Guide(DATE_FORMATS, example="2008-05-20", date=True),
+        "deregistered_on": Guide(DATE_FORMATS + "；企业注销时填写", date=True),
+        "address": Guide("经营地址", example="中山区人民路 1 号"),
+        "contact_phone": Guide("联系电话", example="0411-82345678", text=True),
+    },
+    "unions": {
+        "name": Guide("工会全称", example="大连某某机械有限公司工会委员会"),
+        "union_type": Guide("工会类型", allowed=_choices(list(UnionType.labels)), example="单独"),
+        "org_unit": Guide("工会所在的区划代码", example="210202001", text=True),
+        "founded_on": Guide(DATE_FORMATS, example="2009-07-01", date=True),
+        "dissolved_on": Guide(DATE_FORMATS + "；工会撤销时填写", date=True),
+        "enterprises": Guide(
+            "覆盖企业的统一社会信用代码，多个用“;”或“、”分隔", example="91210202MA0QC1234C", text=True
+        ),
+        "chair_name": Guide("工会主席姓名", example="张三"),
+        "chair_directly_elected": Guide("主席是否由会员直接选举产生", allowed=YES_NO, example="是"),
+    },
+    "members": {
+        "name": Guide("职工姓名，与身份证件一致", example="王小明"),
+        "id_number": Guide(
+            "18 位居民身份证号码（最后一位可为 X）；请把该列设为“文本”格式，否则 Excel 会把号码变成 "
+            "1.10101E+17 而丢失后几位",
+            example="210202198003150012",
+            text=True,
+        ),
+        "id_type": Guide(
+            "证件类型，不填视为居民身份证", allowed=_choices(list(IdType.labels)), example="居民身份证"
+        ),
+        "phone": Guide("11 位手机号", example="13800001111", text=True),
+        "household": Guide("户籍类型", allowed=_choices(list(Household.labels)), example="农村"),
+        "employment_type": Guide(
+            "用工形式", allowed=_choices(list(EmploymentType.labels)), example="劳动合同"
+        ),
+        "credit_code": Guide("任职企业的" + CREDIT_CODE, example="91210202MA0QC1234C", text=True),
+        "employed_from": Guide(DATE_FORMATS, example="2010-03-01", date=True),
+        "employed_to": Guide(DATE_FORMATS + "；离职时填写", date=True),
+        "joined_on": Guide(
+            DATE_FORMATS + "；已入会的填写，须在任职期间且当日企业有工会覆盖", example="2010-03-01", date=True
+        ),
+        "left_on": Guide(DATE_FORMATS + "；离会时填写", date=True),
+        "member_number": Guide("会员编号", example="HY0001", text=True),
+    },
+    "contracts": {
+        "kind": Guide("集体合同类型", allowed=_choices(list(ContractKind.labels)), example="工资专项"),
+        "enterprises": Guide(
+            "覆盖企业的统一社会信用代码，多个用“;”或“、”分隔（区域性、行业性合同）",
+            example="91210202MA0QC1234C",
+            text=True,
+        ),
+        "signed_on": Guide(DATE_FORMATS, example="2012-01-10", date=True),
+        "filed_on": Guide(DATE_FORMATS + "；报人社部门备案的日期", example="2012-01-20", date=True),
+        "effective_on": Guide(DATE_FORMATS, example="2012-02-01", date=True),
+        "expires_on": Guide(DATE_FORMATS + "；不早于生效日期", example="2015-01-31", date=True),
+        "covered_employees": Guide("覆盖职工人数，不小于 0 的整数", example="120"),
+        "wage_rise_percent": Guide("工资增幅，百分数（8.5 表示 8.5%）", example="8.5"),
+    },
+    "congresses": {
+        "enterprise": Guide(CREDIT_CODE, example="91210202MA0QC1234C", text=True),
+        "system": Guide("制度", allowed=_choices(list(SystemKind.labels)), example="职代会"),
+        "established_on": Guide(DATE_FORMATS, example="2010-06-01", date=True),
+        "abolished_on": Guide(DATE_FORMATS + "；制度撤销时填写", date=True),
+    },
+}
+
+_HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+_REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
+_REQUIRED_FONT = Font(bold=True, color="C00000")
+_HEADER_FONT = Font(bold=True)
+
+
+def guide_for(kind: str, column: Column) -> Guide:
+    """The description of a column; a column added to an importer later still gets a plain line."""
+    guide = GUIDES.get(kind, {}).get(column.key)
+    if guide is not None:
+        return guide
+    if column.key.endswith(("_on", "_from", "_to")):
+        return _DATE
+    return Guide("")
+
+
+def template_headers(importer: type[Importer]) -> list[str]:
+    """The header row exactly as the importer reads it (a leading * marks a required column and is ignored)."""
+    return [f"{REQUIRED_MARK}{c.header}" if c.required else c.header for c in importer.columns]
+
+
+def template_filename(kind: str) -> str:
+    autodiscover()
+    return f"{get_importer(kind).label}导入模板.xlsx"
+
+
+def build_template(kind: str) -> bytes:
+    """An XLSX with the header row (sheet 1, the one imported) and the instructions (sheet 填写说明)."""
+    autodiscover()
+    importer = get_importer(kind)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = importer.label[:31]
+    for position, (column, header) in enumerate(
+        zip(importer.columns, template_headers(importer), strict=True), start=1
+    ):
+        guide = guide_for(kind, column)
+        cell = sheet.cell(row=1, column=position, value=header)
+        cell.font = _REQUIRED_FONT if column.required else _HEADER_FONT
+        cell.fill = _REQUIRED_FILL if column.required else _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center")
+        note = ("必填。" if column.required else "选填。") + guide.rule
+        if guide.allowed:
+            note += f"。可填：{guide.allowed}"
+        cell.comment = Comment(note, "职工维权安全网", width=300, height=120)
+        letter = get_column_letter(position)
+        sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 6)
+        if guide.text:
+            # Typed into a text column, an 18-digit number keeps every digit.
+            sheet.column_dimensions[letter].number_format = "@"
+            for row in range(2, 1002):
+                sheet.cell(row=row, column=position).number_format = "@"
+        elif guide.date:
+            sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+
+    help_sheet = workbook.create_sheet("填写说明")
+    help_sheet.append([f"{importer.label}导入模板填写说明"])
+    help_sheet["A1"].font = Font(bold=True, size=14)
+    help_sheet.append(
+        [
+            "请在第一个工作表中从第 2 行起逐行填写，第 1 行表头不要修改（列的顺序可以调整，选填的列可以删去）。"
+            "标“*”、红色的列为必填。上传 .xlsx 文件，或另存为“CSV UTF-8（逗号分隔）”后上传。"
+        ]
+    )
+    help_sheet.append([])
+    help_sheet.append(["列名", "是否必填", "填写要求", "可填的值", "示例"])
+    for cell in help_sheet[4]:
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+    for column in importer.columns:
+        guide = guide_for(kind, column)
+        aliases = f"（也可写作：{'、'.join(column.aliases)}）" if column.aliases else ""
+        help_sheet.append(
+            [
+                column.header + aliases,
+                "必填" if column.required else "选填",
+                guide.rule,
+                guide.allowed,
+                guide.example,
+            ]
+        )
+    help_sheet.append([])
+    help_sheet.append(["示例行（按第一个工作表的列顺序）："])
+    help_sheet.append([f"{REQUIRED_MARK}{c.header}" if c.required else c.header for c in importer.columns])
+    help_sheet.append([guide_for(kind, c).example for c in importer.columns])
+    for letter, width in zip("ABCDE", (28, 10, 60, 40, 24), strict=True):
+        help_sheet.column_dimensions[letter].width = width
+    for row in help_sheet.iter_rows(min_row=5):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    # The example values are codes and dates written as text, as a person should write them.
+    for cell in help_sheet[help_sheet.max_row]:
+        cell.number_format = "@"
+
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
