@@ -21,7 +21,9 @@ def _today() -> datetime.date:
 class JoinForm(ChineseForm):
     """入会: a worker of an enterprise the union covers, found by ID number (never by a list of persons)."""
 
-    id_number = forms.CharField(label=_("证件号码"), max_length=40, help_text=_("完整的身份证号或其他证件号码。"))
+    id_number = forms.CharField(
+        label=_("证件号码"), max_length=40, help_text=_("完整的身份证号或其他证件号码。")
+    )
     valid_from = ChineseDateField(label=_("入会日期"), initial=_today)
     member_number = forms.CharField(label=_("会员编号"), max_length=30, required=False)
 

@@ -196,9 +196,13 @@ def unions_for_transfer(user: Any, person: Person, day: datetime.date) -> QueryS
     """Unions in the user's subtree that cover, on ``day``, an enterprise where the person works then."""
     from safetynet.orgs.models import UnionCoverage, active_on_q
 
-    enterprises = Employment.objects.filter(person=person).filter(interval_active_q(day)).values("enterprise_id")
+    enterprises = (
+        Employment.objects.filter(person=person).filter(interval_active_q(day)).values("enterprise_id")
+    )
     covering = (
-        UnionCoverage.objects.filter(enterprise_id__in=enterprises).filter(active_on_q(day)).values("union_id")
+        UnionCoverage.objects.filter(enterprise_id__in=enterprises)
+        .filter(active_on_q(day))
+        .values("union_id")
     )
     return (
         GrassrootsUnion.objects.visible_to(user)

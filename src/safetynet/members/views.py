@@ -57,7 +57,7 @@ def _is_document_number(text: str) -> bool:
         number = clean_document_number(text)
     except IdNumberError:
         return False
-    return len(number) >= 15 and number[:6].isdigit()
+    return len(number) >= 15 and number[:-1].isdigit()
 
 
 class PersonSearchView(StaffView):
@@ -85,7 +85,9 @@ class PersonSearchView(StaffView):
                 "q": q,
                 "page_obj": page_obj,
                 "persons": page_obj.object_list if page_obj else [],
-                "import_url": first_url("imports:upload", "imports:new", "imports:create", "imports:job_list"),
+                "import_url": first_url(
+                    "imports:upload", "imports:new", "imports:create", "imports:job_list"
+                ),
                 "can_edit": request.user.can("edit_registry"),
             },
         )
@@ -127,7 +129,9 @@ def person_timeline(employments: list[Any], memberships: list[Any]) -> list[Time
             )
         if m.valid_to and m.end_reason != "transferred":
             events.append(
-                TimelineEvent(m.valid_to, "membership", gettext("离会"), m.union.name, m.get_end_reason_display())
+                TimelineEvent(
+                    m.valid_to, "membership", gettext("离会"), m.union.name, m.get_end_reason_display()
+                )
             )
     order = {"employment": 0, "transfer": 1, "membership": 2}
     return sorted(events, key=lambda event: (event.day, order.get(event.kind, 3)))
@@ -371,7 +375,9 @@ class TransferView(MembershipActionView):
             except ValueError:
                 pass
         user = self.request.user
-        candidates = selectors.unions_for_transfer(user, self.membership.person, day).exclude(pk=self.union.pk)
+        candidates = selectors.unions_for_transfer(user, self.membership.person, day).exclude(
+            pk=self.union.pk
+        )
         # The unions covering the member's current workplace come first; any union in scope may be chosen.
         unions = GrassrootsUnion.objects.visible_to(user).exclude(pk=self.union.pk)
         if candidates.exists():
@@ -471,7 +477,9 @@ def card_qr_svg(payload: str) -> str:
 
 class CardDetailView(StaffView):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        card = get_for_user(MemberCard.objects.select_related("person", "union__org_unit"), request.user, pk=pk)
+        card = get_for_user(
+            MemberCard.objects.select_related("person", "union__org_unit"), request.user, pk=pk
+        )
         payload = services.card_qr_payload(card)
         return render(
             request,
@@ -499,7 +507,9 @@ class CardIssueView(ServiceFormView):
 
     def load(self) -> None:
         person_id = self.request.GET.get("person") or self.request.POST.get("person")
-        self.person = get_for_user(Person.objects.all(), self.request.user, pk=person_id) if person_id else None
+        self.person = (
+            get_for_user(Person.objects.all(), self.request.user, pk=person_id) if person_id else None
+        )
 
     def make_form(self, data: Any = None) -> CardIssueForm:
         return CardIssueForm(data)
@@ -564,4 +574,3 @@ class CardChangeView(StaffView):
         if not target.startswith("/") or target.startswith("//"):
             target = reverse("members:card_detail", args=[card.pk])
         return HttpResponseRedirect(target)
-

@@ -170,7 +170,9 @@ ENTERPRISE_FIELDS = (
 class EnterpriseForm(ChineseForm):
     credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=30)
     name = forms.CharField(label=_("企业名称"), max_length=200)
-    org_unit = UnitChoiceField(label=_("所属区划"), queryset=OrgUnit.objects.none())
+    org_unit = UnitChoiceField(
+        label=_("所属区划"), queryset=OrgUnit.objects.none(), empty_label=_("——请选择——")
+    )
     ownership = forms.ChoiceField(label=_("经济类型"), choices=[("", _("——请选择——")), *Ownership.choices])
     industry = forms.ModelChoiceField(
         label=_("行业门类"), queryset=Industry.objects.all(), required=False, empty_label=_("——未填——")
@@ -326,7 +328,9 @@ def parse_credit_codes(text: str) -> list[str]:
 class UnionForm(ChineseForm):
     name = forms.CharField(label=_("工会名称"), max_length=200)
     union_type = forms.ChoiceField(label=_("工会类型"), choices=[("", _("——请选择——")), *UnionType.choices])
-    org_unit = UnitChoiceField(label=_("所属区划"), queryset=OrgUnit.objects.none())
+    org_unit = UnitChoiceField(
+        label=_("所属区划"), queryset=OrgUnit.objects.none(), empty_label=_("——请选择——")
+    )
     founded_on = ChineseDateField(label=_("成立日期"))
     dissolved_on = ChineseDateField(label=_("撤销日期"), required=False)
     chair_name = forms.CharField(label=_("主席姓名"), max_length=50, required=False)

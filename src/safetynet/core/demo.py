@@ -1,0 +1,41 @@
+"""Demo data beyond the registry: every app that has ``safetynet.<app>.demo.extend_demo(*, seed, scale)`` adds
+its part (members, programmes, cases…) to the demo city once the registry is loaded. Found by discovery so
+that the registry's command need not import the apps built on it."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+
+from django.apps import apps
+
+
+def demo_extensions() -> list[tuple[str, Callable[..., dict[str, int]]]]:
+    found = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("safetynet.") or config.name == "safetynet.core":
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.demo":
+                raise
+            continue
+        extend = getattr(module, "extend_demo", None)
+        if extend is not None:
+            found.append((config.verbose_name, extend))
+    return found
+
+
+def extend_demo(*, seed: int, scale: str, progress: Callable[[str], None] | None = None) -> dict[str, float]:
+    """Run every app's demo extension in INSTALLED_APPS order; returns seconds per app."""
+    timings: dict[str, float] = {}
+    for label, extend in demo_extensions():
+        started = time.perf_counter()
+        counts = extend(seed=seed, scale=scale)
+        timings[str(label)] = time.perf_counter() - started
+        if progress is not None:
+            summary = "，".join(f"{name} {count:,}" for name, count in (counts or {}).items())
+            progress(f"{label}：{summary or '完成'}（{timings[str(label)]:.1f} 秒）")
+    return timings
