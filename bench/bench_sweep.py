@@ -36,7 +36,9 @@ def build_units() -> list[int]:
     """City › 10 districts › 100 streets › 1,000 communities in four bulk inserts; returns community ids."""
     from safetynet.orgs.models import OrgLevel, OrgUnit
 
-    existing = list(OrgUnit.objects.filter(level=OrgLevel.COMMUNITY, code__startswith="2102").values_list("pk", flat=True))
+    existing = list(
+        OrgUnit.objects.filter(level=OrgLevel.COMMUNITY, code__startswith="2102").values_list("pk", flat=True)
+    )
     if len(existing) >= 1000:
         return existing[:1000]
 
@@ -49,7 +51,10 @@ def build_units() -> list[int]:
 
     (city,) = bulk([OrgUnit(code="2102", name="大连市", level=OrgLevel.CITY)])
     districts = bulk(
-        [OrgUnit(code=f"2102{d:02d}", name=f"区{d}", level=OrgLevel.DISTRICT, parent=city) for d in range(1, 11)]
+        [
+            OrgUnit(code=f"2102{d:02d}", name=f"区{d}", level=OrgLevel.DISTRICT, parent=city)
+            for d in range(1, 11)
+        ]
     )
     streets = bulk(
         [
@@ -206,7 +211,9 @@ def main() -> None:
     communities = build_units()
     start = time.perf_counter()
     generate_cases(options.cases, options.overdue, communities, moment)
-    print(f"database: {connection.vendor} ({os.environ['DATABASE_URL']}), load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"database: {connection.vendor} ({os.environ['DATABASE_URL']}), load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"generated {Case.objects.count():,} open cases in {time.perf_counter() - start:.1f} s")
     for label in ("sweep (first run)", "sweep (again, same T)"):
         start, cpu = time.perf_counter(), time.process_time()
@@ -214,8 +221,10 @@ def main() -> None:
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         summary = dict(results).get("cases-escalation", "")
         print(f"{label:<24} {elapsed:6.2f} s wall {cpu:6.2f} s cpu   {summary}", flush=True)
-    print(f"escalation rows: {Escalation.objects.count():,}; still overdue below the city: "
-          f"{Case.objects.overdue_at(moment).filter(level__gt=1).count():,}")
+    print(
+        f"escalation rows: {Escalation.objects.count():,}; still overdue below the city: "
+        f"{Case.objects.overdue_at(moment).filter(level__gt=1).count():,}"
+    )
 
 
 if __name__ == "__main__":

@@ -159,6 +159,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     caller_name = models.CharField("诉求人姓名", max_length=50, blank=True)
     anonymous = models.BooleanField("匿名", default=False)
@@ -172,6 +173,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     enterprise_name = models.CharField("企业名称", max_length=200, blank=True)
     enterprise_address = models.CharField("企业地址", max_length=200, blank=True)
@@ -191,6 +193,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -199,14 +202,20 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     status = models.CharField("状态", max_length=12, choices=CaseStatus.choices, default=CaseStatus.NEW)
     level = models.PositiveSmallIntegerField("当前层级", choices=LEVEL_CHOICES)
+    # Both unit indexes are the leading column of a composite index below.
     unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name="当前办理单位", on_delete=models.PROTECT, related_name="+"
+        "orgs.OrgUnit",
+        verbose_name="当前办理单位",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     origin_unit = models.ForeignKey(
-        "orgs.OrgUnit", verbose_name="属地单位", on_delete=models.PROTECT, related_name="+"
+        "orgs.OrgUnit", verbose_name="属地单位", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     received_at = models.DateTimeField("登记时间")
     level_since = models.DateTimeField("到达本级时间")
@@ -229,6 +238,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="merged_cases",
+        db_index=False,
     )
     # Hazard reports (隐患举报): who rectifies at the enterprise, by when, and who verified it.
     rectification_owner = models.CharField("整改责任人", max_length=100, blank=True)
@@ -241,6 +251,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -249,6 +260,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     version = models.PositiveIntegerField("版本", default=1)
 
@@ -258,12 +270,37 @@ class Case(models.Model):
         verbose_name = "诉求案件"
         verbose_name_plural = "诉求案件"
         ordering = ["-received_at", "-id"]
+        # Few indexes, partial where they can be: an escalation rewrites the row, and every index of the
+        # table gets a new entry for it (the sweep's cost at a million open cases).
         indexes = [
-            models.Index(fields=["status", "deadline"], name="case_status_deadline_idx"),
+            models.Index(
+                fields=["deadline"], name="case_open_deadline_idx", condition=Q(status__in=OPEN_STATUSES)
+            ),
             models.Index(fields=["unit", "status"], name="case_unit_status_idx"),
             models.Index(fields=["origin_unit", "received_at"], name="case_origin_received_idx"),
-            models.Index(fields=["caller_phone_hash", "enterprise"], name="case_phone_enterprise_idx"),
-            models.Index(fields=["enterprise", "category", "status"], name="case_enterprise_category_idx"),
+            models.Index(
+                fields=["caller_phone_hash", "enterprise"],
+                name="case_phone_enterprise_idx",
+                condition=~Q(caller_phone_hash=""),
+            ),
+            models.Index(
+                fields=["enterprise", "category", "status"],
+                name="case_enterprise_category_idx",
+                condition=Q(enterprise__isnull=False),
+            ),
+            models.Index(
+                fields=["merged_into"], name="case_merged_into_idx", condition=Q(merged_into__isnull=False)
+            ),
+            models.Index(
+                fields=["caller_person"],
+                name="case_caller_person_idx",
+                condition=Q(caller_person__isnull=False),
+            ),
+            models.Index(
+                fields=["collective", "major"],
+                name="case_board_idx",
+                condition=Q(collective=True) | Q(major=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -303,25 +340,36 @@ class CaseNumberCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit_code", "year"], name="case_counter_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.unit_code}-{self.year}: {self.last}"
+
 
 class CaseStep(models.Model):
     """One entry of a case's timeline. Written once, inside the service's transaction; never changed."""
 
     SCOPE_PATH = "case__origin_unit__path"
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    # Only (case, at) is indexed: the timeline is read per case, and the sweep writes steps by the thousand.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps", db_index=False)
     at = models.DateTimeField("时间")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     actor_name = models.CharField("办理人", max_length=150)
     action = models.CharField("环节", max_length=20, choices=StepAction.choices)
     from_level = models.PositiveSmallIntegerField("原层级", choices=LEVEL_CHOICES, null=True, blank=True)
     from_unit = models.ForeignKey(
-        "orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     to_level = models.PositiveSmallIntegerField("新层级", choices=LEVEL_CHOICES, null=True, blank=True)
-    to_unit = models.ForeignKey("orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey(
+        "orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     reason = models.CharField("原因", max_length=200, blank=True)
     note = models.TextField("说明", blank=True)
 
@@ -346,11 +394,16 @@ class Escalation(models.Model):
     at = models.DateTimeField("时间")
     reason = models.CharField("原因", max_length=12, choices=EscalationReason.choices)
     from_level = models.PositiveSmallIntegerField("原层级", choices=LEVEL_CHOICES)
-    from_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    from_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+", db_index=False)
     to_level = models.PositiveSmallIntegerField("新层级", choices=LEVEL_CHOICES)
-    to_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+", db_index=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     note = models.TextField("说明", blank=True)
 
@@ -360,7 +413,9 @@ class Escalation(models.Model):
         verbose_name = "上交记录"
         verbose_name_plural = "上交记录"
         ordering = ["case", "at", "id"]
-        indexes = [models.Index(fields=["to_unit", "at"], name="escalation_to_unit_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_reason_display()}"
 
 
 class Outcome(models.Model):
@@ -389,6 +444,9 @@ class Outcome(models.Model):
         verbose_name_plural = "办理结果"
         ordering = ["case", "decided_at", "id"]
 
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
 
 class LegalAid(models.Model):
     SCOPE_PATH = "case__origin_unit__path"
@@ -409,6 +467,9 @@ class LegalAid(models.Model):
         verbose_name = "法律援助"
         verbose_name_plural = "法律援助"
         constraints = [models.CheckConstraint(condition=Q(hours__gt=0), name="legalaid_hours_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.lawyer} {self.hours}h"
 
 
 class FollowUp(models.Model):
@@ -436,6 +497,9 @@ class FollowUp(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"回访 {self.satisfaction}"
+
 
 def attachment_path(instance: CaseAttachment, filename: str) -> str:
     return f"cases/{instance.case_id}/{filename}"
@@ -458,6 +522,9 @@ class CaseAttachment(models.Model):
         verbose_name = "附件"
         verbose_name_plural = "附件"
         ordering = ["case", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class DeadlineRule(models.Model):
@@ -499,3 +566,6 @@ class Notification(models.Model):
         verbose_name_plural = "站内通知"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "read", "-created_at"], name="notification_inbox_idx")]
+
+    def __str__(self) -> str:
+        return self.text

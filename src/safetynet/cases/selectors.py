@@ -30,7 +30,9 @@ QUEUE_BUCKETS = {
 
 
 def case_list(user: Any) -> QuerySet[Case]:
-    return Case.objects.visible_to(user).select_related("unit", "origin_unit", "enterprise", "leader", "handler")
+    return Case.objects.visible_to(user).select_related(
+        "unit", "origin_unit", "enterprise", "leader", "handler"
+    )
 
 
 def case_queue(user: Any, bucket: str = "all", *, now: datetime.datetime | None = None) -> QuerySet[Case]:
@@ -43,7 +45,9 @@ def case_queue(user: Any, bucket: str = "all", *, now: datetime.datetime | None 
     if bucket == "new":
         queryset = queryset.filter(status=CaseStatus.NEW)
     elif bucket == "due_soon":
-        queryset = queryset.filter(deadline__gte=now, deadline__lte=now + datetime.timedelta(hours=at_risk_hours()))
+        queryset = queryset.filter(
+            deadline__gte=now, deadline__lte=now + datetime.timedelta(hours=at_risk_hours())
+        )
     elif bucket == "overdue":
         queryset = queryset.filter(deadline__lt=now)
     elif bucket == "escalated":

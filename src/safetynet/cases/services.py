@@ -189,7 +189,17 @@ def _move_to(
     case.arrival = arrival
 
 
-MOVE_FIELDS = ["unit", "level", "level_since", "deadline", "status", "handler", "reminder_stage", "breached", "arrival"]
+MOVE_FIELDS = [
+    "unit",
+    "level",
+    "level_since",
+    "deadline",
+    "status",
+    "handler",
+    "reminder_stage",
+    "breached",
+    "arrival",
+]
 
 
 # --- routing ------------------------------------------------------------------------------------------
@@ -381,11 +391,18 @@ def case_intake(
         action=StepAction.INTAKE,
         at=now,
         to_unit=start,
-        note=f"{case.get_channel_display()}登记" + ("；集体争议，直接由区级办理并上市级看板" if collective else ""),
+        note=f"{case.get_channel_display()}登记"
+        + ("；集体争议，直接由区级办理并上市级看板" if collective else ""),
     )
     audit_created(actor=actor, instance=case, fields=CREATE_AUDIT_FIELDS, unit_path=origin.path)
     recipients = _users_at([start.pk], HANDLER_ROLES)
-    notify(recipients, f"新诉求案件 {case.number}（{case.get_category_display()}）待受理", case=case, link=case_link(case), now=now)
+    notify(
+        recipients,
+        f"新诉求案件 {case.number}（{case.get_category_display()}）待受理",
+        case=case,
+        link=case_link(case),
+        now=now,
+    )
     if case.on_city_board:
         city_units = [int(part) for part in start.path.split(PATH_SEPARATOR) if part][:1]
         notify(
@@ -455,7 +472,13 @@ def case_record_mediation_attempt(
     if not (note or "").strip():
         raise ServiceError("required", "请填写调解情况（时间、参加人、双方意见）。", field="note")
     _step(case, actor=actor, action=StepAction.MEDIATION_ATTEMPT, at=now, note=note.strip())
-    _save(case, actor=actor, action_label="记录调解", changes={"mediation": [None, note.strip()[:200]]}, fields=[])
+    _save(
+        case,
+        actor=actor,
+        action_label="记录调解",
+        changes={"mediation": [None, note.strip()[:200]]},
+        fields=[],
+    )
     return case
 
 
@@ -736,12 +759,23 @@ def case_assign_leader(
     _require_at_unit(actor, case)
     _require_open(case)
     leader_unit = getattr(leader, "org_unit", None)
-    if leader is None or not leader.is_active or leader_unit is None or not case.unit.path.startswith(leader_unit.path):
+    if (
+        leader is None
+        or not leader.is_active
+        or leader_unit is None
+        or not case.unit.path.startswith(leader_unit.path)
+    ):
         raise ServiceError("invalid", "包案领导须是本级或上级单位的在职人员。", field="leader")
     before = str(case.leader) if case.leader_id else None
     case.leader = leader
     _step(case, actor=actor, action=StepAction.ASSIGN_LEADER, at=now, note=f"包案领导：{leader}")
-    _save(case, actor=actor, action_label="领导包案", changes={"leader": [before, str(leader)]}, fields=["leader"])
+    _save(
+        case,
+        actor=actor,
+        action_label="领导包案",
+        changes={"leader": [before, str(leader)]},
+        fields=["leader"],
+    )
     notify([leader], f"您已被指定为案件 {case.number} 的包案领导", case=case, link=case_link(case), now=now)
     return case
 
@@ -762,7 +796,13 @@ def case_merge_into_collective(
     versions = versions or {}
     ids = sorted({c.pk for c in cases} | ({collective.pk} if collective else set()))
     # Lock in id order, so two merges over overlapping cases never deadlock.
-    locked = {c.pk: c for c in Case.objects.select_for_update().select_related("unit", "origin_unit").filter(pk__in=ids).order_by("pk")}
+    locked = {
+        c.pk: c
+        for c in Case.objects.select_for_update()
+        .select_related("unit", "origin_unit")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
     for pk, version in versions.items():
         if pk in locked and int(version) != locked[pk].version:
             raise ServiceError("conflict", CONFLICT_MESSAGE, field="version")
@@ -775,7 +815,10 @@ def case_merge_into_collective(
         if member.collective:
             raise ServiceError("invalid", f"案件{member.number}本身是集体争议，不能并入。", field="cases")
     first = members[0]
-    if any(m.enterprise_id != first.enterprise_id or m.category != first.category for m in members) or first.enterprise_id is None:
+    if (
+        any(m.enterprise_id != first.enterprise_id or m.category != first.category for m in members)
+        or first.enterprise_id is None
+    ):
         raise ServiceError("invalid", "只能合并同一企业、同一类别的案件。", field="cases")
     if collective is not None:
         target = locked[collective.pk]
@@ -789,7 +832,8 @@ def case_merge_into_collective(
         workers = sum(m.workers_involved for m in members)
         if workers < COLLECTIVE_MIN_WORKERS:
             raise ServiceError(
-                "not_collective", f"合并后涉及 {workers} 人，不足 {COLLECTIVE_MIN_WORKERS} 人，不构成集体争议。"
+                "not_collective",
+                f"合并后涉及 {workers} 人，不足 {COLLECTIVE_MIN_WORKERS} 人，不构成集体争议。",
             )
         target = case_intake(
             actor=actor,
@@ -859,8 +903,20 @@ def case_record_legal_aid(
         note=(note or "").strip(),
         recorded_by=actor if actor is not None and actor.is_authenticated else None,
     )
-    _step(case, actor=actor, action=StepAction.LEGAL_AID, at=now, note=f"{aid.lawyer} {aid.law_firm} {amount} 小时")
-    _save(case, actor=actor, action_label="法律援助", changes={"legal_aid": [None, f"{aid.lawyer} {amount}h"]}, fields=[])
+    _step(
+        case,
+        actor=actor,
+        action=StepAction.LEGAL_AID,
+        at=now,
+        note=f"{aid.lawyer} {aid.law_firm} {amount} 小时",
+    )
+    _save(
+        case,
+        actor=actor,
+        action_label="法律援助",
+        changes={"legal_aid": [None, f"{aid.lawyer} {amount}h"]},
+        fields=[],
+    )
     return aid
 
 
@@ -894,7 +950,9 @@ def case_record_follow_up(
         satisfaction=score,
         note=(note or "").strip(),
     )
-    _step(case, actor=actor, action=StepAction.FOLLOW_UP, at=now, reason=f"满意度 {score}", note=follow_up.note)
+    _step(
+        case, actor=actor, action=StepAction.FOLLOW_UP, at=now, reason=f"满意度 {score}", note=follow_up.note
+    )
     _save(case, actor=actor, action_label="回访", changes={"satisfaction": [None, score]}, fields=[])
     return follow_up
 
@@ -929,7 +987,10 @@ def case_reopen(
         case,
         actor=actor,
         action_label="重新办理",
-        changes={"status": [CaseStatus.CLOSED.label, CaseStatus.NEW.label], "reason": [None, reason.strip()[:200]]},
+        changes={
+            "status": [CaseStatus.CLOSED.label, CaseStatus.NEW.label],
+            "reason": [None, reason.strip()[:200]],
+        },
         fields=[*MOVE_FIELDS, "closed_at", "outcome_kind", "closed_on_time"],
     )
     notify(
@@ -962,7 +1023,9 @@ def case_attach(
     ]
     if rows:
         _step(case, actor=actor, action=StepAction.ATTACH, at=now, note="、".join(r.name for r in rows))
-        _save(case, actor=actor, action_label="上传附件", changes={"attachments": [None, len(rows)]}, fields=[])
+        _save(
+            case, actor=actor, action_label="上传附件", changes={"attachments": [None, len(rows)]}, fields=[]
+        )
     return rows
 
 
@@ -1017,7 +1080,15 @@ def hazard_assign_rectification(
             "rectification_owner": [None, case.rectification_owner],
             "rectification_deadline": [None, deadline.isoformat()],
         },
-        fields=["rectification_owner", "rectification_deadline", "deadline", "reminder_stage", "status", "handler", "accepted_at"],
+        fields=[
+            "rectification_owner",
+            "rectification_deadline",
+            "deadline",
+            "reminder_stage",
+            "status",
+            "handler",
+            "accepted_at",
+        ],
     )
     return case
 

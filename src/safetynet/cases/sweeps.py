@@ -1,10 +1,11 @@
 """`safetynet sweep`: overdue cases go one level up, city cases past their deadline are flagged, reminders.
 
 Set-based: the overdue ids are read once, then handled in batches of ``BATCH_SIZE`` by id range, each
-batch in one transaction — a handful of statements per batch whatever its size: the rows locked and read,
-two UPDATEs (new unit and level from the parent unit; then the new deadline as a CASE over the few
-(level, category, difficulty) combinations, all computed from T in Python), and bulk INSERTs of the
-timeline steps, escalation rows, audit rows and one notification per recipient.
+batch in one transaction and a fixed handful of statements whatever its size: one UPDATE (new unit and
+level from the parent unit, the new deadline as a CASE over the (level, category, difficulty)
+combinations, each computed once from T in Python), the timeline steps, escalation rows and audit rows
+copied from the moved rows (INSERT … SELECT; on PostgreSQL all in one statement), and one notification per
+recipient (bulk).
 
 Idempotent: an escalated case's new deadline runs from T, so it is not overdue at T any more; a second
 run at the same T escalates nothing. A crash leaves whole batches done or not done (one transaction each).
@@ -17,25 +18,26 @@ from collections import defaultdict
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import models, transaction
-from django.db.models import F, OuterRef, Subquery, Value, When
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from safetynet.cases.deadlines import DeadlineRules, at_risk_hours, head_reminder_hours
 from safetynet.cases.models import (
-    LEVEL_LABELS,
     OPEN_STATUSES,
     Case,
     CaseKind,
     CaseStatus,
     CaseStep,
+    Category,
+    Difficulty,
     Escalation,
     EscalationReason,
     Notification,
     StepAction,
 )
 from safetynet.cases.services import HANDLER_ROLES, HEAD_ROLES
-from safetynet.core.models import AuditAction
+from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.core.services import audit_build, audit_bulk
 from safetynet.core.sweep import sweep_job
 from safetynet.orgs.models import OrgLevel, OrgUnit
@@ -50,7 +52,9 @@ class _Units:
     def __init__(self) -> None:
         self.rows: dict[int, tuple[int | None, int, str, str]] = {
             pk: (parent, level, name, path)
-            for pk, parent, level, name, path in OrgUnit.objects.values_list("pk", "parent_id", "level", "name", "path")
+            for pk, parent, level, name, path in OrgUnit.objects.values_list(
+                "pk", "parent_id", "level", "name", "path"
+            )
         }
 
     def parent(self, pk: int) -> int | None:
@@ -88,99 +92,42 @@ def _notifications(
     return rows
 
 
-def _escalate_batch(
-    lo: int, hi: int, now: datetime.datetime, rules: DeadlineRules, units: _Units
-) -> tuple[int, set[int]]:
-    """Hand every still-overdue case with lo <= id <= hi one level up. Returns (count, receiving unit ids)."""
-    base = (
-        Case.objects.filter(pk__gte=lo, pk__lte=hi, status__in=OPEN_STATUSES, deadline__lt=now)
-        .filter(level__gt=OrgLevel.CITY)
-        .exclude(unit_id__in=units.orphans())
-    )
-    rows = list(
-        base.select_for_update()
-        .order_by("pk")
-        .values_list("pk", "number", "unit_id", "origin_unit_id", "level", "category", "difficulty", "deadline")
-    )
-    if not rows:
-        return 0, set()
-    deadlines: dict[tuple[int, str, str], datetime.datetime] = {}
-    for _pk, _number, unit_id, _origin, _level, category, difficulty, _deadline in rows:
-        key = (units.level(units.parent(unit_id)), category, difficulty)
-        if key not in deadlines:
-            deadlines[key] = rules.deadline(level=key[0], category=category, difficulty=difficulty, start=now)
-    parent = OrgUnit.objects.filter(pk=OuterRef("unit_id"))
-    updated = base.update(
-        unit_id=Subquery(parent.values("parent_id")[:1]),
-        level=Subquery(parent.values("parent__level")[:1]),
-        level_since=now,
-        status=models.Case(When(kind=CaseKind.HAZARD, then=F("status")), default=Value(CaseStatus.NEW)),
-        handler=None,
-        reminder_stage=0,
-        arrival=StepAction.ESCALATE,
-        version=F("version") + 1,
-    )
-    # The second statement sees the new level; only this batch's cases reached a level exactly at T by
-    # escalation and still carry their old (past) deadline.
-    Case.objects.filter(
-        pk__gte=lo, pk__lte=hi, level_since=now, arrival=StepAction.ESCALATE, deadline__lt=now
-    ).update(
-        deadline=models.Case(
-            *(
-                When(level=level, category=category, difficulty=difficulty, then=Value(moment))
-                for (level, category, difficulty), moment in deadlines.items()
-            ),
-            output_field=models.DateTimeField(),
+def _sql_context() -> dict[str, str]:
+    q = connection.ops.quote_name
+    return {
+        "case": q(Case._meta.db_table),
+        "unit": q(OrgUnit._meta.db_table),
+        "step": q(CaseStep._meta.db_table),
+        "escalation": q(Escalation._meta.db_table),
+        "audit": q(AuditEntry._meta.db_table),
+    }
+
+
+def _deadline_sql(now: datetime.datetime, rules: DeadlineRules, new_level_sql: str) -> tuple[str, list[Any]]:
+    """CASE <new level> WHEN l THEN CASE category || '/' || difficulty WHEN 'c/d' THEN <deadline> … END END:
+    every (level, category, difficulty) deadline from T is computed once in Python (a few dozen)."""
+    params: list[Any] = []
+    outer = []
+    for level in (OrgLevel.CITY, OrgLevel.DISTRICT, OrgLevel.STREET):
+        inner = []
+        for category in Category.values:
+            for difficulty in Difficulty.values:
+                moment = rules.deadline(level=level, category=category, difficulty=difficulty, start=now)
+                inner.append("WHEN %s THEN %s")
+                params += [f"{category}/{difficulty}", connection.ops.adapt_datetimefield_value(moment)]
+        fallback = rules.deadline(level=level, category="", difficulty="", start=now)
+        params.append(connection.ops.adapt_datetimefield_value(fallback))
+        outer.append(
+            f"WHEN {int(level)} THEN (CASE c.category || '/' || c.difficulty {' '.join(inner)} ELSE %s END)"
         )
-    )
-    steps, escalations, audits = [], [], []
-    reason = EscalationReason.DEADLINE.label
-    for pk, number, unit_id, origin_id, level, _category, _difficulty, deadline in rows:
-        to_unit = units.parent(unit_id)
-        to_level = units.level(to_unit)
-        note = f"{LEVEL_LABELS[level]}办理期限 {timezone.localtime(deadline):%Y-%m-%d %H:%M} 已过，自动上交{units.name(to_unit)}"
-        steps.append(
-            CaseStep(
-                case_id=pk,
-                at=now,
-                actor_name=SYSTEM,
-                action=StepAction.ESCALATE,
-                from_level=level,
-                from_unit_id=unit_id,
-                to_level=to_level,
-                to_unit_id=to_unit,
-                reason=reason,
-                note=note,
-            )
-        )
-        escalations.append(
-            Escalation(
-                case_id=pk,
-                at=now,
-                reason=EscalationReason.DEADLINE,
-                from_level=level,
-                from_unit_id=unit_id,
-                to_level=to_level,
-                to_unit_id=to_unit,
-                note=note,
-            )
-        )
-        audits.append(
-            audit_build(
-                actor=None,
-                action=AuditAction.UPDATE,
-                instance=Case(pk=pk, number=number),
-                changes={"unit": [units.name(unit_id), units.name(to_unit)]},
-                unit_path=units.path(origin_id),
-                note="超期自动上交",
-            )
-        )
-    CaseStep.objects.bulk_create(steps, batch_size=5000)
-    Escalation.objects.bulk_create(escalations, batch_size=5000)
-    audit_bulk(audits)
+    return f"(CASE {new_level_sql} {' '.join(outer)} END)", params
+
+
+def _notify_receivers(moved: list[tuple[int, str]], now: datetime.datetime) -> None:
+    """(receiving unit id, case number) pairs: one notification per officer of each receiving unit."""
     receiving: dict[int, list[str]] = defaultdict(list)
-    for pk, number, unit_id, *_rest in rows:
-        receiving[units.parent(unit_id)].append(number)
+    for unit_id, number in moved:
+        receiving[unit_id].append(number)
     handlers = _users_by_unit(set(receiving), HANDLER_ROLES)
     recipients: dict[int, Any] = {}
     texts: dict[int, list[str]] = defaultdict(list)
@@ -189,12 +136,115 @@ def _escalate_batch(
             recipients[user.pk] = user
             texts[user.pk].extend(f"案件 {n} 超期自动上交至本单位，请受理" for n in numbers)
     Notification.objects.bulk_create(_notifications(recipients, texts, now, "/cases/queue/?bucket=escalated"))
-    return updated, set(receiving)
+
+
+def _escalate_batch(ids: list[int], now: datetime.datetime, rules: DeadlineRules) -> int:
+    """Hand every case of ``ids`` that is still open, overdue and below the city one level up; returns how many.
+
+    PostgreSQL: one statement — an UPDATE … FROM the unit and its parent, RETURNING the old and new unit,
+    feeding three INSERTs (timeline, escalation, audit) as data-modifying CTEs. The UPDATE locks each row
+    and re-checks the conditions on a row a user is changing at that moment, so the copies describe exactly
+    the rows moved. SQLite (one writer at a time): the same rows copied by INSERT … SELECT, then the UPDATE.
+    """
+    t = _sql_context()
+    at = connection.ops.adapt_datetimefield_value(now)
+    written = connection.ops.adapt_datetimefield_value(timezone.now())
+    statuses = list(OPEN_STATUSES)
+    in_open = ", ".join(["%s"] * len(statuses))
+    below_city = int(OrgLevel.CITY)
+    reason = EscalationReason.DEADLINE.label
+    audit_fixed = [written, SYSTEM, AuditAction.UPDATE.value, "cases.case", "超期自动上交"]
+    step_columns = "case_id, at, actor_id, actor_name, action, from_level, from_unit_id, to_level, to_unit_id, reason, note"
+    escalation_columns = "case_id, at, reason, from_level, from_unit_id, to_level, to_unit_id, actor_id, note"
+    audit_columns = (
+        "at, actor_id, actor_name, address, action, entity, object_id, object_repr, unit_path, changes, note"
+    )
+    moved_set = (
+        "level_since = %s, status = CASE WHEN c.kind = %s THEN c.status ELSE %s END, handler_id = NULL, "
+        "reminder_stage = 0, arrival = %s, version = c.version + 1"
+    )
+    moved_params = [at, CaseKind.HAZARD.value, CaseStatus.NEW.value, StepAction.ESCALATE.value]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            deadline_sql, deadline_params = _deadline_sql(now, rules, "p.level")
+            cursor.execute(
+                f"WITH moved AS ("
+                f" UPDATE {t['case']} AS c SET unit_id = p.id, level = p.level, deadline = {deadline_sql}, {moved_set}"
+                f" FROM {t['unit']} u JOIN {t['unit']} p ON p.id = u.parent_id"
+                f" WHERE u.id = c.unit_id AND c.id = ANY(%s) AND c.status IN ({in_open}) AND c.deadline < %s"
+                f" AND c.level > {below_city}"
+                f" RETURNING c.id, c.number, c.origin_unit_id, u.id AS from_unit, u.level AS from_level,"
+                f" u.name AS from_name, p.id AS to_unit, p.level AS to_level, p.name AS to_name"
+                f"), steps AS ("
+                f" INSERT INTO {t['step']} ({step_columns}) SELECT m.id, %s, NULL, %s, %s, m.from_level,"
+                f" m.from_unit, m.to_level, m.to_unit, %s, '本级办理期限已过，自动上交' || m.to_name FROM moved m"
+                f"), escalations AS ("
+                f" INSERT INTO {t['escalation']} ({escalation_columns}) SELECT m.id, %s, %s, m.from_level,"
+                f" m.from_unit, m.to_level, m.to_unit, NULL, '本级办理期限已过，自动上交' || m.to_name FROM moved m"
+                f"), audits AS ("
+                f" INSERT INTO {t['audit']} ({audit_columns}) SELECT %s, NULL, %s, NULL, %s, %s, CAST(m.id AS TEXT),"
+                f" m.number, o.path, jsonb_build_object('unit', jsonb_build_array(m.from_name, m.to_name)), %s"
+                f" FROM moved m JOIN {t['unit']} o ON o.id = m.origin_unit_id"
+                f") SELECT m.to_unit, m.number FROM moved m",
+                [
+                    *deadline_params,
+                    *moved_params,
+                    ids,
+                    *statuses,
+                    at,
+                    at,
+                    SYSTEM,
+                    StepAction.ESCALATE.value,
+                    reason,
+                    at,
+                    EscalationReason.DEADLINE.value,
+                    *audit_fixed,
+                ],
+            )
+            moved = cursor.fetchall()
+        else:
+            where = (
+                f"c.id BETWEEN %s AND %s AND c.status IN ({in_open}) AND c.deadline < %s AND c.level > {below_city}"
+                f" AND EXISTS (SELECT 1 FROM {t['unit']} x WHERE x.id = c.unit_id AND x.parent_id IS NOT NULL)"
+            )
+            where_params = [ids[0], ids[-1], *statuses, at]
+            joined = f"FROM {t['case']} c JOIN {t['unit']} u ON u.id = c.unit_id JOIN {t['unit']} p ON p.id = u.parent_id"
+            cursor.execute(f"SELECT p.id, c.number {joined} WHERE {where}", where_params)
+            moved = cursor.fetchall()
+            note = "'本级办理期限已过，自动上交' || p.name"
+            cursor.execute(
+                f"INSERT INTO {t['step']} ({step_columns}) SELECT c.id, %s, NULL, %s, %s, c.level, c.unit_id,"
+                f" p.level, p.id, %s, {note} {joined} WHERE {where}",
+                [at, SYSTEM, StepAction.ESCALATE.value, reason, *where_params],
+            )
+            cursor.execute(
+                f"INSERT INTO {t['escalation']} ({escalation_columns}) SELECT c.id, %s, %s, c.level, c.unit_id,"
+                f" p.level, p.id, NULL, {note} {joined} WHERE {where}",
+                [at, EscalationReason.DEADLINE.value, *where_params],
+            )
+            cursor.execute(
+                f"INSERT INTO {t['audit']} ({audit_columns}) SELECT %s, NULL, %s, NULL, %s, %s, CAST(c.id AS TEXT),"
+                f" c.number, o.path, json_object('unit', json_array(u.name, p.name)), %s"
+                f" {joined} JOIN {t['unit']} o ON o.id = c.origin_unit_id WHERE {where}",
+                [*audit_fixed, *where_params],
+            )
+            parent_level = f"(SELECT p.level FROM {t['unit']} u JOIN {t['unit']} p ON p.id = u.parent_id WHERE u.id = c.unit_id)"
+            deadline_sql, deadline_params = _deadline_sql(now, rules, parent_level)
+            # Every SET expression reads the row as it was (old unit and level), as SQL specifies.
+            cursor.execute(
+                f"UPDATE {t['case']} AS c SET unit_id = (SELECT u.parent_id FROM {t['unit']} u WHERE u.id = c.unit_id),"
+                f" level = {parent_level}, deadline = {deadline_sql}, {moved_set} WHERE {where}",
+                [*deadline_params, *moved_params, *where_params],
+            )
+    _notify_receivers(moved, now)
+    return len(moved)
 
 
 def _flag_city_breaches(now: datetime.datetime, units: _Units) -> int:
     """At the city a case cannot go higher: it stays, flagged breached (once), and the city's head is told."""
-    base = Case.objects.filter(status__in=OPEN_STATUSES, deadline__lt=now, level=OrgLevel.CITY, breached=False)
+    base = Case.objects.filter(
+        status__in=OPEN_STATUSES, deadline__lt=now, level=OrgLevel.CITY, breached=False
+    )
     rows = list(base.select_for_update().values_list("pk", "number", "unit_id", "origin_unit_id"))
     if not rows:
         return 0
@@ -252,7 +302,9 @@ def _remind(now: datetime.datetime, *, stage: int, hours: int) -> int:
         return 0
     base.update(reminder_stage=stage)
     if stage == 1:
-        unit_users = _users_by_unit({unit for _pk, _n, unit, handler, _d in rows if handler is None}, HANDLER_ROLES)
+        unit_users = _users_by_unit(
+            {unit for _pk, _n, unit, handler, _d in rows if handler is None}, HANDLER_ROLES
+        )
         handler_ids = {handler for *_x, handler, _d in rows if handler is not None}
         handlers = {u.pk: u for u in get_user_model().objects.filter(pk__in=handler_ids, is_active=True)}
     else:
@@ -261,7 +313,9 @@ def _remind(now: datetime.datetime, *, stage: int, hours: int) -> int:
     recipients: dict[int, Any] = {}
     texts: dict[int, list[str]] = defaultdict(list)
     for _pk, number, unit_id, handler_id, deadline in rows:
-        people = [handlers[handler_id]] if stage == 1 and handler_id in handlers else unit_users.get(unit_id, [])
+        people = (
+            [handlers[handler_id]] if stage == 1 and handler_id in handlers else unit_users.get(unit_id, [])
+        )
         for user in people:
             recipients[user.pk] = user
             texts[user.pk].append(f"案件 {number} 将于 {timezone.localtime(deadline):%m-%d %H:%M} 到期")
@@ -280,10 +334,8 @@ def sweep_cases(now: datetime.datetime) -> str:
     )
     escalated = 0
     for start in range(0, len(overdue), BATCH_SIZE):
-        chunk = overdue[start : start + BATCH_SIZE]
         with transaction.atomic():
-            count, _receiving = _escalate_batch(chunk[0], chunk[-1], now, rules, units)
-        escalated += count
+            escalated += _escalate_batch(overdue[start : start + BATCH_SIZE], now, rules)
     with transaction.atomic():
         breached = _flag_city_breaches(now, units)
     with transaction.atomic():
@@ -293,4 +345,3 @@ def sweep_cases(now: datetime.datetime) -> str:
         f"{escalated} 件超期案件上交一级，{breached} 件市级超期，"
         f"提醒承办人 {handler_reminders} 件、提醒负责人 {head_reminders} 件"
     )
-

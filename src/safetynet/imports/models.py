@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from pathlib import PurePath
 
@@ -13,6 +14,9 @@ from safetynet.core.scope import ScopedQuerySet
 
 # The first rejected rows kept on the job for the result page; all of them are in the error file.
 ERRORS_SHOWN = 50
+# A running job writes its progress at least every few seconds, except while it saves inside one transaction
+# on SQLite (a minute for a million rows). Silence much longer than that means its worker was stopped.
+STALLED_AFTER = datetime.timedelta(minutes=15)
 
 
 def _upload_path(job: ImportJob, filename: str) -> str:
@@ -89,6 +93,7 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField("上传时间", default=timezone.now)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 
@@ -104,6 +109,15 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportJobStatus.DONE, ImportJobStatus.FAILED)
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running, but silent for so long that its worker must have stopped (the sweep then fails it)."""
+        return (
+            self.status == ImportJobStatus.RUNNING
+            and self.heartbeat_at is not None
+            and timezone.now() - self.heartbeat_at > STALLED_AFTER
+        )
 
     @property
     def duration_seconds(self) -> float | None:

@@ -7,6 +7,7 @@ errors and the error XLSX.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import tempfile
 import time
@@ -17,13 +18,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from safetynet.core.errors import NotAllowed, ServiceError
 from safetynet.core.importing import ImportResult, ImportUnusable, autodiscover, get_importer, known_kinds
 from safetynet.core.services import audit_created
-from safetynet.imports.models import ERRORS_SHOWN, ImportJob, ImportJobStatus
+from safetynet.imports.models import ERRORS_SHOWN, STALLED_AFTER, ImportJob, ImportJobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -197,6 +198,7 @@ class ProgressWriter:
         self.write(stage=stage, rows_done=done, rows_total=whole, percent=self.percent)
 
     def write(self, **values: Any) -> None:
+        values["heartbeat_at"] = timezone.now()
         if len(connection.atomic_blocks) <= self.depth:
             ImportJob.objects.filter(pk=self.job_pk).update(**values)
             return
@@ -204,7 +206,8 @@ class ProgressWriter:
             return
         try:
             if self.side is None:
-                self.side = type(connection)(connection.settings_dict, alias=connection.alias)
+                wrapper = connections[connection.alias]  # the wrapper itself, not the proxy
+                self.side = type(wrapper)(wrapper.settings_dict, alias=wrapper.alias)
             table = connection.ops.quote_name(ImportJob._meta.db_table)
             names = list(values)
             assignments = ", ".join(f"{connection.ops.quote_name(n)} = %s" for n in names)
@@ -218,14 +221,19 @@ class ProgressWriter:
 
     def close(self) -> None:
         if self.side is not None:
-            self.side.close()
+            try:
+                self.side.close()
+            except Exception:
+                logger.warning(
+                    "Could not close the progress connection of job %s", self.job_pk, exc_info=True
+                )
             self.side = None
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued job to its end (done or failed). Runs only once: a job that left the queue is left alone."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJobStatus.QUEUED).update(
-        status=ImportJobStatus.RUNNING, started_at=timezone.now(), stage="读取"
+        status=ImportJobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), stage="读取"
     )
     if not claimed:
         return None
@@ -238,6 +246,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     progress = ProgressWriter(job)
     try:
         result = _run(job, path, progress)
+        progress.close()
+        return _finish(job, result, progress)
     except ImportUnusable as exc:
         return _fail(job, exc.message)
     except Exception as exc:
@@ -247,7 +257,6 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         raise
     finally:
         progress.close()
-    return _finish(job, result, progress)
 
 
 def _run(job: ImportJob, path: Path, progress: ProgressWriter) -> ImportResult:
@@ -287,7 +296,7 @@ def _finish(job: ImportJob, result: ImportResult, progress: ProgressWriter) -> I
     job.stage = ""
     job.percent = 100
     job.rows_done = result.rows
-    job.finished_at = timezone.now()
+    job.finished_at = job.heartbeat_at = timezone.now()
     job.save()
     return job
 
@@ -303,3 +312,18 @@ def _fail(job: ImportJob, message: str) -> ImportJob:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "failure", "finished_at"])
     return job
+
+
+STALLED_MESSAGE = (
+    "后台导入任务中断了（超过 {minutes} 分钟没有进展，可能是服务重启）。导入在一个事务中写入，中断时不会留下"
+    "一半的数据。请重新上传该文件。"
+)
+
+
+def import_job_fail_stalled(*, now: datetime.datetime) -> int:
+    """Running jobs whose worker went silent (stopped, restarted) are marked failed; returns how many."""
+    cutoff = now - STALLED_AFTER
+    message = STALLED_MESSAGE.format(minutes=int(STALLED_AFTER.total_seconds() // 60))
+    return ImportJob.objects.filter(status=ImportJobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=ImportJobStatus.FAILED, failure=message, finished_at=now
+    )

@@ -21,28 +21,36 @@ Rules between rows and against what is stored:
 - the union is the one covering the enterprise on 入会日期 (a single-enterprise union before a joint or
   regional one; then the oldest); none → "该企业在入会日期没有工会覆盖".
 
-Set-based: lookups go by chunks of keys (enterprises, coverages, persons, their employments and
-memberships), writes by bulk inserts and updates; ID numbers and phones are encrypted only for the persons
-actually created or changed. The audit trail gets one row per enterprise and import, with the counts.
+A roster may have a million rows, so the file is read twice (core.importing.StreamingImporter) and memory
+stays bounded: pass 1 checks the rows batch by batch against enterprises and coverages (looked up once per
+code) and keeps, per row, only a few numbers in flat arrays (enterprise, dates, union, phone) and, per
+person, the slots of their rows; the checks across rows and against the stored persons then run person by
+person, loading the stored records by chunks of keys, and leave each row's decision in the arrays. Pass 2
+writes the rows that were not rejected, batch by batch: COPY on PostgreSQL, executemany on SQLite; ID
+numbers and phones are encrypted only for the persons created or changed, a batch at a time. The audit
+trail gets one row per enterprise and union, with the counts.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import unicodedata
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
-from safetynet.core.importing import Column, Importer, Record, Row, register_importer
+from safetynet.core.importing import Column, Record, Row, StreamingImporter, register_importer
 from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.core.normalize import parse_date
 from safetynet.core.services import audit_bulk
 from safetynet.members import crypto
-from safetynet.members.bulk import analyze_tables, insert_rows, person_chunk_size
+from safetynet.members.bulk import FastPersonalData, analyze_tables, reserve_ids, select_in, write_rows
 from safetynet.members.models import (
     Employment,
     EmploymentType,
@@ -52,19 +60,20 @@ from safetynet.members.models import (
     Person,
 )
 from safetynet.members.validation import (
-    IdentityInfo,
+    EARLIEST_BIRTH_DATE,
     IdNumberError,
     IdType,
+    Sex,
+    division_code_name,
     mask_id_number,
     mask_phone,
     normalize_phone,
     validate_identity,
 )
-from safetynet.orgs.models import Enterprise, GrassrootsUnion, UnionCoverage, UnionType
+from safetynet.orgs.models import Enterprise, GrassrootsUnion, OrgUnit, UnionCoverage, UnionType
 from safetynet.orgs.validation import normalize_credit_code
 
 BATCH = 2000
-COPY_BATCH = 50000
 PERSON_FIELDS = (
     "name",
     "id_type",
@@ -120,6 +129,21 @@ ID_TYPES = {label: value for value, label in IdType.choices} | {
 
 NO_COVERAGE = "该企业在入会日期没有工会覆盖"
 
+# Small codes for the flat arrays of pass 1: None (the file has no such column) is 0.
+TYPE_CODES: dict[str | None, int] = {
+    None: 0,
+    "": 1,
+    EmploymentType.LABOUR_CONTRACT: 2,
+    EmploymentType.DISPATCHED: 3,
+    EmploymentType.PART_TIME: 4,
+}
+TYPE_VALUES = {code: value for value, code in TYPE_CODES.items()}
+HOUSEHOLD_CODES = {"": 0, Household.URBAN: 1, Household.RURAL: 2}
+HOUSEHOLD_VALUES = {code: value for value, code in HOUSEHOLD_CODES.items()}
+# A row's decision about its employment or membership.
+SKIP, CREATE, UPDATE, UNCHANGED = 0, 1, 2, 3
+ACTION_CODES = {"create": CREATE, "update": UPDATE, "unchanged": UNCHANGED}
+
 
 def _chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
@@ -137,8 +161,25 @@ def _overlaps(
     return (a_to is None or b_from < a_to) and (b_to is None or a_from < b_to)
 
 
+def _ordinal(day: datetime.date | None) -> int:
+    return day.toordinal() if day else 0
+
+
+def _day(ordinal: int) -> datetime.date | None:
+    return datetime.date.fromordinal(ordinal) if ordinal else None
+
+
+def _phone_code(phone: str) -> int:
+    """A normalised phone (digits, maybe a leading 0) as one integer; 0 for none."""
+    return int("1" + phone) if phone else 0
+
+
+def _phone_text(code: int) -> str:
+    return str(code)[1:] if code else ""
+
+
 class MemberRow:
-    """One cleaned row, kept small: a million of them are held while the file is checked."""
+    """One row of a person whose rows are checked together (built for a chunk of persons at a time)."""
 
     __slots__ = (
         "name",
@@ -165,6 +206,7 @@ class MemberRow:
         "lead",
         "person_action",
         "person_pk",
+        "slot",
     )
 
     def __init__(self, **values: Any) -> None:
@@ -175,15 +217,6 @@ class MemberRow:
 
 
 @functools.lru_cache(maxsize=65536)
-def _checked_credit_code(code: str) -> tuple[str | None, str]:
-    """A roster names few enterprises on many rows: each code is checked once per process."""
-    try:
-        return normalize_credit_code(code), ""
-    except ValidationError as exc:
-        return None, exc.messages[0]
-
-
-@functools.lru_cache(maxsize=65536)
 def _parsed_date(text: str) -> datetime.date | None:
     try:
         return parse_date(text)
@@ -191,7 +224,55 @@ def _parsed_date(text: str) -> datetime.date | None:
         return None
 
 
-class MemberImporter(Importer):
+def _credit_code_problem(code: str) -> str:
+    """Why a code that is not registered is not even a valid code ('' when it is valid)."""
+    try:
+        normalize_credit_code(code)
+    except ValidationError as exc:
+        return exc.messages[0]
+    return ""
+
+
+class Cleaned:
+    """What ``clean_row`` makes of a row (the Record's target)."""
+
+    __slots__ = (
+        "name",
+        "id_type",
+        "number",
+        "birth_date",
+        "sex",
+        "phone",
+        "household",
+        "employment_type",
+        "credit_code",
+        "employed_from",
+        "employed_to",
+        "joined_on",
+        "left_on",
+        "member_number",
+    )
+
+    def __init__(self, *values: Any) -> None:
+        (
+            self.name,
+            self.id_type,
+            self.number,
+            self.birth_date,
+            self.sex,
+            self.phone,
+            self.household,
+            self.employment_type,
+            self.credit_code,
+            self.employed_from,
+            self.employed_to,
+            self.joined_on,
+            self.left_on,
+            self.member_number,
+        ) = values
+
+
+class MemberImporter(StreamingImporter):
     kind = "members"
     label = "会员"
     capabilities = ("import", "edit_registry")
@@ -210,86 +291,189 @@ class MemberImporter(Importer):
         Column("member_number", "会员编号"),
     )
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fast = FastPersonalData(crypto.current_key())
+        self._births: dict[str, datetime.date | None] = {}
+        self._has = {column.key: column.key in self.present for column in self.columns}
+        # Looked up once per run: credit code → (pk, name, unit path, founded, deregistered); unknown codes.
+        self.enterprises: dict[str, tuple[int, str, str, datetime.date, datetime.date | None]] = {}
+        self._unknown_codes: dict[str, str] = {}
+        # enterprise pk → the coverages that may take a member, in the order they are preferred.
+        self._coverages: dict[int, list[tuple[Any, ...]]] = {}
+        # Pass 1 keeps per row (its "slot"): row number, enterprise, dates as ordinals, codes, union, phone.
+        self.slot_row = array("l")
+        self.slot_enterprise = array("l")
+        self.slot_employed_from = array("l")
+        self.slot_employed_to = array("l")
+        self.slot_type = array("b")
+        self.slot_union = array("l")
+        self.slot_joined_on = array("l")
+        self.slot_left_on = array("l")
+        self.slot_phone = array("q")
+        self.slot_household = array("b")
+        self.slot_member_number: list[str | None] = []
+        # person key (hash bytes, with the document type for other documents) → [name, slot, slot, ...]
+        self.people: dict[bytes, list[Any]] = {}
+        self._other_names: dict[int, str] = {}  # row → its name, when it differs from the person's first row
+        self._conflicted: set[bytes] = set()
+        # Decisions, per slot: the person's pk (negative: the n-th new person), whether the row leads the
+        # person (writes it), the actions on employment and membership with the stored pks.
+        self.slot_person = array("q")
+        self.slot_lead = array("b")
+        self.slot_contract = array("b")
+        self.slot_employment = array("b")
+        self.slot_employment_pk = array("q")
+        self.slot_membership = array("b")
+        self.slot_membership_pk = array("q")
+        self._end_reasons: dict[int, str] = {}
+        self.transfers: list[dict[str, Any]] = []
+        self.new_people = 0
+        self._counts = [0, 0, 0]
+        # Pass 2.
+        self._cursor = 0
+        self._new_ids: list[int] = []
+        self._audit_counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
     # --- 1. one row, no database ------------------------------------------------------------
 
     def clean_row(self, row: Row) -> Record | None:
-        name = row.text("name", required=True, max_length=50)
+        has = self._has
+        name = self._name(row)
         id_type = IdType.RESIDENT_ID
-        if row.has("id_type") and row.text("id_type"):
-            id_type = row.choice("id_type", ID_TYPES, hint="、".join(IdType.labels)) or IdType.RESIDENT_ID
+        if has["id_type"]:
+            raw = row.raw("id_type")
+            if raw:
+                id_type = (
+                    ID_TYPES.get(raw)
+                    or row.choice("id_type", ID_TYPES, hint="、".join(IdType.labels))
+                    or IdType.RESIDENT_ID
+                )
         identity = self._document(row, id_type)
-        phone = self._phone(row)
-        household = (
-            row.choice("household", HOUSEHOLDS, hint="“城镇”或“农村”") if row.has("household") else None
-        )
-        employment_type = (
-            row.choice("employment_type", EMPLOYMENT_TYPES, hint="“劳动合同”“劳务派遣”“非全日制”")
-            if row.has("employment_type")
-            else None
-        )
+        phone = self._phone(row) if has["phone"] else ""
+        household = None
+        if has["household"]:
+            raw = row.raw("household")
+            household = HOUSEHOLDS.get(raw) if raw else None
+            if household is None:
+                household = row.choice("household", HOUSEHOLDS, hint="“城镇”或“农村”")
+        employment_type = None
+        if has["employment_type"]:
+            raw = row.raw("employment_type")
+            employment_type = EMPLOYMENT_TYPES.get(raw) if raw else None
+            if employment_type is None:
+                employment_type = row.choice(
+                    "employment_type", EMPLOYMENT_TYPES, hint="“劳动合同”“劳务派遣”“非全日制”"
+                )
+            # None: the file has no such column, so a stored value stays as it is.
+            employment_type = employment_type or ""
         credit_code = self._credit_code(row)
         employed_from = self._date(row, "employed_from", required=True)
         employed_to = self._date(row, "employed_to")
-        joined_on = self._date(row, "joined_on")
-        left_on = self._date(row, "left_on")
-        member_number = (
-            (row.text("member_number", max_length=30) or "").replace(" ", "")
-            if row.has("member_number")
-            else None
-        )
+        joined_on = self._date(row, "joined_on") if has["joined_on"] else None
+        left_on = self._date(row, "left_on") if has["left_on"] else None
+        member_number = None
+        if has["member_number"]:
+            raw = row.raw("member_number")
+            if type(raw) is str and raw.isascii() and raw.isalnum() and len(raw) <= 30:
+                member_number = raw
+            else:
+                member_number = (row.text("member_number", max_length=30) or "").replace(" ", "")
         self._check_dates(row, employed_from, employed_to, joined_on, left_on, member_number)
         if identity is None:
+            if credit_code:
+                # The row is left out of the batch checks; its other mistakes are still all reported.
+                problem = _credit_code_problem(credit_code)
+                if problem:
+                    row.error("credit_code", problem)
             return None
         return Record(
             row.number,
             {},
-            target=MemberRow(
-                name=name,
-                id_type=id_type,
-                number=identity.number,
-                number_hash=crypto.lookup_hash(identity.number),
-                birth_date=identity.birth_date,
-                sex=identity.sex,
-                phone=phone or "",
-                household=household or "",
-                # None: the file has no such column, so a stored value stays as it is.
-                employment_type=(employment_type or "") if row.has("employment_type") else None,
-                credit_code=credit_code,
-                employed_from=employed_from,
-                employed_to=employed_to,
-                joined_on=joined_on,
-                left_on=left_on,
-                member_number=member_number,
+            target=Cleaned(
+                name,
+                id_type,
+                identity[0],
+                identity[1],
+                identity[2],
+                phone or "",
+                household or "",
+                employment_type,
+                credit_code,
+                employed_from,
+                employed_to,
+                joined_on,
+                left_on,
+                member_number,
             ),
         )
 
     @staticmethod
-    def _document(row: Row, id_type: str) -> IdentityInfo | None:
+    def _name(row: Row) -> str | None:
+        raw = row.raw("name")
+        # The usual name: letters only (Chinese characters are letters), already half-width.
+        if type(raw) is str and raw.isalnum() and len(raw) <= 50 and unicodedata.is_normalized("NFKC", raw):
+            return raw
+        return row.text("name", required=True, max_length=50)
+
+    def _document(self, row: Row, id_type: str) -> tuple[str, datetime.date | None, str] | None:
+        raw = row.raw("id_number")
+        if id_type == IdType.RESIDENT_ID and type(raw) is str and len(raw) == 18 and raw.isascii():
+            found = self._resident_number(raw)
+            if found is not None:
+                return found
+        # Anything unusual goes through the full check, which says what is wrong and how to fix it.
         try:
-            return validate_identity(id_type, row.raw("id_number"))
+            identity = validate_identity(id_type, raw)
         except IdNumberError as exc:
             row.error("id_number", exc.messages[0])
             return None
+        return identity.number, identity.birth_date, identity.sex
+
+    def _resident_number(self, raw: str) -> tuple[str, datetime.date, str] | None:
+        """A well-formed resident ID number, checked as validation.validate_resident_id does; None when
+        it is not plainly valid (the full check then explains)."""
+        body, last = raw[:17], raw[17]
+        if not body.isdigit():
+            return None
+        if last == "x":
+            last = "X"
+        # ISO 7064 MOD 11-2, as python-stdnum computes it: the 17 digits read as one base-13 number.
+        check = (1 - 2 * int(body, 13)) % 11
+        if last != ("X" if check == 10 else str(check)):
+            return None
+        digits = raw[6:14]
+        born = self._births.get(digits, False)
+        if born is False:
+            try:
+                day = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+            except ValueError:
+                day = None
+            if day is not None and not (EARLIEST_BIRTH_DATE <= day <= self.today):
+                day = None
+            born = self._births[digits] = day
+        if born is None or division_code_name(raw[:6]) is None:
+            return None
+        return body + last, born, Sex.MALE if int(raw[16]) % 2 else Sex.FEMALE
 
     @staticmethod
     def _phone(row: Row) -> str | None:
-        if not row.has("phone"):
-            return ""
+        raw = row.raw("phone")
+        if type(raw) is str and len(raw) == 11 and raw.isdigit() and raw[0] == "1" and raw[1] in "3456789":
+            return raw
         try:
-            return normalize_phone(row.raw("phone"))
+            return normalize_phone(raw)
         except ValidationError as exc:
             row.error("phone", exc.messages[0])
             return None
 
     @staticmethod
     def _credit_code(row: Row) -> str | None:
-        code = row.code("credit_code", required=True)
-        if not code:
-            return None
-        checked, message = _checked_credit_code(code)
-        if message:
-            row.error("credit_code", message)
-        return checked
+        """The code as written (its check comes with the lookup: a registered code was checked then)."""
+        raw = row.raw("credit_code")
+        if type(raw) is str and len(raw) == 18 and raw.isascii() and raw.isalnum():
+            return raw.upper()
+        return row.code("credit_code", required=True) or None
 
     @staticmethod
     def _date(row: Row, key: str, *, required: bool = False) -> datetime.date | None:
@@ -333,113 +517,94 @@ class MemberImporter(Importer):
                 "joined_on", f"入会日期（{joined_on}）不在任职期间（{_period(employed_from, employed_to)}）。"
             )
 
-    # --- 2. all rows against the database -----------------------------------------------------
+    # --- 2a. pass 1: each batch against the database ------------------------------------------------
 
-    def check(self, records: list[Record]) -> None:
-        self._resolve_enterprises(self.valid(records))
-        self._resolve_unions(self.valid(records))
-        self._check_names_in_file(self.valid(records))
-        valid = self.valid(records)
-        self.progress("核对", 0, len(valid))
-        by_person: dict[tuple[str, str], list[Record]] = defaultdict(list)
-        for record in valid:
-            by_person[(record.target.id_type, record.target.number_hash)].append(record)
-        keys = list(by_person)
-        self.transfers: list[dict[str, Any]] = []
-        done = 0
-        for chunk in _chunks(keys, person_chunk_size()):
-            people, employments, memberships = self._load_people(chunk)
-            for key in chunk:
-                person = people.get(key)
-                pk = person["pk"] if person else None
-                self._check_person(
-                    key,
-                    by_person[key],
-                    person,
-                    employments.get(pk, []) if pk else [],
-                    memberships.get(pk, []) if pk else [],
-                )
-            done += sum(len(by_person[k]) for k in chunk)
-            self.progress("核对", done, len(valid))
+    def check_batch(self, records: list[Record]) -> None:
+        self._resolve_enterprises(records)
+        valid = [r for r in records if r.ok and r.row not in self.issues.rejected]
+        self._resolve_unions(valid)
+        self._keep(valid)
 
-    def _resolve_enterprises(self, valid: list[Record]) -> None:
-        codes = sorted({r.target.credit_code for r in valid})
-        self.enterprises: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(codes):
-            for values in (
-                Enterprise.objects.order_by()
-                .filter(credit_code__in=chunk)
-                .values("pk", "credit_code", "name", "org_unit__path", "founded_on", "deregistered_on")
+    def _resolve_enterprises(self, records: list[Record]) -> None:
+        codes = {r.target.credit_code for r in records if r.target.credit_code}
+        wanted = sorted(c for c in codes if c not in self.enterprises and c not in self._unknown_codes)
+        if wanted:
+            enterprise, unit = Enterprise._meta.db_table, OrgUnit._meta.db_table
+            for pk, code, name, path, founded, deregistered in select_in(
+                f"SELECT e.id, e.credit_code, e.name, u.path, e.founded_on, e.deregistered_on "
+                f"FROM {enterprise} e JOIN {unit} u ON u.id = e.org_unit_id WHERE e.credit_code {{values}}",
+                wanted,
+                dates=(4, 5),
             ):
-                self.enterprises[values["credit_code"]] = values
-        for record in valid:
+                self.enterprises[code] = (pk, name, path, founded, deregistered)
+            for code in wanted:
+                if code not in self.enterprises:
+                    self._unknown_codes[code] = _credit_code_problem(code)
+        for record in records:
             data = record.target
-            enterprise = self.enterprises.get(data.credit_code)
+            code = data.credit_code
+            if not code:
+                continue
+            enterprise = self.enterprises.get(code)
             if enterprise is None:
-                self.reject(
-                    record,
-                    "credit_code",
-                    f"统一社会信用代码“{data.credit_code}”尚未登记为企业，请核对，或先导入该企业。",
-                )
+                problem = self._unknown_codes[code]
+                if problem:
+                    self.reject(record, "credit_code", problem)
+                elif record.ok:
+                    self.reject(
+                        record,
+                        "credit_code",
+                        f"统一社会信用代码“{code}”尚未登记为企业，请核对，或先导入该企业。",
+                    )
                 continue
-            if not self.in_scope(enterprise["org_unit__path"]):
-                self.reject(record, "credit_code", f"企业“{enterprise['name']}”不在您的管辖范围内。")
+            if not record.ok or record.row in self.issues.rejected:
                 continue
-            if data.employed_from < enterprise["founded_on"]:
+            pk, name, path, founded, deregistered = enterprise
+            if not self.in_scope(path):
+                self.reject(record, "credit_code", f"企业“{name}”不在您的管辖范围内。")
+            elif data.employed_from < founded:
                 self.reject(
                     record,
                     "employed_from",
-                    f"入职日期（{data.employed_from}）早于企业“{enterprise['name']}”的成立日期"
-                    f"（{enterprise['founded_on']}），请核对。",
+                    f"入职日期（{data.employed_from}）早于企业“{name}”的成立日期（{founded}），请核对。",
                 )
-                continue
-            if enterprise["deregistered_on"] and data.employed_from >= enterprise["deregistered_on"]:
+            elif deregistered and data.employed_from >= deregistered:
                 self.reject(
-                    record,
-                    "employed_from",
-                    f"企业“{enterprise['name']}”已于 {enterprise['deregistered_on']} 注销，入职日期不能在此之后。",
+                    record, "employed_from", f"企业“{name}”已于 {deregistered} 注销，入职日期不能在此之后。"
                 )
-                continue
-            data.enterprise_id = enterprise["pk"]
 
     def _resolve_unions(self, valid: list[Record]) -> None:
         joining = [r for r in valid if r.target.joined_on is not None]
-        enterprise_ids = sorted({r.target.enterprise_id for r in joining})
-        coverages: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for chunk in _chunks(enterprise_ids):
-            for values in (
-                UnionCoverage.objects.order_by()
-                .filter(enterprise_id__in=chunk)
-                .values(
-                    "enterprise_id",
-                    "union_id",
-                    "valid_from",
-                    "valid_to",
-                    "union__founded_on",
-                    "union__dissolved_on",
-                    "union__union_type",
-                )
+        wanted = sorted({self.enterprises[r.target.credit_code][0] for r in joining} - self._coverages.keys())
+        if wanted:
+            found: dict[int, list[tuple[Any, ...]]] = {pk: [] for pk in wanted}
+            coverage, union = UnionCoverage._meta.db_table, GrassrootsUnion._meta.db_table
+            for enterprise_id, union_id, valid_from, valid_to, founded, dissolved, union_type in select_in(
+                f"SELECT c.enterprise_id, c.union_id, c.valid_from, c.valid_to, u.founded_on, u.dissolved_on, "
+                f"u.union_type FROM {coverage} c JOIN {union} u ON u.id = c.union_id "
+                f"WHERE c.enterprise_id {{values}}",
+                wanted,
+                dates=(2, 3, 4, 5),
             ):
-                coverages[values["enterprise_id"]].append(values)
-        for candidates in coverages.values():
-            # A single-enterprise union first, then the oldest: the choice is the same on every run.
-            candidates.sort(
-                key=lambda c: (
-                    c["union__union_type"] != UnionType.SINGLE,
-                    c["union__founded_on"],
-                    c["union_id"],
+                # A single-enterprise union first, then the oldest: the choice is the same on every run.
+                found[enterprise_id].append(
+                    (union_type != UnionType.SINGLE, founded, union_id, valid_from, valid_to, dissolved)
                 )
-            )
+            for pk, candidates in found.items():
+                candidates.sort(key=lambda c: c[:3])
+                self._coverages[pk] = candidates
         for record in joining:
             day = record.target.joined_on
             chosen = next(
                 (
-                    c
-                    for c in coverages.get(record.target.enterprise_id, [])
-                    if (c["valid_from"] is None or c["valid_from"] <= day)
-                    and (c["valid_to"] is None or day < c["valid_to"])
-                    and c["union__founded_on"] <= day
-                    and (c["union__dissolved_on"] is None or day < c["union__dissolved_on"])
+                    union_id
+                    for _kind, founded, union_id, valid_from, valid_to, dissolved in self._coverages[
+                        self.enterprises[record.target.credit_code][0]
+                    ]
+                    if (valid_from is None or valid_from <= day)
+                    and (valid_to is None or day < valid_to)
+                    and founded <= day
+                    and (dissolved is None or day < dissolved)
                 ),
                 None,
             )
@@ -449,85 +614,270 @@ class MemberImporter(Importer):
                     "joined_on",
                     f"{NO_COVERAGE}（入会日期 {day}），请核对入会日期，或先登记覆盖该企业的工会。",
                 )
-                continue
-            record.target.union_id = chosen["union_id"]
+            else:
+                record.action = chosen  # the union, until the row is kept below
 
-    def _check_names_in_file(self, valid: list[Record]) -> None:
-        names: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    def _person_key(self, data: Cleaned) -> bytes:
+        digest = self.fast.digest(data.number)
+        return digest if data.id_type == IdType.RESIDENT_ID else data.id_type.encode() + b":" + digest
+
+    def _keep(self, valid: list[Record]) -> None:
+        """The few numbers the checks across rows need, in the flat arrays; the person's slots."""
+        people, other_names = self.people, self._other_names
+        slot = len(self.slot_row)
         for record in valid:
-            names[(record.target.id_type, record.target.number_hash)][record.target.name].append(record.row)
-        conflicting = {key: rows for key, rows in names.items() if len(rows) > 1}
-        if not conflicting:
-            return
-        for record in valid:
-            rows = conflicting.get((record.target.id_type, record.target.number_hash))
-            if rows:
-                others = "、".join(
-                    f"第 {row} 行为“{name}”"
-                    for name, numbers in rows.items()
-                    for row in numbers
-                    if row != record.row and name != record.target.name
+            if record.row in self.issues.rejected:
+                continue
+            data = record.target
+            self.slot_row.append(record.row)
+            self.slot_enterprise.append(self.enterprises[data.credit_code][0])
+            self.slot_employed_from.append(data.employed_from.toordinal())
+            self.slot_employed_to.append(_ordinal(data.employed_to))
+            self.slot_type.append(TYPE_CODES[data.employment_type])
+            joined = data.joined_on is not None
+            self.slot_union.append(record.action if joined else 0)
+            self.slot_joined_on.append(_ordinal(data.joined_on))
+            self.slot_left_on.append(_ordinal(data.left_on))
+            self.slot_phone.append(_phone_code(data.phone))
+            self.slot_household.append(HOUSEHOLD_CODES[data.household])
+            self.slot_member_number.append(data.member_number if joined else None)
+            key = self._person_key(data)
+            person = people.get(key)
+            if person is None:
+                people[key] = [data.name, slot]
+            else:
+                if data.name != person[0]:
+                    other_names[record.row] = data.name
+                    self._conflicted.add(key)
+                person.append(slot)
+            slot += 1
+
+    # --- 2b. after pass 1: across rows and against the stored persons --------------------------------
+
+    def finish_check(self) -> None:
+        slots = len(self.slot_row)
+        for decisions in (
+            self.slot_person,
+            self.slot_employment_pk,
+            self.slot_membership_pk,
+        ):
+            decisions.extend(array("q", bytes(8 * slots)))
+        for decisions in (self.slot_lead, self.slot_contract, self.slot_employment, self.slot_membership):
+            decisions.extend(array("b", bytes(slots)))
+        self._check_names_in_file()
+        self.progress("核对", 0, slots)
+        keys = list(self.people)
+        done = 0
+        chunk_size = 10000 if connection.vendor == "postgresql" else 2000
+        for chunk in _chunks(keys, chunk_size):
+            stored_people, employments, memberships = self._load_people(chunk)
+            for key in chunk:
+                person = stored_people.get(key)
+                group = self.people[key]
+                if person is None and len(group) == 2:
+                    self._decide_alone(group[1])
+                    continue
+                pk = person["pk"] if person else None
+                self._check_group(
+                    group,
+                    person,
+                    employments.get(pk, []) if pk else [],
+                    memberships.get(pk, []) if pk else [],
                 )
-                self.reject(record, "name", f"同一证件号码在本文件中对应不同姓名（{others}），请核对。")
+            done += len(chunk)
+            self.progress("核对", min(done * slots // max(len(keys), 1), slots), slots)
+        # Pass 2 needs only the arrays: the persons' index goes (a third of the memory of pass 1).
+        self.people = {}
+        self._other_names = {}
+
+    def _check_names_in_file(self) -> None:
+        if not self._other_names:
+            return
+        rejected = self.issues.rejected
+        for key in self._conflicted:
+            group = self.people[key]
+            rows = [self.slot_row[slot] for slot in group[1:] if self.slot_row[slot] not in rejected]
+            names: dict[str, list[int]] = defaultdict(list)
+            for row in rows:
+                names[self._other_names.get(row, group[0])].append(row)
+            if len(names) < 2:
+                continue
+            for row in rows:
+                own = self._other_names.get(row, group[0])
+                others = "、".join(
+                    f"第 {other} 行为“{name}”"
+                    for name, numbers in names.items()
+                    for other in numbers
+                    if other != row and name != own
+                )
+                self.issues.add(
+                    row, self.header("name"), f"同一证件号码在本文件中对应不同姓名（{others}），请核对。"
+                )
 
     def _load_people(
-        self, keys: list[tuple[str, str]]
-    ) -> tuple[
-        dict[tuple[str, str], dict[str, Any]],
-        dict[int, list[dict[str, Any]]],
-        dict[int, list[dict[str, Any]]],
-    ]:
-        people: dict[tuple[str, str], dict[str, Any]] = {}
+        self, keys: list[bytes]
+    ) -> tuple[dict[bytes, dict[str, Any]], dict[int, list[dict[str, Any]]], dict[int, list[dict[str, Any]]]]:
+        people: dict[bytes, dict[str, Any]] = {}
         wanted = set(keys)
-        for values in (
-            Person.objects.order_by()
-            .filter(id_number_hash__in=[h for _t, h in keys])
-            .values("pk", "id_type", "id_number_hash", "name", "phone_hash", "household", "id_number_masked")
+        hashes = sorted({(key[-32:]).hex() for key in keys})
+        person_table = Person._meta.db_table
+        for pk, id_type, number_hash, name, phone_hash, household, masked in select_in(
+            f"SELECT id, id_type, id_number_hash, name, phone_hash, household, id_number_masked "
+            f"FROM {person_table} WHERE id_number_hash {{values}}",
+            hashes,
         ):
-            key = (values["id_type"], values["id_number_hash"])
+            digest = bytes.fromhex(number_hash)
+            key = digest if id_type == IdType.RESIDENT_ID else id_type.encode() + b":" + digest
             if key in wanted:
-                people[key] = values
-        pks = [p["pk"] for p in people.values()]
+                people[key] = {
+                    "pk": pk,
+                    "name": name,
+                    "phone_hash": phone_hash,
+                    "household": household,
+                    "id_number_masked": masked,
+                }
+        pks = sorted(p["pk"] for p in people.values())
         employments: dict[int, list[dict[str, Any]]] = defaultdict(list)
         memberships: dict[int, list[dict[str, Any]]] = defaultdict(list)
         if pks:
-            for values in (
-                Employment.objects.order_by()
-                .filter(person_id__in=pks)
-                .values(
-                    "pk",
-                    "person_id",
-                    "enterprise_id",
-                    "valid_from",
-                    "valid_to",
-                    "employment_type",
-                    "contract_signed",
-                )
+            for (
+                pk,
+                person_id,
+                enterprise_id,
+                valid_from,
+                valid_to,
+                employment_type,
+                contract_signed,
+            ) in select_in(
+                f"SELECT id, person_id, enterprise_id, valid_from, valid_to, employment_type, contract_signed "
+                f"FROM {Employment._meta.db_table} WHERE person_id {{values}}",
+                pks,
+                dates=(3, 4),
             ):
-                employments[values["person_id"]].append(values)
-            for values in (
-                Membership.objects.order_by()
-                .filter(person_id__in=pks)
-                .values(
-                    "pk",
-                    "person_id",
-                    "union_id",
-                    "union__name",
-                    "valid_from",
-                    "valid_to",
-                    "member_number",
-                    "end_reason",
+                employments[person_id].append(
+                    {
+                        "pk": pk,
+                        "enterprise_id": enterprise_id,
+                        "valid_from": valid_from,
+                        "valid_to": valid_to,
+                        "employment_type": employment_type,
+                        "contract_signed": bool(contract_signed),
+                    }
                 )
+            for (
+                pk,
+                person_id,
+                union_id,
+                union_name,
+                valid_from,
+                valid_to,
+                member_number,
+                end_reason,
+            ) in select_in(
+                f"SELECT m.id, m.person_id, m.union_id, u.name, m.valid_from, m.valid_to, m.member_number, "
+                f"m.end_reason FROM {Membership._meta.db_table} m "
+                f"JOIN {GrassrootsUnion._meta.db_table} u ON u.id = m.union_id WHERE m.person_id {{values}}",
+                pks,
+                dates=(4, 5),
             ):
-                memberships[values["person_id"]].append(values)
+                memberships[person_id].append(
+                    {
+                        "pk": pk,
+                        "union_id": union_id,
+                        "union__name": union_name,
+                        "valid_from": valid_from,
+                        "valid_to": valid_to,
+                        "member_number": member_number,
+                        "end_reason": end_reason,
+                    }
+                )
         return people, employments, memberships
 
-    def _alive(self, record: Record) -> bool:
-        return record.ok and record.row not in self.issues.rejected
+    def _decide_alone(self, slot: int) -> None:
+        """The usual row: a new person with this one row. Nothing to compare, so no objects are built."""
+        if self.slot_row[slot] in self.issues.rejected:
+            return
+        self.new_people += 1
+        self.slot_person[slot] = -self.new_people
+        self.slot_lead[slot] = CREATE
+        type_code = self.slot_type[slot] or TYPE_CODES[""]
+        self.slot_type[slot] = type_code
+        self.slot_contract[slot] = TYPE_VALUES[type_code] == EmploymentType.LABOUR_CONTRACT
+        self.slot_employment[slot] = CREATE
+        if self.slot_joined_on[slot]:
+            self.slot_membership[slot] = CREATE
+            if self.slot_member_number[slot] is None:
+                self.slot_member_number[slot] = ""
+        self._counts[0] += 1
+
+    def _check_group(
+        self,
+        group: list[Any],
+        person: dict[str, Any] | None,
+        employments: list[dict[str, Any]],
+        memberships: list[dict[str, Any]],
+    ) -> None:
+        """The rows of one person checked together, as Records (only for this person, then dropped)."""
+        rejected = self.issues.rejected
+        records = []
+        for slot in group[1:]:
+            row = self.slot_row[slot]
+            if row in rejected:
+                continue
+            records.append(
+                Record(
+                    row,
+                    {},
+                    target=MemberRow(
+                        slot=slot,
+                        name=self._other_names.get(row, group[0]),
+                        enterprise_id=self.slot_enterprise[slot],
+                        employed_from=_day(self.slot_employed_from[slot]),
+                        employed_to=_day(self.slot_employed_to[slot]),
+                        employment_type=TYPE_VALUES[self.slot_type[slot]],
+                        union_id=self.slot_union[slot] or None,
+                        joined_on=_day(self.slot_joined_on[slot]),
+                        left_on=_day(self.slot_left_on[slot]),
+                        member_number=self.slot_member_number[slot],
+                        phone=_phone_text(self.slot_phone[slot]),
+                        household=HOUSEHOLD_VALUES[self.slot_household[slot]],
+                    ),
+                )
+            )
+        if not records:
+            return
+        self._check_person(records, person, employments, memberships)
+        for record in records:
+            if not self._alive(record):
+                continue
+            data = record.target
+            slot = data.slot
+            lead = data.lead
+            if lead.person_action == "create":
+                if lead.person_pk is None:
+                    self.new_people += 1
+                    lead.person_pk = -self.new_people
+            self.slot_person[slot] = lead.person_pk
+            if data is lead:
+                self.slot_lead[slot] = ACTION_CODES[lead.person_action]
+                self.slot_phone[slot] = _phone_code(lead.phone or "")
+                self.slot_household[slot] = HOUSEHOLD_CODES[lead.household or ""]
+            self.slot_type[slot] = TYPE_CODES[data.employment_type]
+            self.slot_contract[slot] = bool(data.contract_signed)
+            action, pk = data.employment
+            self.slot_employment[slot] = ACTION_CODES[action]
+            self.slot_employment_pk[slot] = pk or 0
+            if data.joined_on is not None:
+                action, pk = data.membership
+                self.slot_membership[slot] = ACTION_CODES[action]
+                self.slot_membership_pk[slot] = pk or 0
+                self.slot_member_number[slot] = data.member_number
+                if action == "update":
+                    self._end_reasons[slot] = data.end_reason
+            self._counts[("create", "update", "unchanged").index(record.action)] += 1
 
     def _check_person(
         self,
-        key: tuple[str, str],
         group: list[Record],
         person: dict[str, Any] | None,
         employments: list[dict[str, Any]],
@@ -547,7 +897,10 @@ class MemberImporter(Importer):
         alive = [r for r in group if self._alive(r)]
         if not alive:
             return
-        self._decide(key, alive, person, employments, memberships)
+        self._decide(alive, person, employments, memberships)
+
+    def _alive(self, record: Record) -> bool:
+        return record.ok and record.row not in self.issues.rejected
 
     def _check_employments(self, group: list[Record], stored: list[dict[str, Any]]) -> None:
         by_key = {(e["enterprise_id"], e["valid_from"]): e for e in stored}
@@ -637,7 +990,6 @@ class MemberImporter(Importer):
 
     def _decide(
         self,
-        key: tuple[str, str],
         rows: list[Record],
         person: dict[str, Any] | None,
         employments: list[dict[str, Any]],
@@ -712,128 +1064,159 @@ class MemberImporter(Importer):
                 "create" if "create" in actions else "update" if "update" in actions else "unchanged"
             )
 
-    # --- 3. writing ---------------------------------------------------------------------------
+    def counts(self) -> tuple[int, int, int]:
+        created, updated, unchanged = self._counts
+        return created, updated, unchanged
 
-    def save(self, records: list[Record]) -> None:
-        rows = {r.row for r in records}
-        counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        self._save_people(records, counts)
-        self._save_employments(records, counts)
-        self._save_memberships(records, rows, counts)
-        self._audit(counts)
-        analyze_tables(Person, Employment, Membership)
+    # --- 3. pass 2: writing -------------------------------------------------------------------------
 
-    def _save_people(self, records: list[Record], counts: dict[tuple[str, int], dict[str, int]]) -> None:
-        key = crypto.current_key()
+    def save_batch(self, records: list[Record]) -> None:
+        if self._cursor == 0:
+            self._new_ids = reserve_ids(Person, self.new_people)
+            self._close_transferred()
+        slot_row, slots = self.slot_row, len(self.slot_row)
+        counts = self._audit_counts
+        new_people: list[tuple[int, Cleaned, int]] = []
+        changed_people: list[tuple[int, int]] = []
+        employments, employment_updates = [], []
+        memberships, membership_updates = [], []
+        for record in records:
+            # Both passes go through the file in the same order: the slots follow the rows.
+            while self._cursor < slots and slot_row[self._cursor] < record.row:
+                self._cursor += 1
+            slot = self._cursor
+            if slot >= slots or slot_row[slot] != record.row:
+                continue
+            person_pk = self.slot_person[slot]
+            if person_pk == 0:
+                continue
+            if person_pk < 0:
+                person_pk = self._new_ids[-person_pk - 1]
+            data = record.target
+            enterprise_id = self.slot_enterprise[slot]
+            lead = self.slot_lead[slot]
+            if lead == CREATE:
+                new_people.append((person_pk, data, slot))
+                counts[("enterprise", enterprise_id)]["新增职工"] += 1
+            elif lead == UPDATE:
+                changed_people.append((person_pk, slot))
+                counts[("enterprise", enterprise_id)]["更新职工信息"] += 1
+            action = self.slot_employment[slot]
+            if action in (CREATE, UPDATE):
+                values = (
+                    person_pk,
+                    enterprise_id,
+                    data.employed_from,
+                    data.employed_to,
+                    TYPE_VALUES[self.slot_type[slot]],
+                    bool(self.slot_contract[slot]),
+                )
+                if action == CREATE:
+                    employments.append(values)
+                    counts[("enterprise", enterprise_id)]["新增用工"] += 1
+                else:
+                    employment_updates.append(Employment(self.slot_employment_pk[slot], *values))
+                    counts[("enterprise", enterprise_id)]["更新用工"] += 1
+            action = self.slot_membership[slot]
+            if action in (CREATE, UPDATE):
+                union_id = self.slot_union[slot]
+                values = (
+                    person_pk,
+                    union_id,
+                    data.joined_on,
+                    data.left_on,
+                    self.slot_member_number[slot],
+                    self._end_reasons.get(slot, "") if action == UPDATE else "",
+                )
+                if action == CREATE:
+                    memberships.append(values)
+                    counts[("union", union_id)]["新增会员"] += 1
+                else:
+                    membership_updates.append(Membership(self.slot_membership_pk[slot], *values))
+                    counts[("union", union_id)]["更新会员关系"] += 1
+        self._create_people(new_people)
+        self._update_people(changed_people)
+        write_rows(Employment, EMPLOYMENT_FIELDS, employments)
+        write_rows(Membership, MEMBERSHIP_FIELDS, memberships)
+        if employment_updates:
+            Employment.objects.bulk_update(
+                employment_updates, ["valid_to", "employment_type", "contract_signed"], batch_size=BATCH
+            )
+        if membership_updates:
+            Membership.objects.bulk_update(
+                membership_updates, ["valid_to", "member_number", "end_reason"], batch_size=BATCH
+            )
+
+    def _create_people(self, new_people: list[tuple[int, Cleaned, int]]) -> None:
+        if not new_people:
+            return
+        fast = self.fast
+        phones = [_phone_text(self.slot_phone[slot]) for _pk, _data, slot in new_people]
+        numbers = fast.encrypt_many([data.number for _pk, data, _slot in new_people])
+        phone_tokens = fast.encrypt_many(phones)
         now = timezone.now()
-        leads = [r.target for r in records if r.target.lead is r.target]
-        creates = [m for m in leads if m.person_action == "create"]
-        for batch in _chunks(creates, COPY_BATCH):
-            rows = [
+        rows = []
+        for (pk, data, slot), number_token, phone, phone_token in zip(
+            new_people, numbers, phones, phone_tokens, strict=True
+        ):
+            rows.append(
                 (
-                    m.name,
-                    m.id_type,
-                    key.encrypt(m.number),
-                    m.number_hash,
-                    mask_id_number(m.number),
-                    m.birth_date,
-                    m.sex or "",
-                    key.encrypt(m.phone),
-                    key.lookup_hash(m.phone),
-                    mask_phone(m.phone),
-                    m.household,
+                    pk,
+                    data.name,
+                    data.id_type,
+                    number_token,
+                    fast.lookup_hash(data.number),
+                    mask_id_number(data.number),
+                    data.birth_date,
+                    data.sex or "",
+                    phone_token,
+                    fast.lookup_hash(phone),
+                    mask_phone(phone),
+                    HOUSEHOLD_VALUES[self.slot_household[slot]],
                     now,
                     now,
                 )
-                for m in batch
-            ]
-            for m, pk in zip(batch, insert_rows(Person, PERSON_FIELDS, rows), strict=True):
-                m.person_pk = pk
-                counts[("enterprise", m.enterprise_id)]["新增职工"] += 1
-        updates = [m for m in leads if m.person_action == "update"]
-        for batch in _chunks(updates, BATCH):
-            persons = list(Person.objects.order_by().filter(pk__in=[m.person_pk for m in batch]))
-            by_pk = {m.person_pk: m for m in batch}
-            for person in persons:
-                lead = by_pk[person.pk]
-                if lead.phone:
-                    person.phone_encrypted = key.encrypt(lead.phone)
-                    person.phone_hash = key.lookup_hash(lead.phone)
-                    person.phone_masked = mask_phone(lead.phone)
-                if lead.household:
-                    person.household = lead.household
-                counts[("enterprise", lead.enterprise_id)]["更新职工信息"] += 1
-            Person.objects.bulk_update(
-                persons, ["phone_encrypted", "phone_hash", "phone_masked", "household"]
             )
+        write_rows(Person, PERSON_FIELDS, rows, with_ids=True)
 
-    def _save_employments(self, records: list[Record], counts: dict[tuple[str, int], dict[str, int]]) -> None:
-        creates, updates = [], []
-        for record in records:
-            data = record.target
-            action, pk = data.employment
-            if action == "unchanged":
-                continue
-            values = (
-                data.lead.person_pk,
-                data.enterprise_id,
-                data.employed_from,
-                data.employed_to,
-                data.employment_type,
-                data.contract_signed,
-            )
-            if action == "create":
-                creates.append(values)
-            else:
-                updates.append(Employment(pk, *values))
-            counts[("enterprise", data.enterprise_id)]["新增用工" if action == "create" else "更新用工"] += 1
-        for batch in _chunks(creates, COPY_BATCH):
-            insert_rows(Employment, EMPLOYMENT_FIELDS, batch)
-        Employment.objects.bulk_update(
-            updates, ["valid_to", "employment_type", "contract_signed"], batch_size=BATCH
-        )
+    def _update_people(self, changed: list[tuple[int, int]]) -> None:
+        if not changed:
+            return
+        slots = dict(changed)
+        persons = list(Person.objects.order_by().filter(pk__in=list(slots)))
+        phones = {pk: _phone_text(self.slot_phone[slot]) for pk, slot in changed}
+        tokens = dict(zip(list(phones), self.fast.encrypt_many(list(phones.values())), strict=True))
+        for person in persons:
+            phone = phones[person.pk]
+            if phone:
+                person.phone_encrypted = tokens[person.pk]
+                person.phone_hash = self.fast.lookup_hash(phone)
+                person.phone_masked = mask_phone(phone)
+            household = HOUSEHOLD_VALUES[self.slot_household[slots[person.pk]]]
+            if household:
+                person.household = household
+        Person.objects.bulk_update(persons, ["phone_encrypted", "phone_hash", "phone_masked", "household"])
 
-    def _save_memberships(
-        self, records: list[Record], rows: set[int], counts: dict[tuple[str, int], dict[str, int]]
-    ) -> None:
-        closing = [t for t in self.transfers if t["row"] in rows]
-        if closing:
-            for chunk in _chunks(closing):
-                stored = {
-                    m.pk: m for m in Membership.objects.order_by().filter(pk__in=[t["pk"] for t in chunk])
-                }
-                for transfer in chunk:
-                    membership = stored[transfer["pk"]]
-                    membership.valid_to = transfer["on"]
-                    membership.end_reason = MembershipEndReason.TRANSFERRED
-                    counts[("union", transfer["union_id"])]["会员关系转出"] += 1
-                Membership.objects.bulk_update(list(stored.values()), ["valid_to", "end_reason"])
-        creates, updates = [], []
-        for record in records:
-            data = record.target
-            if data.joined_on is None or data.membership[0] == "unchanged":
-                continue
-            action, pk = data.membership
-            values = (
-                data.lead.person_pk,
-                data.union_id,
-                data.joined_on,
-                data.left_on,
-                data.member_number,
-                data.end_reason,
-            )
-            if action == "create":
-                creates.append(values)
-            else:
-                updates.append(Membership(pk, *values))
-            counts[("union", data.union_id)]["新增会员" if action == "create" else "更新会员关系"] += 1
-        for batch in _chunks(creates, COPY_BATCH):
-            insert_rows(Membership, MEMBERSHIP_FIELDS, batch)
-        Membership.objects.bulk_update(updates, ["valid_to", "member_number", "end_reason"], batch_size=BATCH)
+    def _close_transferred(self) -> None:
+        """Stored open memberships that the file's later memberships end as transfers (会员关系接转)."""
+        rejected = self.issues.rejected
+        closing = [t for t in self.transfers if t["row"] not in rejected]
+        for chunk in _chunks(closing):
+            stored = {m.pk: m for m in Membership.objects.order_by().filter(pk__in=[t["pk"] for t in chunk])}
+            for transfer in chunk:
+                membership = stored[transfer["pk"]]
+                membership.valid_to = transfer["on"]
+                membership.end_reason = MembershipEndReason.TRANSFERRED
+                self._audit_counts[("union", transfer["union_id"])]["会员关系转出"] += 1
+            Membership.objects.bulk_update(list(stored.values()), ["valid_to", "end_reason"])
+
+    def finish_save(self) -> None:
+        self._audit(self._audit_counts)
+        analyze_tables(Person, Employment, Membership)
 
     def _audit(self, counts: dict[tuple[str, int], dict[str, int]]) -> None:
         """One audit row per enterprise (employees) and per union (members), with what the import did."""
-        enterprises = {e["pk"]: e for e in self.enterprises.values()}
+        enterprises = {e[0]: e for e in self.enterprises.values()}
         unions: dict[int, tuple[str, str]] = {}
         for chunk in _chunks([pk for kind, pk in counts if kind == "union"]):
             for pk, name, path in (
@@ -846,11 +1229,7 @@ class MemberImporter(Importer):
         actor = self.actor if getattr(self.actor, "is_authenticated", False) else None
         for (kind, pk), numbers in counts.items():
             if kind == "enterprise":
-                entity, name, path = (
-                    "orgs.enterprise",
-                    enterprises[pk]["name"],
-                    enterprises[pk]["org_unit__path"],
-                )
+                entity, name, path = "orgs.enterprise", enterprises[pk][1], enterprises[pk][2]
             else:
                 entity, (name, path) = "orgs.grassrootsunion", unions[pk]
             entries.append(

@@ -1,10 +1,13 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from safetynet.members import views
 
 app_name = "members"
 urlpatterns = [
-    path("", views.PersonSearchView.as_view(), name="person_search"),
+    # The search has its own prefix so the menu marks only it as current (it matches by URL prefix).
+    path("", RedirectView.as_view(pattern_name="members:person_search"), name="index"),
+    path("persons/", views.PersonSearchView.as_view(), name="person_search"),
     path("persons/<int:pk>/", views.PersonDetailView.as_view(), name="person_detail"),
     path("persons/<int:pk>/reveal/", views.PersonRevealView.as_view(), name="person_reveal"),
     path("rosters/", views.RosterListView.as_view(), name="roster_list"),

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from safetynet.core.normalize import clean_text
@@ -42,8 +43,12 @@ def _blank(choices: list[tuple[str, str]], label: str) -> list[tuple[str, str]]:
 
 
 def filter_units(user: Any) -> Any:
-    """Units down to street level: the ones a list is usually narrowed to."""
-    return OrgUnit.objects.visible_to(user).filter(level__lte=3).order_by("path")
+    """Units down to street level (the ones a list is usually narrowed to), and the user's own unit."""
+    return (
+        OrgUnit.objects.visible_to(user)
+        .filter(Q(level__lte=3) | Q(pk=getattr(user, "org_unit_id", None)))
+        .order_by("path")
+    )
 
 
 class AttachmentField(forms.FileField):

@@ -369,6 +369,12 @@ def contract_page(
     steps = list(selectors.contract_steps(contract))
     available = available_steps(request.user, contract)
     primary = PRIMARY_STEP.get(contract.status)
+    today = timezone.localdate()
+    if contract.status == ContractStatus.IN_FORCE and not (
+        contract.expires_on
+        and contract.expires_on <= today + datetime.timedelta(days=workflow.EXPIRY_REMINDER_DAYS)
+    ):
+        primary = None  # in force and not expiring soon: nothing is due
     chosen = slug or request.GET.get("step") or primary
     if chosen not in available:
         # Only the prominent step opens by itself; the others (withdraw, objection…) wait for a click.
@@ -376,7 +382,6 @@ def contract_page(
     if chosen and form is None:
         form = step_form(contract, chosen)
     tab = request.GET.get("tab", "steps")
-    today = timezone.localdate()
     context = {
         "contract": contract,
         "unit": contract.org_unit,

@@ -57,7 +57,11 @@ def intake(setup, *, enterprise=None, workers=1, actor=None, now=T0, **extra) ->
 
 def test_a_case_starts_at_the_community_of_the_enterprise(setup):
     case = intake(setup)
-    assert (case.level, case.unit, case.origin_unit) == (OrgLevel.COMMUNITY, setup.city.community_a, setup.city.community_a)
+    assert (case.level, case.unit, case.origin_unit) == (
+        OrgLevel.COMMUNITY,
+        setup.city.community_a,
+        setup.city.community_a,
+    )
     assert case.number == "210202001001-2012-000001"
     assert case.status == CaseStatus.NEW and not case.collective
     assert case.deadline == T0 + datetime.timedelta(days=15)
@@ -79,7 +83,11 @@ def test_an_enterprise_directly_under_a_street_starts_at_the_street(setup):
 def test_a_collective_case_starts_at_the_district_and_is_on_the_city_board(setup):
     case = intake(setup, workers=40)
     assert case.collective
-    assert (case.level, case.unit, case.origin_unit) == (OrgLevel.DISTRICT, setup.city.zhongshan, setup.city.community_a)
+    assert (case.level, case.unit, case.origin_unit) == (
+        OrgLevel.DISTRICT,
+        setup.city.zhongshan,
+        setup.city.community_a,
+    )
     assert case in city_board(setup.city_admin)
     assert Notification.objects.filter(recipient=setup.city_admin, case=case).exists()
     # The community still sees the case that concerns its enterprise.
@@ -191,7 +199,11 @@ def test_the_whole_ladder_community_fails_street_succeeds(setup):
     actions = list(case.steps.values_list("action", flat=True))
     assert actions == ["intake", "accept", "mediation_attempt", "hand_up", "accept", "resolve"]
     follow = services.case_record_follow_up(
-        actor=setup.city_officer, case=case, satisfaction=5, note="工资已到账", now=later + datetime.timedelta(days=9)
+        actor=setup.city_officer,
+        case=case,
+        satisfaction=5,
+        note="工资已到账",
+        now=later + datetime.timedelta(days=9),
     )
     assert follow.satisfaction == 5
 
@@ -211,7 +223,9 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(setup):
     seen = case.version
     services.case_accept(actor=setup.community_officer, case=case, version=seen, now=T0)
     with pytest.raises(ServiceError) as err:
-        services.case_hand_up(actor=setup.community_officer, case=case, version=seen, reason="调解不成", now=T0)
+        services.case_hand_up(
+            actor=setup.community_officer, case=case, version=seen, reason="调解不成", now=T0
+        )
     assert err.value.code == "conflict"
     assert str(err.value) == "该案件已被他人修改，请刷新后再操作"
     case.refresh_from_db()
@@ -268,7 +282,9 @@ def test_a_collective_case_needs_its_leader_before_acceptance(setup):
     assert case.leader == setup.district_head and case.status == CaseStatus.IN_PROGRESS
     assert Notification.objects.filter(recipient=setup.district_head, case=case).exists()
     with pytest.raises(ServiceError) as err:
-        services.case_send_down(actor=setup.district_officer, case=case, version=case.version, instructions="x", now=T0)
+        services.case_send_down(
+            actor=setup.district_officer, case=case, version=case.version, instructions="x", now=T0
+        )
     assert err.value.code == "collective_level"
 
 
@@ -289,13 +305,21 @@ def test_merge_into_an_existing_collective_case_and_refusals(setup):
     single = intake(setup)
     other_category = intake(setup, category="dismissal")
     with pytest.raises(ServiceError):
-        services.case_merge_into_collective(actor=setup.district_officer, cases=[other_category], collective=collective, now=T0)
+        services.case_merge_into_collective(
+            actor=setup.district_officer, cases=[other_category], collective=collective, now=T0
+        )
     with pytest.raises(ServiceError) as err:
         services.case_merge_into_collective(
-            actor=setup.district_officer, cases=[single], collective=collective, versions={collective.pk: 99}, now=T0
+            actor=setup.district_officer,
+            cases=[single],
+            collective=collective,
+            versions={collective.pk: 99},
+            now=T0,
         )
     assert err.value.code == "conflict"
-    services.case_merge_into_collective(actor=setup.district_officer, cases=[single], collective=collective, now=T0)
+    services.case_merge_into_collective(
+        actor=setup.district_officer, cases=[single], collective=collective, now=T0
+    )
     single.refresh_from_db()
     assert single.merged_into == collective
     too_few = [intake(setup, workers=2), intake(setup, workers=3)]
@@ -311,7 +335,12 @@ def _closed_case(setup, when):
     case = intake(setup, now=when)
     case = services.case_accept(actor=setup.community_officer, case=case, version=case.version, now=when)
     services.case_resolve(
-        actor=setup.community_officer, case=case, version=case.version, kind="mediated", agreement="分两期付清", now=when
+        actor=setup.community_officer,
+        case=case,
+        version=case.version,
+        kind="mediated",
+        agreement="分两期付清",
+        now=when,
     )
     case.refresh_from_db()
     return case
@@ -320,7 +349,9 @@ def _closed_case(setup, when):
 def test_reopen_within_30_days(setup):
     case = _closed_case(setup, T0)
     later = T0 + datetime.timedelta(days=29)
-    case = services.case_reopen(actor=setup.city_officer, case=case, version=case.version, reason="第二期未付", now=later)
+    case = services.case_reopen(
+        actor=setup.city_officer, case=case, version=case.version, reason="第二期未付", now=later
+    )
     assert case.status == CaseStatus.NEW and case.unit == setup.city.community_a
     assert case.deadline == later + datetime.timedelta(days=15) and case.outcome_kind == ""
     assert case.outcomes.count() == 1
@@ -330,7 +361,11 @@ def test_reopen_refused_after_30_days(setup):
     case = _closed_case(setup, T0)
     with pytest.raises(ServiceError) as err:
         services.case_reopen(
-            actor=setup.city_officer, case=case, version=case.version, reason="未付", now=T0 + datetime.timedelta(days=31)
+            actor=setup.city_officer,
+            case=case,
+            version=case.version,
+            reason="未付",
+            now=T0 + datetime.timedelta(days=31),
         )
     assert err.value.code == "reopen_window_passed"
 
@@ -348,7 +383,12 @@ def test_follow_up_only_after_closing_and_satisfaction_1_to_5(setup):
 def test_legal_aid(setup):
     case = intake(setup)
     aid = services.case_record_legal_aid(
-        actor=setup.community_officer, case=case, lawyer="王律师", hours="3.5", given_on=datetime.date(2012, 9, 4), now=T0
+        actor=setup.community_officer,
+        case=case,
+        lawyer="王律师",
+        hours="3.5",
+        given_on=datetime.date(2012, 9, 4),
+        now=T0,
     )
     assert aid.hours == decimal.Decimal("3.5")
 
@@ -357,11 +397,17 @@ def test_duplicates_same_caller_and_enterprise_within_30_days(setup):
     first = intake(setup)
     hash_ = services.phone_lookup_hash("139 1234 5678")
     found = case_possible_duplicates(
-        setup.city_officer, phone_hash=hash_, enterprise_id=setup.community_enterprise.pk, now=T0 + datetime.timedelta(days=5)
+        setup.city_officer,
+        phone_hash=hash_,
+        enterprise_id=setup.community_enterprise.pk,
+        now=T0 + datetime.timedelta(days=5),
     )
     assert list(found) == [first]
     assert not case_possible_duplicates(
-        setup.city_officer, phone_hash=hash_, enterprise_id=setup.community_enterprise.pk, now=T0 + datetime.timedelta(days=31)
+        setup.city_officer,
+        phone_hash=hash_,
+        enterprise_id=setup.community_enterprise.pk,
+        now=T0 + datetime.timedelta(days=31),
     ).exists()
 
 
@@ -371,27 +417,51 @@ def test_duplicates_same_caller_and_enterprise_within_30_days(setup):
 def test_a_hazard_closes_only_after_verification(setup):
     case = intake(setup, kind=CaseKind.HAZARD, category="safety")
     with pytest.raises(ServiceError) as err:
-        services.case_resolve(actor=setup.community_officer, case=case, version=case.version, kind="withdrawn", now=T0)
+        services.case_resolve(
+            actor=setup.community_officer, case=case, version=case.version, kind="withdrawn", now=T0
+        )
     assert err.value.code == "hazard_needs_verification"
     due = T0 + datetime.timedelta(days=7)
     case = services.hazard_assign_rectification(
-        actor=setup.community_officer, case=case, version=case.version, owner="厂长 李某", deadline=due, now=T0
+        actor=setup.community_officer,
+        case=case,
+        version=case.version,
+        owner="厂长 李某",
+        deadline=due,
+        now=T0,
     )
     assert case.status == CaseStatus.RECTIFYING and case.deadline == due
     case = services.hazard_verify(
-        actor=setup.community_officer, case=case, version=case.version, passed=False, note="消防通道仍堵塞", now=T0
+        actor=setup.community_officer,
+        case=case,
+        version=case.version,
+        passed=False,
+        note="消防通道仍堵塞",
+        now=T0,
     )
     assert case.status == CaseStatus.IN_PROGRESS
     case = services.hazard_assign_rectification(
-        actor=setup.community_officer, case=case, version=case.version, owner="厂长 李某", deadline=due, now=T0
+        actor=setup.community_officer,
+        case=case,
+        version=case.version,
+        owner="厂长 李某",
+        deadline=due,
+        now=T0,
     )
     case = services.hazard_verify(
-        actor=setup.street_officer, case=case, version=case.version, passed=True, note="现场核查已清理", now=T0
+        actor=setup.street_officer,
+        case=case,
+        version=case.version,
+        passed=True,
+        note="现场核查已清理",
+        now=T0,
     )
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED and case.outcome_kind == OutcomeKind.RECTIFIED
     assert case.verified_by == setup.street_officer
-    assert list(CaseStep.objects.filter(case=case, action=StepAction.VERIFY).values_list("reason", flat=True)) == [
+    assert list(
+        CaseStep.objects.filter(case=case, action=StepAction.VERIFY).values_list("reason", flat=True)
+    ) == [
         "核查未通过",
         "核查通过",
     ]

@@ -10,7 +10,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from safetynet.cases import services
-from safetynet.cases.models import Case, CaseStatus, CaseStep, Escalation, EscalationReason, Notification, StepAction
+from safetynet.cases.models import (
+    CaseStatus,
+    CaseStep,
+    Escalation,
+    EscalationReason,
+    Notification,
+    StepAction,
+)
 from safetynet.cases.sweeps import sweep_cases
 from safetynet.orgs.models import OrgLevel
 
@@ -55,7 +62,13 @@ def test_one_level_per_run_up_to_the_city_and_never_above(setup):
         sweep_cases(moment)
         case.refresh_from_db()
         units.append(case.unit)
-    assert units == [setup.city.street_a, setup.city.zhongshan, setup.city.city, setup.city.city, setup.city.city]
+    assert units == [
+        setup.city.street_a,
+        setup.city.zhongshan,
+        setup.city.city,
+        setup.city.city,
+        setup.city.city,
+    ]
     assert case.breached and case.level == OrgLevel.CITY
     assert Escalation.objects.filter(case=case).count() == 3
     # Flagged once, not at every run.
@@ -65,7 +78,9 @@ def test_one_level_per_run_up_to_the_city_and_never_above(setup):
 def test_closed_and_on_time_cases_stay(setup):
     on_time = intake(setup, now=T - datetime.timedelta(days=1))
     closed = intake(setup)
-    closed = services.case_resolve(actor=setup.community_officer, case=closed, version=closed.version, kind="withdrawn", now=T0)
+    closed = services.case_resolve(
+        actor=setup.community_officer, case=closed, version=closed.version, kind="withdrawn", now=T0
+    )
     sweep_cases(T)
     on_time.refresh_from_db()
     assert on_time.unit == setup.city.community_a
@@ -75,7 +90,12 @@ def test_closed_and_on_time_cases_stay(setup):
 def test_a_hazard_with_an_overdue_rectification_escalates(setup):
     case = intake(setup, kind="hazard", category="safety")
     case = services.hazard_assign_rectification(
-        actor=setup.community_officer, case=case, version=case.version, owner="李某", deadline=T0 + datetime.timedelta(days=2), now=T0
+        actor=setup.community_officer,
+        case=case,
+        version=case.version,
+        owner="李某",
+        deadline=T0 + datetime.timedelta(days=2),
+        now=T0,
     )
     sweep_cases(T0 + datetime.timedelta(days=3))
     case.refresh_from_db()
@@ -95,7 +115,9 @@ def test_reminders_go_to_the_handler_then_the_head(setup, settings):
     settings.SAFETYNET_CASE_AT_RISK_HOURS = 48
     settings.SAFETYNET_CASE_HEAD_REMINDER_HOURS = 24
     case = intake(setup, workers=12)  # at the district
-    case = services.case_assign_leader(actor=setup.district_officer, case=case, version=case.version, leader=setup.district_head, now=T0)
+    case = services.case_assign_leader(
+        actor=setup.district_officer, case=case, version=case.version, leader=setup.district_head, now=T0
+    )
     case = services.case_accept(actor=setup.district_officer, case=case, version=case.version, now=T0)
     Notification.objects.all().delete()
     deadline = case.deadline
@@ -104,7 +126,10 @@ def test_reminders_go_to_the_handler_then_the_head(setup, settings):
     sweep_cases(deadline - datetime.timedelta(hours=30))
     assert Notification.objects.count() == 1
     sweep_cases(deadline - datetime.timedelta(hours=20))
-    assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == ["district_head", "district_officer"]
+    assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == [
+        "district_head",
+        "district_officer",
+    ]
 
 
 def _count_sweep_queries(now) -> int:

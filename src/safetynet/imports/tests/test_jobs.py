@@ -294,3 +294,26 @@ def test_every_kind_is_offered():
     autodiscover()
     assert {"units", "enterprises", "unions", "members", "contracts", "congresses"} <= set(known_kinds())
     assert all(get_importer(kind).columns for kind in known_kinds())
+
+
+def test_a_stalled_job_stops_polling_and_the_sweep_fails_it(client, officer):
+    import datetime
+
+    from django.utils import timezone
+
+    from safetynet.core.sweep import run_sweep
+
+    client.force_login(officer)
+    job = import_job_create(
+        actor=officer, kind="enterprises", upload=SimpleUploadedFile("e.csv", enterprises_csv(*good_rows(1)))
+    )
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJobStatus.RUNNING, heartbeat_at=long_ago)
+    page = client.get(reverse("imports:job_status", args=[job.pk])).content.decode()
+    assert "hx-trigger" not in page and "可能已中断" in page
+
+    summaries = dict(run_sweep(timezone.now()))
+    assert "1 个" in summaries["imports_stalled"]
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.FAILED and "重新上传" in job.failure
+    assert "0 个" in dict(run_sweep(timezone.now()))["imports_stalled"]

@@ -31,7 +31,7 @@
         data: [{ yAxis: +(data.target * 100).toFixed(1) }] };
     }
     chart.setOption({
-      grid: { left: 40, right: 20, top: 30, bottom: 60 },
+      grid: { left: 40, right: 72, top: 30, bottom: 60 },
       tooltip: { trigger: "axis", formatter: function (items) {
         var c = data.children[items[0].dataIndex];
         return c.name + "<br>" + data.label + "：" + pct(c.rate) + "（" + c.numerator + " / " + c.denominator + "）" +
