@@ -34,7 +34,7 @@ demo: install
 	SAFETYNET_DEBUG=1 $(BIN)/safetynet migrate -v0
 	SAFETYNET_DEBUG=1 $(BIN)/safetynet demo-data --scale small --if-empty
 	SAFETYNET_DEBUG=1 $(BIN)/safetynet demo-logins
-	@set -m; SAFETYNET_DEBUG=1 $(BIN)/safetynet db_worker -v0 & worker=$$!; \
+	@set -m; SAFETYNET_DEBUG=1 $(BIN)/safetynet db_worker -v0 --no-reload & worker=$$!; \
 	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  SAFETYNET_DEBUG=1 $(BIN)/safetynet runserver --noreload $(HOST):$(PORT)
 

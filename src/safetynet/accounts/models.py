@@ -32,7 +32,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.CITY_ADMIN: frozenset(Capability.values),
     Role.UNIT_ADMIN: frozenset(Capability.values),
     Role.OPERATOR: frozenset({Capability.EDIT_REGISTRY, Capability.IMPORT, Capability.VIEW_AUDIT}),
-    Role.CHAIR: frozenset({Capability.EDIT_REGISTRY}),
+    # A grassroots chair keeps the union's roster: uploads it, corrects it.
+    Role.CHAIR: frozenset({Capability.EDIT_REGISTRY, Capability.IMPORT}),
     Role.VIEWER: frozenset(),
 }
 

@@ -350,6 +350,8 @@ class CaseStep(models.Model):
     SCOPE_PATH = "case__origin_unit__path"
 
     # Only (case, at) is indexed: the timeline is read per case, and the sweep writes steps by the thousand.
+    # The unit columns carry no database constraint (no check per row at commit): units are never deleted
+    # (they close with a date) and these rows are copied from the units' own ids.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps", db_index=False)
     at = models.DateTimeField("时间")
     actor = models.ForeignKey(
@@ -364,11 +366,23 @@ class CaseStep(models.Model):
     action = models.CharField("环节", max_length=20, choices=StepAction.choices)
     from_level = models.PositiveSmallIntegerField("原层级", choices=LEVEL_CHOICES, null=True, blank=True)
     from_unit = models.ForeignKey(
-        "orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        "orgs.OrgUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     to_level = models.PositiveSmallIntegerField("新层级", choices=LEVEL_CHOICES, null=True, blank=True)
     to_unit = models.ForeignKey(
-        "orgs.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        "orgs.OrgUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     reason = models.CharField("原因", max_length=200, blank=True)
     note = models.TextField("说明", blank=True)
@@ -394,9 +408,13 @@ class Escalation(models.Model):
     at = models.DateTimeField("时间")
     reason = models.CharField("原因", max_length=12, choices=EscalationReason.choices)
     from_level = models.PositiveSmallIntegerField("原层级", choices=LEVEL_CHOICES)
-    from_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+", db_index=False)
+    from_unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     to_level = models.PositiveSmallIntegerField("新层级", choices=LEVEL_CHOICES)
-    to_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+", db_index=False)
+    to_unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -160,6 +160,10 @@ def build_menu(user: Any, path: str) -> list[MenuSection]:
             url = _reverse(item_url_name)
             if url:
                 section.items.append(MenuItem(label=item_label, url=url, active=_is_active(url, path)))
+        # Only the most specific match is current (/orgs/enterprises/… is 企业, not also 组织树 at /orgs/).
+        matching = [i for i in section.items if i.active]
+        for item in matching:
+            item.active = item is max(matching, key=lambda i: len(i.url))
         if section.items or section.url:
             section.active = section.active or any(i.active for i in section.items)
             sections.append(section)

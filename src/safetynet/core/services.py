@@ -11,6 +11,7 @@ from django.db import models
 
 from safetynet.core.context import current_address
 from safetynet.core.models import AuditAction, AuditEntry
+from safetynet.core.normalize import chinese
 
 
 def _plain(value: Any) -> Any:
@@ -30,7 +31,7 @@ def audit_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, A
         field = instance._meta.get_field(name)
         value = getattr(instance, name)
         if getattr(field, "choices", None) and value not in (None, ""):
-            value = f"{dict(field.flatchoices).get(value, value)}"
+            value = chinese(dict(field.flatchoices).get(value, value))
         snap[name] = _plain(value)
     return snap
 

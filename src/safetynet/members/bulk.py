@@ -50,13 +50,24 @@ def select_in(
         for start in range(0, len(values), size):
             part = list(values[start : start + size])
             if postgres:
-                cursor.execute(sql.replace("{values}", "= ANY(%s)"), [part])
+                # One array literal as text: psycopg would otherwise dump a long list item by item.
+                cast = "bigint[]" if isinstance(part[0], int) else "text[]"
+                literal = "{" + ",".join(_array_item(v) for v in part) + "}"
+                cursor.execute(sql.replace("{values}", f"= ANY(%s::{cast})"), [literal])
             else:
                 cursor.execute(sql.replace("{values}", f"IN ({', '.join(['%s'] * len(part))})"), part)
             rows = cursor.fetchall()
             if dates and rows and not postgres:
                 rows = [_with_dates(row, dates) for row in rows]
             yield from rows
+
+
+def _array_item(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
+    # Always quoted: an unquoted NULL would be a null.
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _with_dates(row: tuple[Any, ...], positions: Sequence[int]) -> tuple[Any, ...]:

@@ -38,6 +38,12 @@ from safetynet.orgs.views import ServiceFormView, first_url, is_htmx
 PAGE_SIZE = 50
 
 
+def members_import_url() -> str | None:
+    """The roster upload page with the members kind chosen, once the imports app offers it."""
+    url = first_url("imports:job_create")
+    return f"{url}?kind=members" if url else None
+
+
 def as_of_date(request: HttpRequest) -> datetime.date:
     """``?as_of=`` in any accepted date form; today when absent or unreadable."""
     value = request.GET.get("as_of", "")
@@ -85,9 +91,7 @@ class PersonSearchView(StaffView):
                 "q": q,
                 "page_obj": page_obj,
                 "persons": page_obj.object_list if page_obj else [],
-                "import_url": first_url(
-                    "imports:upload", "imports:new", "imports:create", "imports:job_list"
-                ),
+                "import_url": members_import_url() if request.user.can("import") else None,
                 "can_edit": request.user.can("edit_registry"),
             },
         )

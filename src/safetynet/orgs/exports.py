@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 
+from safetynet.core.normalize import chinese
 from safetynet.orgs.models import Enterprise, Ownership
 
 ENTERPRISE_COLUMNS = (
@@ -50,7 +51,7 @@ def _day(value: datetime.date | None) -> str:
 
 def enterprise_rows(queryset: QuerySet[Enterprise]) -> Iterator[list[Any]]:
     """One list per enterprise; the queryset comes from ``enterprise_list`` (scoped, ``is_covered`` set)."""
-    ownership_labels = dict(Ownership.choices)
+    ownership_labels = {value: chinese(label) for value, label in Ownership.choices}
     for enterprise in queryset.iterator(chunk_size=CHUNK_SIZE):
         yield [
             enterprise.credit_code,

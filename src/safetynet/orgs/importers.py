@@ -34,6 +34,7 @@ from safetynet.core.importing import (
     snapshotter,
 )
 from safetynet.core.models import AuditAction
+from safetynet.core.normalize import chinese
 from safetynet.core.services import audit_build, audit_bulk, audit_diff
 from safetynet.orgs import services
 from safetynet.orgs.models import (
@@ -70,7 +71,7 @@ LEVELS = {
 }
 LEVEL_HINT = "“市”“区市县”“乡镇街道”“村社区”"
 
-OWNERSHIPS = {label: value for value, label in Ownership.choices} | {
+OWNERSHIPS = {chinese(label): value for value, label in Ownership.choices} | {
     "国有及国有控股": Ownership.STATE,
     "国有控股": Ownership.STATE,
     "国有企业": Ownership.STATE,
@@ -88,16 +89,16 @@ OWNERSHIPS = {label: value for value, label in Ownership.choices} | {
     "机关单位": Ownership.ORGAN,
     "国家机关": Ownership.ORGAN,
 }
-OWNERSHIP_HINT = "、".join(f"“{label}”" for label in Ownership.labels)
+OWNERSHIP_HINT = "、".join(f"“{chinese(label)}”" for label in Ownership.labels)
 
-UNION_TYPES = {label: value for value, label in UnionType.choices} | {
+UNION_TYPES = {chinese(label): value for value, label in UnionType.choices} | {
     "单独基层工会": UnionType.SINGLE,
     "联合基层工会": UnionType.JOINT,
     "区域性工会联合会": UnionType.REGIONAL,
     "行业性工会联合会": UnionType.INDUSTRY,
     "项目工会": UnionType.PROJECT,
 }
-UNION_TYPE_HINT = "、".join(f"“{label}”" for label in UnionType.labels)
+UNION_TYPE_HINT = "、".join(f"“{chinese(label)}”" for label in UnionType.labels)
 
 _CODE_SEPARATORS = re.compile(r"[;,、\s]+")
 

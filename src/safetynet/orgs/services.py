@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from safetynet.core.errors import NotAllowed, OutOfScope, ServiceError
 from safetynet.core.models import AuditAction
+from safetynet.core.normalize import chinese
 from safetynet.core.scope import user_scope_path
 from safetynet.core.services import audit_created, audit_diff, audit_record, audit_snapshot
 from safetynet.orgs.models import (
@@ -89,8 +90,8 @@ def _check_parent(*, level: int, parent: OrgUnit | None, on: datetime.date | Non
     if parent.level != level - 1:
         raise ServiceError(
             "parent_level",
-            f"上级单位“{parent.name}”是{parent.get_level_display()}，"
-            f"{OrgLevel(level).label}的上级应是{OrgLevel(level - 1).label}。",
+            f"上级单位“{parent.name}”是{chinese(parent.get_level_display())}，"
+            f"{chinese(OrgLevel(level).label)}的上级应是{chinese(OrgLevel(level - 1).label)}。",
             field="parent",
         )
     if parent.valid_to is not None and (on is None or on >= parent.valid_to):
@@ -321,7 +322,7 @@ def _check_enterprise(data: dict[str, Any], *, unit_changed: bool = True) -> Non
         raise ServiceError("dates_order", "注销日期不能早于成立日期。", field="deregistered_on")
     for part in ("migrant_headcount", "dispatched_headcount"):
         if (data.get(part) or 0) > data["headcount"]:
-            label = Enterprise._meta.get_field(part).verbose_name
+            label = chinese(Enterprise._meta.get_field(part).verbose_name)
             raise ServiceError("headcount_parts", f"{label}不能多于职工人数。", field=part)
 
 

@@ -386,7 +386,9 @@ class EnterpriseListView(StaffView):
                 "filtered": any(request.GET.get(key) for key in FILTER_KEYS),
                 "export_csv_url": f"{export_base}?{filters}{'&' if filters else ''}format=csv",
                 "export_xlsx_url": f"{export_base}?{filters}{'&' if filters else ''}format=xlsx",
-                "import_url": first_url("imports:upload", "imports:new", "imports:create", "imports:index"),
+                "import_url": (lambda url: f"{url}?kind=enterprises" if url else "")(
+                    first_url("imports:job_create")
+                ),
                 "can_edit": request.user.can("edit_registry"),
                 "eligible_min": settings.ELIGIBLE_MIN_HEADCOUNT,
             },

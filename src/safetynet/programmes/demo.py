@@ -783,3 +783,8 @@ def load_programmes_demo(
             note=f"载入建制演示数据（规模 {scale}，种子 {seed}，今天 {today}）",
         )
     return counts
+
+
+def extend_demo(*, seed: int, scale: str) -> dict[str, int]:
+    """The hook `safetynet demo-data` calls after the registry is loaded (see core/demo.py)."""
+    return load_programmes_demo(seed, scale)

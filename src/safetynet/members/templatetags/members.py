@@ -18,9 +18,8 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from safetynet.members import selectors, services
-from safetynet.members.views import as_of_date
+from safetynet.members.views import as_of_date, members_import_url
 from safetynet.orgs.models import Enterprise
-from safetynet.orgs.views import first_url
 
 register = template.Library()
 PAGE_SIZE = 50
@@ -62,7 +61,5 @@ def enterprise_roster(context: Any, enterprise: Enterprise) -> EnterpriseRoster:
         page_obj=paginator.get_page(request.GET.get("page")),
         counts=counts,
         exports=exports,
-        import_url=first_url("imports:upload", "imports:new", "imports:create", "imports:job_list")
-        if user.can("import")
-        else None,
+        import_url=members_import_url() if user.can("import") else None,
     )
