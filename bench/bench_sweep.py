@@ -221,7 +221,9 @@ def main() -> None:
     print(
         f"database: {connection.vendor} ({os.environ['DATABASE_URL']}), load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"generated {Case.objects.count():,} open cases ({options.layout}) in {time.perf_counter() - start:.1f} s")
+    print(
+        f"generated {Case.objects.count():,} open cases ({options.layout}) in {time.perf_counter() - start:.1f} s"
+    )
     for label in ("sweep (first run)", "sweep (again, same T)"):
         start, cpu = time.perf_counter(), time.process_time()
         results = run_sweep(moment)

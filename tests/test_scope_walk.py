@@ -17,6 +17,7 @@ A new pattern whose record model cannot be worked out fails here with instructio
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import re
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
@@ -41,7 +43,6 @@ from safetynet.orgs.models import (
     UnionCoverage,
 )
 from safetynet.orgs.tests.factories import EnterpriseFactory, UnionFactory, make_credit_code
-from safetynet.programmes.tests.helpers import scope_walk_records
 
 # Patterns that are not records of a unit: the admin (has its own scoping), language switch, static files,
 # the schema and docs, the health probe, signing in and out.
@@ -231,10 +232,28 @@ def zhongshan(city, make_staff) -> Zhongshan:
         city.community_a.name,
         staff.username,
     ]
-    programme_records, programme_markers = scope_walk_records(enterprise)
-    records.update(programme_records)
-    markers += programme_markers
+    # Each app built on the registry adds its 中山区 records through tests/helpers.py: scope_walk_records.
+    for module in walk_record_modules():
+        app_records, app_markers = module.scope_walk_records(enterprise)
+        records.update(app_records)
+        markers += app_markers
     return Zhongshan(records=records, markers=markers, street=city.street_a)
+
+
+def walk_record_modules() -> list[Any]:
+    modules = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("safetynet."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.tests.helpers")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.tests.helpers":
+                raise
+            continue
+        if hasattr(module, "scope_walk_records"):
+            modules.append(module)
+    return modules
 
 
 @pytest.fixture

@@ -29,7 +29,9 @@ from safetynet.core.api_base import (
 from safetynet.core.errors import ServiceError
 
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="输入有误或业务规则不允许（detail 说明原因，field 指出字段）"),
+    400: OpenApiResponse(
+        ErrorSerializer, description="输入有误或业务规则不允许（detail 说明原因，field 指出字段）"
+    ),
     403: OpenApiResponse(ErrorSerializer, description="您的角色不能办理案件"),
     404: OpenApiResponse(ErrorSerializer, description="案件不存在，或不在您的管辖范围内"),
     409: OpenApiResponse(ErrorSerializer, description="案件已被他人修改（code=conflict），请刷新后再操作"),
@@ -181,7 +183,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
     @action(detail=True, methods=["post"])
     def leader(self, request: Request, pk: str) -> Response:
         return self._act(
-            s.LeaderSerializer, lambda case, d: services.case_assign_leader(actor=request.user, case=case, **d)
+            s.LeaderSerializer,
+            lambda case, d: services.case_assign_leader(actor=request.user, case=case, **d),
         )
 
     @_step_schema(s.MergeSerializer, "将同一企业、同类别的个案并入本集体争议")

@@ -29,7 +29,9 @@ class CaseSerializer(serializers.ModelSerializer):
     level = serializers.SerializerMethodField(help_text="当前办理层级：community / street / district / city")
     unit = serializers.CharField(source="unit.code", read_only=True, help_text="当前办理单位的区划代码")
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    origin_unit = serializers.CharField(source="origin_unit.code", read_only=True, help_text="属地单位的区划代码")
+    origin_unit = serializers.CharField(
+        source="origin_unit.code", read_only=True, help_text="属地单位的区划代码"
+    )
     enterprise = serializers.SerializerMethodField(help_text="企业统一社会信用代码（不在名录中时为 null）")
     enterprise_name = serializers.CharField(source="display_enterprise", read_only=True)
     caller_phone = serializers.CharField(
@@ -38,12 +40,17 @@ class CaseSerializer(serializers.ModelSerializer):
     deadline = serializers.DateTimeField(
         read_only=True, help_text="当前层级办理期限（ISO 8601 时刻，自案件到达本级起算）"
     )
-    deadline_state = serializers.SerializerMethodField(help_text="on_track 正常 / at_risk 临期 / breached 超期")
+    deadline_state = serializers.SerializerMethodField(
+        help_text="on_track 正常 / at_risk 临期 / breached 超期"
+    )
     leader = serializers.SerializerMethodField(help_text="包案领导用户名")
     handler = serializers.SerializerMethodField(help_text="承办人用户名")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     case_type = serializers.ChoiceField(
-        source="kind", choices=CaseKind.choices, read_only=True, help_text="dispute 诉求/劳动争议，hazard 隐患举报"
+        source="kind",
+        choices=CaseKind.choices,
+        read_only=True,
+        help_text="dispute 诉求/劳动争议，hazard 隐患举报",
     )
 
     class Meta:
@@ -120,10 +127,14 @@ class CaseCreateSerializer(serializers.Serializer):
         help_text="企业不在名录中时的属地单位区划代码",
     )
     category = serializers.ChoiceField(choices=Category.choices, help_text="诉求类别")
-    workers_involved = serializers.IntegerField(min_value=1, default=1, help_text="涉及人数（10 人及以上为集体争议）")
+    workers_involved = serializers.IntegerField(
+        min_value=1, default=1, help_text="涉及人数（10 人及以上为集体争议）"
+    )
     claim_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, default=0)
     description = serializers.CharField(help_text="诉求内容")
-    caller_phone = serializers.CharField(required=False, allow_blank=True, max_length=30, help_text="回访电话")
+    caller_phone = serializers.CharField(
+        required=False, allow_blank=True, max_length=30, help_text="回访电话"
+    )
     caller_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
     anonymous = serializers.BooleanField(default=False)
     difficulty = serializers.ChoiceField(choices=Difficulty.choices, default=Difficulty.GENERAL)
@@ -158,7 +169,10 @@ class InstructionsSerializer(VersionSerializer):
 class ResolveSerializer(VersionSerializer):
     outcome = serializers.ChoiceField(
         source="kind",
-        choices=[(k, OutcomeKind(k).label) for k in (OutcomeKind.MEDIATED, OutcomeKind.WITHDRAWN, OutcomeKind.OUT_OF_SCOPE)],
+        choices=[
+            (k, OutcomeKind(k).label)
+            for k in (OutcomeKind.MEDIATED, OutcomeKind.WITHDRAWN, OutcomeKind.OUT_OF_SCOPE)
+        ],
         help_text="mediated 调解成功 / withdrawn 撤回 / out_of_scope 不属受理范围",
     )
     agreement = serializers.CharField(required=False, allow_blank=True, default="")
@@ -178,7 +192,9 @@ class ReferSerializer(VersionSerializer):
 
 class LeaderSerializer(VersionSerializer):
     leader = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), help_text="包案领导用户名"
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        help_text="包案领导用户名",
     )
 
 

@@ -317,6 +317,11 @@ def _workers(
         else:
             hire_low = max(enterprise.founded, EARLIEST_HIRE)
             hire_high = min(last_day - datetime.timedelta(days=1), REFERENCE_DAY)
+        # Everyone is hired while the enterprise exists (it may have closed soon after it was founded).
+        if enterprise.deregistered is not None:
+            hire_high = min(hire_high, enterprise.deregistered - datetime.timedelta(days=1))
+        if hire_high < enterprise.founded:
+            continue
         neighbours = by_district[enterprise.district]
         weights = district_weights[enterprise.district]
         formers = int(staff * FORMER_SHARE + rng.random())

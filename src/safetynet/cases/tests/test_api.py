@@ -40,7 +40,12 @@ def test_intake_answers_201_with_the_promised_fields(setup):
     assert response.status_code == 201, response.content
     data = response.json()
     assert CONTRACT_FIELDS <= set(data)
-    assert (data["level"], data["unit"], data["collective"], data["status"]) == ("community", "210202001001", False, "new")
+    assert (data["level"], data["unit"], data["collective"], data["status"]) == (
+        "community",
+        "210202001001",
+        False,
+        "new",
+    )
     deadline = datetime.datetime.fromisoformat(data["deadline"])
     assert deadline.tzinfo is not None
     assert data["caller_phone"] == "139****5678"
@@ -81,7 +86,9 @@ def test_sweep_hands_an_overdue_case_up_with_a_deadline_from_t(setup):
 
 
 def test_validation_errors_are_chinese_and_name_the_field(setup):
-    response = post_call(client_for(setup.city_officer), enterprise=make_credit_code(103, "210203"), channel="fax")
+    response = post_call(
+        client_for(setup.city_officer), enterprise=make_credit_code(103, "210203"), channel="fax"
+    )
     assert response.status_code == 400
     assert response.json()["field"] in {"channel", "enterprise"}
     outside = post_call(client_for(setup.district_officer), enterprise=make_credit_code(103, "210203"))
@@ -107,13 +114,21 @@ def test_a_sibling_district_gets_404(setup):
 def test_actions_and_the_conflict_answer_409(setup):
     data = post_call(client_for(setup.city_officer)).json()
     community = client_for(setup.community_officer)
-    accepted = community.post(f"/api/v1/cases/{data['id']}/accept/", {"version": data["version"]}, format="json")
+    accepted = community.post(
+        f"/api/v1/cases/{data['id']}/accept/", {"version": data["version"]}, format="json"
+    )
     assert accepted.status_code == 200 and accepted.json()["status"] == "in_progress"
     stale = community.post(
-        f"/api/v1/cases/{data['id']}/hand-up/", {"version": data["version"], "reason": "调解不成"}, format="json"
+        f"/api/v1/cases/{data['id']}/hand-up/",
+        {"version": data["version"], "reason": "调解不成"},
+        format="json",
     )
     assert stale.status_code == 409
-    assert stale.json() == {"code": "conflict", "detail": "该案件已被他人修改，请刷新后再操作", "field": "version"}
+    assert stale.json() == {
+        "code": "conflict",
+        "detail": "该案件已被他人修改，请刷新后再操作",
+        "field": "version",
+    }
     up = community.post(
         f"/api/v1/cases/{data['id']}/hand-up/",
         {"version": accepted.json()["version"], "reason": "调解不成"},
