@@ -130,15 +130,36 @@ def indicator_series_for_user(
         raise ValueError("结束日期不能早于开始日期")
     if (end - start).days > 366 * 30:
         raise ValueError("时间跨度过长：最多 30 年")
-    rows: list[IndicatorRow] = []
-    for day in period_ends(start, end, interval):
-        code = resolve_unit_code_for_user(user, unit_code, day)
-        day_rows = compute_cached(
-            day=day, unit_code=code, indicator_codes=indicator_codes, hierarchy=hierarchy
-        )
+    days = period_ends(start, end, interval)
+    codes = {day: resolve_unit_code_for_user(user, unit_code, day) for day in days}
+
+    def one_day(day: datetime.date) -> list[IndicatorRow]:
+        day_rows = compute_cached(day=day, unit_code=codes[day], indicator_codes=indicator_codes, hierarchy=hierarchy)
         top_level = min((r.level for r in day_rows), default=0)
-        rows.extend(r for r in day_rows if r.level <= top_level + depth)
-    return rows
+        return [r for r in day_rows if r.level <= top_level + depth]
+
+    return [row for day_rows in _map_days(one_day, days) for row in day_rows]
+
+
+def _map_days(func: Any, days: list[datetime.date]) -> list[Any]:
+    """One day per database connection, two at a time: each day is one independent scan, and the server has
+    more than one core. Inside a transaction (tests, an atomic request) other connections would not see its
+    uncommitted rows, so the days then run one after another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    if connection.in_atomic_block or len(days) < 2:
+        return [func(day) for day in days]
+
+    def run(day: datetime.date) -> Any:
+        try:
+            return func(day)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(run, days))
 
 
 STATUS_MET, STATUS_BEHIND, STATUS_FAR_BEHIND = "met", "behind", "far_behind"
