@@ -23,7 +23,7 @@ import time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "safetynet.test_settings")
 os.environ.setdefault("SAFETYNET_SSL_REDIRECT", "0")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
