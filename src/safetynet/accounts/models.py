@@ -26,12 +26,15 @@ class Capability(models.TextChoices):
     MANAGE_STAFF = "manage_staff", _("管理人员账号")
     VIEW_AUDIT = "view_audit", _("查看变更记录")
     VIEW_PERSONAL_DATA = "view_personal_data", _("查看完整证件号码和电话")
+    HANDLE_CASES = "handle_cases", _("受理和调处诉求")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.CITY_ADMIN: frozenset(Capability.values),
     Role.UNIT_ADMIN: frozenset(Capability.values),
-    Role.OPERATOR: frozenset({Capability.EDIT_REGISTRY, Capability.IMPORT, Capability.VIEW_AUDIT}),
+    Role.OPERATOR: frozenset(
+        {Capability.EDIT_REGISTRY, Capability.IMPORT, Capability.VIEW_AUDIT, Capability.HANDLE_CASES}
+    ),
     # A grassroots chair keeps the union's roster: uploads it, corrects it.
     Role.CHAIR: frozenset({Capability.EDIT_REGISTRY, Capability.IMPORT}),
     Role.VIEWER: frozenset(),

@@ -434,6 +434,10 @@ class StreamingImporter(Importer):
     def finish_save(self) -> None:
         """Called once after the last ``save_batch`` (audit rows, statistics)."""
 
+    def abandon_save(self) -> None:
+        """Called instead of ``finish_save`` when pass 2 fails, before the transaction is rolled back
+        (e.g. to stop a writer thread)."""
+
     def counts(self) -> tuple[int, int, int]:
         """(created, updated, unchanged) among the rows not rejected."""
         raise NotImplementedError
@@ -881,23 +885,27 @@ def _run_streaming(
         rejected = issues.rejected
         done = 0
         with transaction.atomic():
-            for number, cells in source.rows():
-                if number <= result.header_row or number in rejected or _blank(cells):
-                    continue
-                # Cleaned again rather than kept from pass 1: that is what keeps the memory bounded.
-                record = importer.clean_row(Row(number, cells, index, columns))
-                if record is None:
-                    continue
-                batch.append(record)
-                if len(batch) >= importer.batch_size:
+            try:
+                for number, cells in source.rows():
+                    if number <= result.header_row or number in rejected or _blank(cells):
+                        continue
+                    # Cleaned again rather than kept from pass 1: that is what keeps the memory bounded.
+                    record = importer.clean_row(Row(number, cells, index, columns))
+                    if record is None:
+                        continue
+                    batch.append(record)
+                    if len(batch) >= importer.batch_size:
+                        importer.save_batch(batch)
+                        done += len(batch)
+                        batch = []
+                        importer.progress("保存", done, None)
+                if batch:
                     importer.save_batch(batch)
                     done += len(batch)
-                    batch = []
-                    importer.progress("保存", done, None)
-            if batch:
-                importer.save_batch(batch)
-                done += len(batch)
-            importer.finish_save()
+                importer.finish_save()
+            except BaseException:
+                importer.abandon_save()
+                raise
             importer.progress("保存", done, done)
             if issues and not keep_valid:
                 # A record refused while saving: leave the database as it was.

@@ -46,7 +46,7 @@ class Indicator:
 @dataclass(frozen=True)
 class Population:
     """The rows an indicator counts. ``build(day, hierarchy, unionised)`` returns a queryset annotated with
-    ``unit_id`` (the org unit of the row's enterprise on that day, or today when hierarchy is "today").
+    ``indicator_unit`` (the org unit of the row's enterprise on that day, or today when hierarchy is "today").
     ``unionised`` is the queryset of ids of U(u,d) (eligible, covered enterprises), for populations that
     are defined inside it; the enterprise population itself receives None.
     ``enterprise_prefix`` reaches the enterprise from a row ("" for enterprises, "enterprise__" otherwise).

@@ -113,7 +113,7 @@ def _grouped_counts(
 ) -> Iterable[tuple[int, str, dict[str, tuple[int, int]]]]:
     """One statement: the population with its fact columns, summed per unit and group for every indicator."""
     inner = queryset.annotate(indicator_group=group, **facts).values(
-        "unit_id", "indicator_group", *facts.keys()
+        "indicator_unit", "indicator_group", *facts.keys()
     )
     inner_sql, params = inner.query.sql_with_params()
     q = connection.ops.quote_name
@@ -127,8 +127,8 @@ def _grouped_counts(
         sums.append(f"SUM(CASE WHEN {condition(indicator.numerator)} THEN 1 ELSE 0 END)")
         sums.append(f"SUM(CASE WHEN {condition(indicator.denominator)} THEN 1 ELSE 0 END)")
     sql = (
-        f"SELECT t.{q('unit_id')}, t.{q('indicator_group')}, {', '.join(sums)} "
-        f"FROM ({inner_sql}) t GROUP BY t.{q('unit_id')}, t.{q('indicator_group')}"
+        f"SELECT t.{q('indicator_unit')}, t.{q('indicator_group')}, {', '.join(sums)} "
+        f"FROM ({inner_sql}) t GROUP BY t.{q('indicator_unit')}, t.{q('indicator_group')}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -178,7 +178,7 @@ def compute(
         indicators = [reg.indicators[c] for c in wanted if reg.indicators[c].population == population_name]
         queryset = population.build(day, hierarchy, unionised)
         if not whole_tree:
-            queryset = queryset.filter(unit_id__in=list(by_id))
+            queryset = queryset.filter(indicator_unit__in=list(by_id))
         if population_name == "enterprise":
             # U(u,d) for the populations defined inside it: eligible enterprises that a union covers.
             covered = reg.facts["enterprise"]["covered"].build(day, "pk")

@@ -275,7 +275,7 @@ def indicator_records(
             .filter(reg.facts["enterprise"]["covered"].build(day, "pk"))
             .values("pk")
         )
-    queryset = population.build(day, hierarchy, unionised).filter(unit_id__in=unit_ids)
+    queryset = population.build(day, hierarchy, unionised).filter(indicator_unit__in=unit_ids)
     names = sorted(set(spec.numerator + spec.denominator))
     queryset = queryset.annotate(
         **{f"fact_{n}": reg.facts[spec.population][n].build(day, population.enterprise_ref) for n in names}

@@ -17,7 +17,9 @@ import base64
 import datetime
 import hashlib
 import os
+import queue
 import struct
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -244,6 +246,92 @@ def _insert_sqlite(
 def person_chunk_size() -> int:
     """How many keys one IN (...) lookup carries: PostgreSQL takes big lists; SQLite counts its parameters."""
     return 5000 if connection.vendor == "postgresql" else 900
+
+
+class BackgroundWriter:
+    """Writes with :func:`write_rows` while the caller prepares the next batch (PostgreSQL only).
+
+    The database works through a COPY (indexes, foreign-key checks) as long as Python takes to prepare
+    the rows: on two cores the two overlap when the COPY runs in a thread. The thread uses the caller's
+    connection, so it writes inside the caller's transaction; the caller must not use the connection
+    until :meth:`wait` returns (``write`` and ``wait`` are the only ways in). Elsewhere ``write`` simply
+    writes at once.
+    """
+
+    def __init__(self) -> None:
+        self._threaded = connection.vendor == "postgresql"
+        self._queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(maxsize=3)
+        self._failure: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def write(
+        self,
+        model: type[models.Model],
+        fields: Sequence[str],
+        rows: Sequence[tuple[Any, ...]],
+        *,
+        with_ids: bool = False,
+    ) -> None:
+        if not rows:
+            return
+        if not self._threaded:
+            write_rows(model, fields, rows, with_ids=with_ids)
+            return
+        if self._failure is not None:
+            raise self._failure
+        if self._thread is None:
+            connection.ensure_connection()
+            self._thread = threading.Thread(target=self._run, args=(connection.connection,), daemon=True)
+            self._thread.start()
+        self._queue.put((model, fields, rows, with_ids))
+
+    def wait(self) -> None:
+        """Until everything handed over is written; raises what went wrong in the thread."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def abandon(self) -> None:
+        """Stop the thread after what it is writing, ignoring any failure (the caller is failing already)."""
+        try:
+            self.wait()
+        except BaseException:  # the caller's own exception is the one to report
+            pass
+
+    def _run(self, raw: Any) -> None:
+        while (job := self._queue.get()) is not None:
+            if self._failure is not None:
+                continue  # drain: the caller sees the failure at its next write or wait
+            model, fields, rows, with_ids = job
+            try:
+                _copy_rows(raw, model, fields, rows, with_ids=with_ids)
+            except BaseException as exc:  # handed to the caller's thread
+                self._failure = exc
+
+
+def _copy_rows(
+    raw: Any,
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    with_ids: bool,
+) -> None:
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in fields]
+    if with_ids:
+        columns.insert(0, meta.pk.column)
+    with raw.cursor() as cursor:
+        with cursor.copy(
+            f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def analyze_tables(*models_: type[models.Model]) -> None:

@@ -50,7 +50,14 @@ from safetynet.core.importing import Column, Record, Row, StreamingImporter, reg
 from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.core.normalize import parse_date
 from safetynet.members import crypto
-from safetynet.members.bulk import FastPersonalData, analyze_tables, reserve_ids, select_in, write_rows
+from safetynet.members.bulk import (
+    BackgroundWriter,
+    FastPersonalData,
+    analyze_tables,
+    reserve_ids,
+    select_in,
+    write_rows,
+)
 from safetynet.members.models import (
     Employment,
     EmploymentType,
@@ -345,6 +352,7 @@ class MemberImporter(StreamingImporter):
         # Pass 2.
         self._cursor = 0
         self._new_ids: list[int] = []
+        self.writer = BackgroundWriter()
         self._audit_counts: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     # --- 1. one row, no database ------------------------------------------------------------
@@ -1086,6 +1094,11 @@ class MemberImporter(StreamingImporter):
         if self._cursor == 0:
             self._new_ids = reserve_ids(Person, self.new_people)
             self._close_transferred()
+            if connection.vendor == "postgresql":
+                # Foreign keys are checked at the end of each COPY, in the writer's thread while the next
+                # batch is prepared, rather than all at once at the commit.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         slot_row, slots = self.slot_row, len(self.slot_row)
         counts = self._audit_counts
         new_people: list[tuple[int, Cleaned, int]] = []
@@ -1147,9 +1160,12 @@ class MemberImporter(StreamingImporter):
                     membership_updates.append(Membership(self.slot_membership_pk[slot], *values))
                     counts[("union", union_id)]["更新会员关系"] += 1
         self._create_people(new_people)
-        self._update_people(changed_people)
-        write_rows(Employment, EMPLOYMENT_FIELDS, employments)
-        write_rows(Membership, MEMBERSHIP_FIELDS, memberships)
+        self.writer.write(Employment, EMPLOYMENT_FIELDS, employments)
+        self.writer.write(Membership, MEMBERSHIP_FIELDS, memberships)
+        if changed_people or employment_updates or membership_updates:
+            # Updates go through the ORM on this thread: the writer finishes first.
+            self.writer.wait()
+            self._update_people(changed_people)
         if employment_updates:
             Employment.objects.bulk_update(
                 employment_updates, ["valid_to", "employment_type", "contract_signed"], batch_size=BATCH
@@ -1189,7 +1205,7 @@ class MemberImporter(StreamingImporter):
                     now,
                 )
             )
-        write_rows(Person, PERSON_FIELDS, rows, with_ids=True)
+        self.writer.write(Person, PERSON_FIELDS, rows, with_ids=True)
 
     def _update_people(self, changed: list[tuple[int, int]]) -> None:
         if not changed:
@@ -1222,7 +1238,14 @@ class MemberImporter(StreamingImporter):
                 self._audit_counts[("union", transfer["union_id"])]["会员关系转出"] += 1
             Membership.objects.bulk_update(list(stored.values()), ["valid_to", "end_reason"])
 
+    def abandon_save(self) -> None:
+        self.writer.abandon()
+
     def finish_save(self) -> None:
+        self.writer.wait()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's own setting for the rest
         self._audit(self._audit_counts)
         analyze_tables(Person, Employment, Membership)
 

@@ -24,10 +24,10 @@ def employment_population(day: datetime.date, hierarchy: str, unionised: QuerySe
     if unionised is not None:
         queryset = queryset.filter(enterprise_id__in=unionised)
     if hierarchy == "today":
-        return queryset.annotate(unit_id=F("enterprise__org_unit_id"))
+        return queryset.annotate(indicator_unit=F("enterprise__org_unit_id"))
     # One location row of the enterprise is active on the day (periods never overlap): a join, not a lookup.
     return queryset.filter(active_on_q(day, "enterprise__locations__")).annotate(
-        unit_id=F("enterprise__locations__org_unit_id")
+        indicator_unit=F("enterprise__locations__org_unit_id")
     )
 
 

@@ -66,8 +66,8 @@ def enterprise_population(day: datetime.date, hierarchy: str, unionised: QuerySe
         .order_by()
     )
     if hierarchy == "today":
-        return queryset.annotate(unit_id=F("org_unit_id"))
-    return queryset.filter(active_on_q(day, "locations__")).annotate(unit_id=F("locations__org_unit_id"))
+        return queryset.annotate(indicator_unit=F("org_unit_id"))
+    return queryset.filter(active_on_q(day, "locations__")).annotate(indicator_unit=F("locations__org_unit_id"))
 
 
 POPULATION = Population(ENTERPRISE, enterprise_population, enterprise_ref="pk", enterprise_prefix="")
