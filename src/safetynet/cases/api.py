@@ -103,7 +103,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
         responses={200: s.CaseSerializer(many=True)},
     )
     @action(detail=False, methods=["get"])
-    def queue(self, request: Request) -> Response:
+    def queue(self, request: Request, **kwargs: Any) -> Response:
         bucket = request.query_params.get("bucket", "all")
         if bucket not in QUEUE_BUCKETS:
             raise ServiceError("invalid", f"bucket 应为 {' / '.join(QUEUE_BUCKETS)} 之一。", field="bucket")
@@ -112,12 +112,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     @extend_schema(summary="本单位待办数量", responses={200: s.QueueCountsSerializer})
     @action(detail=False, methods=["get"], url_path="queue/counts")
-    def queue_counts(self, request: Request) -> Response:
+    def queue_counts(self, request: Request, **kwargs: Any) -> Response:
         return Response(case_queue_counts(request.user))
 
     @extend_schema(summary="市级看板：集体争议和重大案件", responses={200: s.CaseSerializer(many=True)})
     @action(detail=False, methods=["get"])
-    def board(self, request: Request) -> Response:
+    def board(self, request: Request, **kwargs: Any) -> Response:
         page = self.paginate_queryset(city_board(request.user))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -129,14 +129,14 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     @_step_schema(s.AcceptSerializer, "受理")
     @action(detail=True, methods=["post"])
-    def accept(self, request: Request, pk: str) -> Response:
+    def accept(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.AcceptSerializer, lambda case, d: services.case_accept(actor=request.user, case=case, **d)
         )
 
     @_step_schema(s.NoteSerializer, "记录一次调解")
     @action(detail=True, methods=["post"], url_path="mediation-attempt")
-    def mediation_attempt(self, request: Request, pk: str) -> Response:
+    def mediation_attempt(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.NoteSerializer,
             lambda case, d: services.case_record_mediation_attempt(actor=request.user, case=case, **d),
@@ -144,28 +144,28 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     @_step_schema(s.ResolveSerializer, "办结：调解成功、撤回或不属受理范围")
     @action(detail=True, methods=["post"])
-    def resolve(self, request: Request, pk: str) -> Response:
+    def resolve(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.ResolveSerializer, lambda case, d: services.case_resolve(actor=request.user, case=case, **d)
         )
 
     @_step_schema(s.ReferSerializer, "转出：劳动仲裁、人民法院、劳动监察、信访部门")
     @action(detail=True, methods=["post"], url_path="refer-out")
-    def refer_out(self, request: Request, pk: str) -> Response:
+    def refer_out(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.ReferSerializer, lambda case, d: services.case_refer_out(actor=request.user, case=case, **d)
         )
 
     @_step_schema(s.ReasonSerializer, "上交上一级")
     @action(detail=True, methods=["post"], url_path="hand-up")
-    def hand_up(self, request: Request, pk: str) -> Response:
+    def hand_up(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.ReasonSerializer, lambda case, d: services.case_hand_up(actor=request.user, case=case, **d)
         )
 
     @_step_schema(s.OptionalReasonSerializer, "提级办理（上级单位接手）")
     @action(detail=True, methods=["post"], url_path="pull-up")
-    def pull_up(self, request: Request, pk: str) -> Response:
+    def pull_up(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.OptionalReasonSerializer,
             lambda case, d: services.case_pull_up(actor=request.user, case=case, **d),
@@ -173,7 +173,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     @_step_schema(s.InstructionsSerializer, "交办下级（附交办意见）")
     @action(detail=True, methods=["post"], url_path="send-down")
-    def send_down(self, request: Request, pk: str) -> Response:
+    def send_down(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.InstructionsSerializer,
             lambda case, d: services.case_send_down(actor=request.user, case=case, **d),
@@ -181,7 +181,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     @_step_schema(s.LeaderSerializer, "指定包案领导")
     @action(detail=True, methods=["post"])
-    def leader(self, request: Request, pk: str) -> Response:
+    def leader(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.LeaderSerializer,
             lambda case, d: services.case_assign_leader(actor=request.user, case=case, **d),
@@ -189,7 +189,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     @_step_schema(s.MergeSerializer, "将同一企业、同类别的个案并入本集体争议")
     @action(detail=True, methods=["post"])
-    def merge(self, request: Request, pk: str) -> Response:
+    def merge(self, request: Request, pk: str, **kwargs: Any) -> Response:
         def call(case: Case, data: dict[str, Any]) -> Case:
             members = list(Case.objects.visible_to(request.user).filter(pk__in=data["cases"]))
             if len(members) != len(set(data["cases"])):
@@ -202,7 +202,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     @_step_schema(s.FollowUpSerializer, "回访")
     @action(detail=True, methods=["post"], url_path="follow-up")
-    def follow_up(self, request: Request, pk: str) -> Response:
+    def follow_up(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.FollowUpSerializer,
             lambda case, d: services.case_record_follow_up(actor=request.user, case=case, **d),
@@ -210,14 +210,14 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     @_step_schema(s.ReasonSerializer, "重新办理（办结后 30 日内）")
     @action(detail=True, methods=["post"])
-    def reopen(self, request: Request, pk: str) -> Response:
+    def reopen(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.ReasonSerializer, lambda case, d: services.case_reopen(actor=request.user, case=case, **d)
         )
 
     @_step_schema(s.RectificationSerializer, "隐患举报：责令整改")
     @action(detail=True, methods=["post"])
-    def rectification(self, request: Request, pk: str) -> Response:
+    def rectification(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.RectificationSerializer,
             lambda case, d: services.hazard_assign_rectification(actor=request.user, case=case, **d),
@@ -225,7 +225,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGeneri
 
     @_step_schema(s.VerifySerializer, "隐患举报：整改核查")
     @action(detail=True, methods=["post"])
-    def verify(self, request: Request, pk: str) -> Response:
+    def verify(self, request: Request, pk: str, **kwargs: Any) -> Response:
         return self._act(
             s.VerifySerializer, lambda case, d: services.hazard_verify(actor=request.user, case=case, **d)
         )

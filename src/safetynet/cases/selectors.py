@@ -127,3 +127,18 @@ def enterprise_suggestions(user: Any, text: str, limit: int = 8) -> QuerySet:
         .select_related("org_unit")
         .order_by("name")[:limit]
     )
+
+
+def leader_candidates(case: Case) -> QuerySet:
+    """Who may lead a case (领导包案): active staff of the unit handling it or of a unit above it."""
+    from django.contrib.auth import get_user_model
+
+    from safetynet.orgs.models import PATH_SEPARATOR
+
+    chain = [int(part) for part in case.unit.path.split(PATH_SEPARATOR) if part]
+    return (
+        get_user_model()
+        .objects.filter(org_unit_id__in=chain, is_active=True)
+        .select_related("org_unit")
+        .order_by("org_unit__path", "username")
+    )

@@ -314,9 +314,13 @@ def case_intake(
     kind: str = CaseKind.DISPUTE,
     major: bool = False,
     attachments: Iterable[UploadedFile] = (),
+    related_cases: Iterable[Case] = (),
     now: datetime.datetime | None = None,
 ) -> Case:
-    """Register a call, visit, letter, online appeal or referral; it lands where the routing rule says."""
+    """Register a call, visit, letter, online appeal or referral; it lands where the routing rule says.
+
+    ``related_cases`` (a repeat call about the same matter) are named in the intake step and in their own
+    timelines, so whoever handles either sees the other."""
     _require_handler(actor)
     now = _now(now)
     if channel not in Channel.values:
@@ -355,6 +359,9 @@ def case_intake(
             raise ServiceError("required", "企业不在名录中时，请选择属地单位。", field="unit")
         if actor is not None and not OrgUnit.objects.visible_to(actor).filter(pk=origin.pk).exists():
             raise OutOfScope("该单位不在您的管辖范围内。", field="unit")
+    related = list(related_cases)
+    for other in related:
+        _require_visible(actor, other)
     collective = int(workers_involved) >= COLLECTIVE_MIN_WORKERS
     start = route_unit(origin, collective=collective)
     case = Case(
@@ -392,8 +399,18 @@ def case_intake(
         at=now,
         to_unit=start,
         note=f"{case.get_channel_display()}登记"
-        + ("；集体争议，直接由区级办理并上市级看板" if collective else ""),
+        + ("；集体争议，直接由区级办理并上市级看板" if collective else "")
+        + (f"；关联案件：{'、'.join(c.number for c in related)}" if related else ""),
     )
+    for other in related:
+        _step(
+            other,
+            actor=actor,
+            action=StepAction.INTAKE,
+            at=now,
+            reason="重复来电",
+            note=f"关联新案件 {case.number}",
+        )
     audit_created(actor=actor, instance=case, fields=CREATE_AUDIT_FIELDS, unit_path=origin.path)
     recipients = _users_at([start.pk], HANDLER_ROLES)
     notify(

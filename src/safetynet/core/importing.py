@@ -192,6 +192,16 @@ class Row:
         self.errors: list[RowError] = []
 
     # plumbing
+    @property
+    def cells(self) -> list[Any]:
+        """The cells as read (for importers' fast paths; the typed accessors below are the normal way)."""
+        return self._cells
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Column key → position of the column in the row, for the columns the file has."""
+        return self._index
+
     def has(self, key: str) -> bool:
         """Whether the file has this column at all (an absent optional column leaves stored values alone)."""
         return key in self._index

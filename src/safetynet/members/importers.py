@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import operator
 import unicodedata
 from array import array
 from collections import defaultdict
@@ -147,6 +148,21 @@ ID_TYPES = {label: value for value, label in IdType.choices} | {
 }
 
 NO_COVERAGE = "该企业在入会日期没有工会覆盖"
+# The order in which clean_row takes the cells of a row.
+RAW_KEYS = (
+    "name",
+    "id_number",
+    "id_type",
+    "phone",
+    "household",
+    "employment_type",
+    "credit_code",
+    "employed_from",
+    "employed_to",
+    "joined_on",
+    "left_on",
+    "member_number",
+)
 
 # Small codes for the flat arrays of pass 1: None (the file has no such column) is 0.
 TYPE_CODES: dict[str | None, int] = {
@@ -314,6 +330,9 @@ class MemberImporter(StreamingImporter):
         super().__init__(**kwargs)
         self.fast = FastPersonalData(crypto.current_key())
         self._births: dict[str, datetime.date | None] = {}
+        self._dates: dict[Any, datetime.date] = {}
+        self._picker: Any = None
+        self._width = 0
         self._has = {column.key: column.key in self.present for column in self.columns}
         # Looked up once per run: credit code → (pk, name, unit path, founded, deregistered); unknown codes.
         self.enterprises: dict[str, tuple[int, str, str, datetime.date, datetime.date | None]] = {}
@@ -357,49 +376,117 @@ class MemberImporter(StreamingImporter):
 
     # --- 1. one row, no database ------------------------------------------------------------
 
+    def _raw_values(self, row: Row) -> tuple[Any, ...]:
+        """The raw cells of RAW_KEYS at once ("" for a column the file lacks): one C call per row."""
+        if self._picker is None:
+            positions = row.positions
+            # An absent column reads the "" appended at the end of the row.
+            self._picker = operator.itemgetter(*(positions.get(key, -1) for key in RAW_KEYS))
+            self._width = max(positions.values()) + 1
+        cells = row.cells
+        if len(cells) >= self._width:
+            values = self._picker([*cells, ""])
+            if None not in values:
+                return values
+        return tuple(row.raw(key) for key in RAW_KEYS)
+
     def clean_row(self, row: Row) -> Record | None:
         has = self._has
-        name = self._name(row)
+        (
+            raw_name,
+            raw_number,
+            raw_id_type,
+            raw_phone,
+            raw_household,
+            raw_type,
+            raw_code,
+            raw_employed_from,
+            raw_employed_to,
+            raw_joined_on,
+            raw_left_on,
+            raw_member_number,
+        ) = self._raw_values(row)
+        # The usual name: letters only (Chinese characters are letters), already half-width.
+        if (
+            type(raw_name) is str
+            and raw_name.isalnum()
+            and len(raw_name) <= 50
+            and unicodedata.is_normalized("NFKC", raw_name)
+        ):
+            name: str | None = raw_name
+        else:
+            name = row.text("name", required=True, max_length=50)
         id_type = IdType.RESIDENT_ID
-        if has["id_type"]:
-            raw = row.raw("id_type")
-            if raw:
-                id_type = (
-                    ID_TYPES.get(raw)
-                    or row.choice("id_type", ID_TYPES, hint="、".join(IdType.labels))
-                    or IdType.RESIDENT_ID
-                )
-        identity = self._document(row, id_type)
-        phone = self._phone(row) if has["phone"] else ""
-        household = None
-        if has["household"]:
-            raw = row.raw("household")
-            household = HOUSEHOLDS.get(raw) if raw else None
-            if household is None:
-                household = row.choice("household", HOUSEHOLDS, hint="“城镇”或“农村”")
+        if raw_id_type != "":
+            id_type = (
+                ID_TYPES.get(raw_id_type)
+                or row.choice("id_type", ID_TYPES, hint="、".join(IdType.labels))
+                or IdType.RESIDENT_ID
+            )
+        identity = None
+        if (
+            id_type == IdType.RESIDENT_ID
+            and type(raw_number) is str
+            and len(raw_number) == 18
+            and raw_number.isascii()
+        ):
+            identity = self._resident_number(raw_number)
+        if identity is None:
+            identity = self._document(row, id_type)
+        if raw_phone == "":
+            phone: str | None = ""
+        elif (
+            type(raw_phone) is str
+            and len(raw_phone) == 11
+            and raw_phone.isdigit()
+            and raw_phone[0] == "1"
+            and raw_phone[1] in "3456789"
+        ):
+            phone = raw_phone
+        else:
+            phone = self._phone(row)
+        household = HOUSEHOLDS.get(raw_household) if type(raw_household) is str else None
+        if household is None and has["household"]:
+            household = row.choice("household", HOUSEHOLDS, hint="“城镇”或“农村”")
         employment_type = None
         if has["employment_type"]:
-            raw = row.raw("employment_type")
-            employment_type = EMPLOYMENT_TYPES.get(raw) if raw else None
+            employment_type = EMPLOYMENT_TYPES.get(raw_type) if type(raw_type) is str else None
             if employment_type is None:
                 employment_type = row.choice(
                     "employment_type", EMPLOYMENT_TYPES, hint="“劳动合同”“劳务派遣”“非全日制”"
                 )
             # None: the file has no such column, so a stored value stays as it is.
             employment_type = employment_type or ""
-        credit_code = self._credit_code(row)
-        employed_from = self._date(row, "employed_from", required=True)
-        employed_to = self._date(row, "employed_to")
-        joined_on = self._date(row, "joined_on") if has["joined_on"] else None
-        left_on = self._date(row, "left_on") if has["left_on"] else None
+        if type(raw_code) is str and len(raw_code) == 18 and raw_code.isascii() and raw_code.isalnum():
+            credit_code: str | None = raw_code.upper()
+        else:
+            credit_code = row.code("credit_code", required=True) or None
+        dates = self._dates
+        employed_from = dates.get(raw_employed_from) or self._date(row, "employed_from", required=True)
+        employed_to = dates.get(raw_employed_to) if raw_employed_to != "" else None
+        if raw_employed_to != "" and employed_to is None:
+            employed_to = self._date(row, "employed_to")
+        joined_on = dates.get(raw_joined_on) if raw_joined_on != "" else None
+        if raw_joined_on != "" and joined_on is None:
+            joined_on = self._date(row, "joined_on")
+        left_on = dates.get(raw_left_on) if raw_left_on != "" else None
+        if raw_left_on != "" and left_on is None:
+            left_on = self._date(row, "left_on")
         member_number = None
         if has["member_number"]:
-            raw = row.raw("member_number")
-            if type(raw) is str and raw.isascii() and raw.isalnum() and len(raw) <= 30:
-                member_number = raw
+            if raw_member_number == "":
+                member_number = ""
+            elif (
+                type(raw_member_number) is str
+                and raw_member_number.isascii()
+                and raw_member_number.isalnum()
+                and len(raw_member_number) <= 30
+            ):
+                member_number = raw_member_number
             else:
                 member_number = (row.text("member_number", max_length=30) or "").replace(" ", "")
-        self._check_dates(row, employed_from, employed_to, joined_on, left_on, member_number)
+        if employed_to is not None or joined_on is not None or left_on is not None or member_number:
+            self._check_dates(row, employed_from, employed_to, joined_on, left_on, member_number)
         if identity is None:
             if credit_code:
                 # The row is left out of the batch checks; its other mistakes are still all reported.
@@ -427,14 +514,6 @@ class MemberImporter(StreamingImporter):
                 member_number,
             ),
         )
-
-    @staticmethod
-    def _name(row: Row) -> str | None:
-        raw = row.raw("name")
-        # The usual name: letters only (Chinese characters are letters), already half-width.
-        if type(raw) is str and raw.isalnum() and len(raw) <= 50 and unicodedata.is_normalized("NFKC", raw):
-            return raw
-        return row.text("name", required=True, max_length=50)
 
     def _document(self, row: Row, id_type: str) -> tuple[str, datetime.date | None, str] | None:
         raw = row.raw("id_number")
@@ -487,23 +566,16 @@ class MemberImporter(StreamingImporter):
             row.error("phone", exc.messages[0])
             return None
 
-    @staticmethod
-    def _credit_code(row: Row) -> str | None:
-        """The code as written (its check comes with the lookup: a registered code was checked then)."""
-        raw = row.raw("credit_code")
-        if type(raw) is str and len(raw) == 18 and raw.isascii() and raw.isalnum():
-            return raw.upper()
-        return row.code("credit_code", required=True) or None
-
-    @staticmethod
-    def _date(row: Row, key: str, *, required: bool = False) -> datetime.date | None:
-        """A roster repeats the same few dates: text already seen is parsed once."""
+    def _date(self, row: Row, key: str, *, required: bool = False) -> datetime.date | None:
+        """A roster repeats the same few dates: text already seen is parsed once (kept in ``_dates``)."""
         raw = row.raw(key)
         if isinstance(raw, str):
             if not raw and not required:
                 return None
             day = _parsed_date(raw)
             if day is not None:
+                if len(self._dates) < 100000:
+                    self._dates[raw] = day
                 return day
         return row.date(key, required=required)
 

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -156,3 +157,56 @@ def test_deadline_is_an_instant_with_offset(setup, field):
     assert parsed.utcoffset() is not None
     assert abs(parsed - (timezone.now() + datetime.timedelta(days=15))) < datetime.timedelta(minutes=5)
     assert Case.objects.get(pk=data["id"]).deadline == parsed
+
+
+def test_forty_calls_about_one_arrears_become_a_collective_case_on_the_city_board(setup):
+    """40 workers of one factory call one by one; the district takes them into one collective case that
+    needs a leader in charge and is on the city board at once."""
+    hotline = client_for(setup.city_officer)
+    ids = []
+    for number in range(40):
+        response = post_call(
+            hotline,
+            caller_phone=f"1391234{number:04d}",
+            description=f"第 {number + 1} 位职工：三个月工资未发",
+        )
+        assert response.status_code == 201, response.content
+        assert (response.json()["level"], response.json()["collective"]) == ("community", False)
+        ids.append(response.json()["id"])
+
+    district = client_for(setup.district_officer)
+    collective = post_call(
+        district, workers_involved=40, claim_amount="480000.00", description="友好服装 40 名职工集体欠薪"
+    )
+    assert collective.status_code == 201, collective.content
+    body = collective.json()
+    assert (body["level"], body["unit"], body["collective"]) == ("district", "210202", True)
+    merged = district.post(
+        f"/api/v1/cases/{body['id']}/merge/",
+        {"version": Case.objects.get(pk=body["id"]).version, "cases": ids},
+        format="json",
+    )
+    assert merged.status_code == 200, merged.content
+    assert Case.objects.filter(pk__in=ids, status="merged", merged_into_id=body["id"]).count() == 40
+
+    # It cannot be accepted before a leader is named (领导包案).
+    version = Case.objects.get(pk=body["id"]).version
+    refused = district.post(f"/api/v1/cases/{body['id']}/accept/", {"version": version}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "leader_required"
+    led = district.post(
+        f"/api/v1/cases/{body['id']}/leader/",
+        {"version": version, "leader": setup.district_head.username},
+        format="json",
+    )
+    assert led.status_code == 200, led.content
+    assert led.json()["leader"] == setup.district_head.username
+
+    # The city sees it on its board within the hour it was filed.
+    board = client_for(setup.city_admin).get("/api/v1/cases/board/").json()
+    rows = board["results"] if isinstance(board, dict) else board
+    assert [row["number"] for row in rows] == [body["number"]]
+    filed = datetime.datetime.fromisoformat(body["received_at"])
+    assert timezone.now() - filed < datetime.timedelta(hours=1)
+    page = Client()
+    page.force_login(setup.city_admin)
+    assert body["number"] in page.get("/cases/board/").content.decode()

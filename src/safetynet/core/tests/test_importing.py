@@ -7,6 +7,7 @@ import io
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import openpyxl
 import pytest
@@ -21,6 +22,7 @@ from safetynet.core.importing import (
     Record,
     Row,
     SourceFile,
+    StreamingImporter,
     get_importer,
     header_key,
     insert_rows,
@@ -28,6 +30,7 @@ from safetynet.core.importing import (
     run_import,
     snapshotter,
 )
+from safetynet.core.models import AuditEntry
 from safetynet.core.services import audit_snapshot
 from safetynet.orgs.models import Enterprise, EnterpriseLocation, OrgUnit
 from safetynet.orgs.services import ENTERPRISE_AUDIT_FIELDS
@@ -338,3 +341,116 @@ def test_progress_is_reported(db, tmp_path):
         "units", write_csv(tmp_path / "u.csv", [UNITS_HEADER, *UNITS]), progress=lambda *a: seen.append(a)
     )
     assert ("读取", 2, 2) in seen
+
+
+# --- fast paths and the streaming protocol of big imports ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "abc",
+        "王小明",
+        " 王 小明 ",
+        "ＡＢＣ１２３",
+        "２１０２０２　００１",
+        "a\tb\nc",
+        "\u3000全角空格\u3000",
+        "a\xa0b",
+        "①②",
+        "x\x1cy",
+        "ﾊﾝｶｸ",
+        "阿依古丽·买买提",
+        12.0,
+        12.5,
+        7,
+        None,
+    ],
+)
+def test_clean_cell_is_exactly_clean_text(value):
+    from safetynet.core.importing import clean_cell
+    from safetynet.core.normalize import clean_text
+
+    assert clean_cell(value) == clean_text(value)
+
+
+def test_a_credit_code_with_an_e_between_digits_is_not_scientific_notation():
+    assert make_row(["91210202E015811284", "", "", ""]).code("code") == "91210202E015811284"
+    row = make_row(["9.1210202E17", "", "", ""])
+    assert row.code("code") is None and "“文本”格式" in row.errors[0].message
+
+
+class StreamingCellsImporter(StreamingImporter):
+    """Counts what the framework hands over; rows with code "BAD" are refused by the check."""
+
+    kind = "streaming-test"
+    label = "测试"
+    columns = (Column("code", "代码", required=True),)
+    batch_size = 2
+    calls: ClassVar[list[tuple[str, list[int]]]] = []
+    fail_saving = False
+
+    def clean_row(self, row: Row) -> Record | None:
+        code = row.code("code", required=True)
+        return Record(row.number, {"code": code}) if code else None
+
+    def check_batch(self, records: list[Record]) -> None:
+        self.calls.append(("check", [r.row for r in records]))
+        for record in records:
+            if record.data["code"] == "BAD":
+                self.reject(record, "code", "坏的。")
+
+    def finish_check(self) -> None:
+        self.calls.append(("finish_check", []))
+
+    def save_batch(self, records: list[Record]) -> None:
+        self.calls.append(("save", [r.row for r in records]))
+        AuditEntry.objects.create(action="import", entity="streaming-test", object_id="1")
+        if self.fail_saving:
+            raise RuntimeError("boom")
+
+    def finish_save(self) -> None:
+        self.calls.append(("finish_save", []))
+
+    def abandon_save(self) -> None:
+        self.calls.append(("abandon", []))
+
+    def counts(self) -> tuple[int, int, int]:
+        return 1, 2, 3
+
+
+@pytest.fixture
+def streaming_kind():
+    from safetynet.core import importing
+
+    importing.register_importer(StreamingCellsImporter.kind, StreamingCellsImporter)
+    StreamingCellsImporter.calls = []
+    yield StreamingCellsImporter
+    StreamingCellsImporter.fail_saving = False
+    importing._REGISTRY.pop(StreamingCellsImporter.kind, None)
+
+
+def test_streaming_importer_checks_in_batches_and_saves_in_a_second_pass(db, tmp_path, streaming_kind):
+    path = write_csv(tmp_path / "s.csv", [["代码"], ["A"], [""], ["B"], ["C"], [" "], ["D"]])
+    result = run_import("streaming-test", path, dry_run=True)
+    # Row 3 has no code (refused while cleaning), row 6 is blank and skipped.
+    assert streaming_kind.calls == [("check", [2, 4]), ("check", [5, 7]), ("finish_check", [])]
+    assert (result.rows, result.rejected, result.saved) == (5, 1, False)
+    streaming_kind.calls = []
+    result = run_import("streaming-test", path, keep_valid=True)
+    assert ("save", [2, 4]) in streaming_kind.calls and ("save", [5, 7]) in streaming_kind.calls
+    assert streaming_kind.calls[-1] == ("finish_save", [])
+    assert result.saved and (result.created, result.updated, result.unchanged) == (1, 2, 3)
+
+
+def test_streaming_importer_leaves_the_database_alone_when_saving_fails(db, tmp_path, streaming_kind):
+    path = write_csv(tmp_path / "s.csv", [["代码"], ["A"], ["BAD"], ["C"]])
+    result = run_import("streaming-test", path)
+    assert result.rejected == 1 and not result.saved
+    assert not any(name == "save" for name, _rows in streaming_kind.calls)
+    streaming_kind.fail_saving = True
+    with pytest.raises(RuntimeError):
+        run_import("streaming-test", path, keep_valid=True)
+    assert streaming_kind.calls[-1] == ("abandon", [])
+    assert not AuditEntry.objects.filter(entity="streaming-test").exists()

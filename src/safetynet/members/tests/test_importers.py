@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from safetynet.core.importing import run_import
 from safetynet.core.models import AuditAction, AuditEntry
@@ -375,3 +376,79 @@ def test_command_exit_codes(registry, tmp_path):
     with pytest.raises(SystemExit) as exc:
         call_command("import", "members", str(bad), "--dry-run", "--errors", str(tmp_path / "e.xlsx"))
     assert exc.value.code == 1 and (tmp_path / "e.xlsx").stat().st_size > 0
+
+
+# --- the streaming import: rows of one person in different batches, fast paths ----------------------
+
+
+def test_rows_of_one_person_are_checked_together_across_batches(registry, tmp_path, monkeypatch):
+    from safetynet.members.importers import MemberImporter
+
+    monkeypatch.setattr(MemberImporter, "batch_size", 2)
+    path = write(
+        tmp_path,
+        line(registry.acme, A, left="2013-05-01", joined="2010-03-01", quit_="2013-05-01"),
+        line(registry.plain, B, "李红"),
+        line(registry.acme, C, "赵六", hired="2012-01-01"),
+        line(registry.bolt, A, hired="2013-05-01", joined="2013-05-01"),  # A's next job, in batch 2
+        line(registry.plain, C, "赵六", hired="2012-06-01"),  # overlaps row 4 (full-time at two)
+        line(registry.acme, B, "李小红", hired="2015-01-01"),  # B under another name
+    )
+    errors = errors_by_row(run_import("members", path))
+    assert set(errors) == {3, 4, 6, 7}
+    assert "与第 6 行的任职期间重叠" in errors[4][0] and "与第 4 行的任职期间重叠" in errors[6][0]
+    assert "第 7 行为“李小红”" in errors[3][0] and "第 3 行为“李红”" in errors[7][0]
+    result = run_import("members", path, keep_valid=True)
+    assert result.created == 2 and result.saved
+    wang = Person.objects.get(name="王小明")
+    assert list(wang.memberships.order_by("valid_from").values_list("union", "valid_to")) == [
+        (registry.acme_union.pk, D(2013, 5, 1)),
+        (registry.joint_union.pk, None),
+    ]
+
+
+def test_resident_id_fast_path_agrees_with_the_full_check(registry):
+    import random
+
+    from safetynet.core.importing import Issues
+    from safetynet.members.importers import MemberImporter
+    from safetynet.members.validation import IdNumberError, validate_resident_id
+
+    importer = MemberImporter(
+        actor=None, today=timezone.localdate(), present=frozenset(["name", "id_number"]), issues=Issues()
+    )
+    rng = random.Random(3)
+    tried = accepted = 0
+    for _ in range(3000):
+        address = rng.choice(["210202", "210203", "110101", "999999", "210299"])
+        born = f"{rng.randint(1890, 2030)}{rng.randint(1, 13):02d}{rng.randint(1, 31):02d}"
+        body = f"{address}{born}{rng.randint(0, 999):03d}"
+        for last in ("0123456789X"[rng.randint(0, 10)], make_id_number(1)[-1]):
+            number = body + last
+            tried += 1
+            try:
+                expected = validate_resident_id(number)
+            except IdNumberError:
+                expected = None
+            fast = importer._resident_number(number)
+            if fast is not None:
+                accepted += 1
+                assert expected is not None and fast == (expected.number, expected.birth_date, expected.sex)
+            else:
+                assert expected is None
+    assert accepted > 100 and tried == 6000
+
+
+def test_batched_personal_data_equals_crypto(db):
+    from safetynet.members import crypto
+    from safetynet.members.bulk import FastPersonalData
+
+    fast = FastPersonalData(crypto.current_key())
+    values = ["", "13800001111", A, "1234567890123456", "12345678901234567890123456789012", "王小明", "x"]
+    tokens = fast.encrypt_many(values)
+    assert [crypto.decrypt(token) for token in tokens] == values
+    assert tokens[0] == "" and len(set(tokens[1:])) == len(values) - 1
+    assert [fast.lookup_hash(v) for v in values] == [crypto.lookup_hash(v) for v in values]
+    # Each value gets its own IV: the same value twice gives two tokens.
+    again = fast.encrypt_many([A, A])
+    assert again[0] != again[1] and crypto.decrypt(again[1]) == A

@@ -1,0 +1,490 @@
+"""Staff pages of 诉求调处: intake, my unit's queue, the case with its timeline and next steps, the city
+board and the hazard reports.
+
+Thin on purpose: reads through ``cases.selectors`` or ``get_for_user`` (another unit's case is a 404 like a
+missing one), every write through one ``cases.services`` call with ``actor=request.user``. A refusal comes
+back on the form that caused it, with what the user typed; a stale ``version`` (someone else changed the
+case meanwhile) shows the conflict message on the current state of the case, the typed text kept.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from safetynet.cases import forms as f
+from safetynet.cases import selectors, services
+from safetynet.cases.deadlines import deadline_state
+from safetynet.cases.models import (
+    LEVEL_LABELS,
+    OPEN_STATUSES,
+    REOPEN_WINDOW_DAYS,
+    Case,
+    CaseAttachment,
+    CaseKind,
+    CaseStatus,
+)
+from safetynet.core.errors import ServiceError
+from safetynet.core.normalize import clean_text
+from safetynet.core.scope import get_for_user
+from safetynet.core.selectors import audit_history
+from safetynet.core.views_base import ScopedMixin, StaffView
+from safetynet.orgs.models import PATH_SEPARATOR, Enterprise, OrgLevel
+
+PAGE_SIZE = 50
+
+
+def require_handler(request: HttpRequest) -> None:
+    if not services.can_handle_cases(request.user):
+        raise PermissionDenied("您的角色不能办理诉求案件（查看人员只能查看）。")
+
+
+# --- intake ------------------------------------------------------------------------------------------
+
+
+class IntakeView(StaffView):
+    """受理登记: the one screen a hotline operator fills in while the caller is on the line."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.user.is_authenticated:
+            require_handler(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def render_form(self, form: f.IntakeForm, duplicates: Any = ()) -> HttpResponse:
+        return render(self.request, "cases/intake.html", {"form": form, "duplicates": duplicates})
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        initial: dict[str, Any] = {}
+        if request.GET.get("kind") in CaseKind.values:
+            initial["kind"] = request.GET["kind"]
+        enterprise_id = request.GET.get("enterprise")
+        if enterprise_id:
+            enterprise = get_for_user(Enterprise, request.user, pk=enterprise_id)
+            initial.update(enterprise=enterprise.pk, enterprise_query=enterprise.name)
+        return self.render_form(f.IntakeForm(initial=initial, user=request.user))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = f.IntakeForm(request.POST, request.FILES, user=request.user)
+        duplicates = _duplicates(request, form.data.get("caller_phone", ""), form.data.get("enterprise", ""))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                case = services.case_intake(
+                    actor=request.user,
+                    kind=data["kind"],
+                    channel=data["channel"],
+                    category=data["category"],
+                    description=data["description"],
+                    enterprise=data["enterprise"],
+                    enterprise_name="" if data["enterprise"] else data["enterprise_name"],
+                    enterprise_address="" if data["enterprise"] else data["enterprise_address"],
+                    unit=data["unit"],
+                    workers_involved=data["workers_involved"],
+                    claim_amount=data["claim_amount"] or 0,
+                    caller_phone=data["caller_phone"],
+                    caller_name=data["caller_name"],
+                    anonymous=data["anonymous"],
+                    attachments=data["attachments"],
+                    related_cases=list(duplicates) if data["link_duplicates"] else (),
+                )
+            except ServiceError as error:
+                form.add_service_error(
+                    {"enterprise": "enterprise_query"}.get(error.field or "", error.field), error.message
+                )
+            else:
+                messages.success(
+                    request,
+                    f"已登记案件 {case.number}：由{case.unit.name}（{LEVEL_LABELS[case.level]}）办理，"
+                    f"期限 {timezone.localtime(case.deadline):%Y-%m-%d %H:%M}。",
+                )
+                return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+        return self.render_form(form, duplicates)
+
+
+def _duplicates(request: HttpRequest, phone: str, enterprise_id: str) -> QuerySet[Case]:
+    try:
+        enterprise_pk = int(enterprise_id)
+    except (TypeError, ValueError):
+        return Case.objects.none()
+    return selectors.case_possible_duplicates(
+        request.user, phone_hash=services.phone_lookup_hash(phone or ""), enterprise_id=enterprise_pk
+    )
+
+
+class EnterpriseSuggestView(StaffView):
+    """htmx: enterprises in scope matching what was typed (name or the start of the credit code)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        text = clean_text(request.GET.get("enterprise_query", "") or request.GET.get("q", ""))
+        suggestions = selectors.enterprise_suggestions(request.user, text)
+        return render(
+            request, "cases/_enterprise_suggestions.html", {"suggestions": suggestions, "text": text}
+        )
+
+
+class DuplicateCheckView(StaffView):
+    """htmx: earlier cases of the same call-back number and enterprise within 30 days."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        duplicates = _duplicates(
+            request, request.GET.get("caller_phone", ""), request.GET.get("enterprise", "")
+        )
+        return render(request, "cases/_duplicates.html", {"duplicates": duplicates, "checked": False})
+
+
+# --- lists -------------------------------------------------------------------------------------------
+
+
+def _with_state(cases: Any, now: datetime.datetime) -> list[Case]:
+    rows = list(cases)
+    for case in rows:
+        case.deadline_state = deadline_state(case.deadline, now) if case.is_open else ""
+    return rows
+
+
+QUEUE_TABS = ("new", "due_soon", "overdue", "escalated", "all")
+
+
+class QueueView(StaffView):
+    """本级待办: the open cases my unit handles now, by tab."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        now = timezone.now()
+        tab = request.GET.get("tab", "new")
+        if tab not in QUEUE_TABS:
+            tab = "new"
+        counts = selectors.case_queue_counts(request.user, now=now)
+        page_obj = Paginator(selectors.case_queue(request.user, tab, now=now), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        return render(
+            request,
+            "cases/queue.html",
+            {
+                "tab": tab,
+                "tabs": [(key, selectors.QUEUE_BUCKETS[key], counts[key]) for key in QUEUE_TABS],
+                "page_obj": page_obj,
+                "cases": _with_state(page_obj.object_list, now),
+                "unit": request.user.org_unit,
+                "can_handle": services.can_handle_cases(request.user),
+            },
+        )
+
+
+class BoardView(StaffView):
+    """市级督办: every open collective and major case in scope, whatever level handles it."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        now = timezone.now()
+        page_obj = Paginator(selectors.city_board(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "cases/board.html",
+            {"page_obj": page_obj, "cases": _with_state(page_obj.object_list, now)},
+        )
+
+
+class HazardListView(StaffView):
+    HAZARD_TABS = (("open", "整改中及待办"), ("closed", "已办结"), ("all", "全部"))
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        now = timezone.now()
+        tab = request.GET.get("tab", "open")
+        queryset = selectors.hazard_list(request.user)
+        if tab == "open":
+            queryset = queryset.filter(status__in=OPEN_STATUSES)
+        elif tab == "closed":
+            queryset = queryset.filter(status=CaseStatus.CLOSED)
+        else:
+            tab = "all"
+        page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "cases/hazard_list.html",
+            {
+                "tab": tab,
+                "tabs": self.HAZARD_TABS,
+                "page_obj": page_obj,
+                "cases": _with_state(page_obj.object_list, now),
+                "can_handle": services.can_handle_cases(request.user),
+            },
+        )
+
+
+# --- the case and its steps ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepAction:
+    slug: str
+    label: str
+    form_class: type[f.StepForm]
+    call: Callable[[Any, Case, dict[str, Any]], Any]
+    done: str
+    danger: bool = False
+    multipart: bool = False
+
+
+def _keyword(name: str) -> Callable[[Any, Case, dict[str, Any]], Any]:
+    service = getattr(services, name)
+    return lambda user, case, data: service(actor=user, case=case, **data)
+
+
+def _merge(user: Any, case: Case, data: dict[str, Any]) -> Case:
+    version = data.pop("version")
+    return services.case_merge_into_collective(
+        actor=user, cases=list(data["cases"]), collective=case, versions={case.pk: version}
+    )
+
+
+def _attach(user: Any, case: Case, data: dict[str, Any]) -> Any:
+    return services.case_attach(actor=user, case=case, files=data["files"])
+
+
+def _follow_up(user: Any, case: Case, data: dict[str, Any]) -> Any:
+    return services.case_record_follow_up(actor=user, case=case, **data)
+
+
+STEP_ACTIONS: dict[str, StepAction] = {
+    action.slug: action
+    for action in (
+        StepAction("accept", "受理", f.AcceptForm, _keyword("case_accept"), "已受理。"),
+        StepAction(
+            "leader", "指定包案领导", f.LeaderForm, _keyword("case_assign_leader"), "已指定包案领导。"
+        ),
+        StepAction(
+            "mediation", "记录调解", f.NoteForm, _keyword("case_record_mediation_attempt"), "已记录调解情况。"
+        ),
+        StepAction("resolve", "办结", f.ResolveForm, _keyword("case_resolve"), "案件已办结。"),
+        StepAction("refer", "转出", f.ReferForm, _keyword("case_refer_out"), "案件已转出并办结。"),
+        StepAction(
+            "rectification",
+            "责令整改",
+            f.RectificationForm,
+            _keyword("hazard_assign_rectification"),
+            "已责令整改。",
+        ),
+        StepAction("verify", "整改核查", f.VerifyForm, _keyword("hazard_verify"), "已记录核查结果。"),
+        StepAction(
+            "hand_up", "上交上级", f.HandUpForm, _keyword("case_hand_up"), "案件已上交上一级。", danger=True
+        ),
+        StepAction("pull_up", "提级办理", f.PullUpForm, _keyword("case_pull_up"), "案件已提级到本单位办理。"),
+        StepAction("send_down", "交办下级", f.SendDownForm, _keyword("case_send_down"), "案件已交办下级。"),
+        StepAction("merge", "并案", f.MergeForm, _merge, "个案已并入本集体争议。"),
+        StepAction(
+            "legal_aid", "法律援助", f.LegalAidForm, _keyword("case_record_legal_aid"), "已记录法律援助。"
+        ),
+        StepAction("follow_up", "回访", f.FollowUpForm, _follow_up, "已记录回访。"),
+        StepAction(
+            "reopen", "重新办理", f.ReasonForm, _keyword("case_reopen"), "案件已重新办理。", danger=True
+        ),
+        StepAction("attach", "上传附件", f.AttachForm, _attach, "附件已上传。", multipart=True),
+    )
+}
+
+
+def _is_root(user: Any) -> bool:
+    return bool(user.is_superuser and user.org_unit_id is None)
+
+
+def available_actions(case: Case, user: Any, now: datetime.datetime) -> list[str]:
+    """The buttons worth showing (the services still decide; this only hides what would surely be refused)."""
+    if not services.can_handle_cases(user):
+        return []
+    here = _is_root(user) or user.org_unit_id == case.unit_id
+    user_path = user.org_unit.path if user.org_unit_id else ""
+    above = (
+        bool(user.org_unit_id) and case.unit.path.startswith(user_path) and user.org_unit_id != case.unit_id
+    )
+    hazard = case.kind == CaseKind.HAZARD
+    slugs: list[str] = []
+    if case.is_open:
+        if here:
+            if case.status == CaseStatus.NEW:
+                slugs.append("accept")
+            if (case.collective or case.major) and not case.leader_id:
+                slugs.insert(0, "leader")
+            elif case.collective or case.major:
+                slugs.append("leader")
+            if hazard:
+                if case.status != CaseStatus.RECTIFYING:
+                    slugs.append("rectification")
+            else:
+                if case.status == CaseStatus.IN_PROGRESS:
+                    slugs.append("mediation")
+                slugs += ["resolve", "refer"]
+            if case.unit.parent_id:
+                slugs.append("hand_up")
+            chain = [int(part) for part in case.origin_unit.path.split(PATH_SEPARATOR) if part]
+            above_origin = case.unit_id in chain and chain[-1] != case.unit_id
+            # A collective case stays at the district or above.
+            if above_origin and not (case.collective and case.level >= OrgLevel.DISTRICT):
+                slugs.append("send_down")
+        if hazard and case.status == CaseStatus.RECTIFYING and (here or above):
+            slugs.insert(0, "verify")
+        if above:
+            slugs.append("pull_up")
+        if case.collective and here:
+            slugs.append("merge")
+        if not hazard:
+            slugs.append("legal_aid")
+    elif case.status == CaseStatus.CLOSED:
+        slugs.append("follow_up")
+        if case.closed_at and now - case.closed_at <= datetime.timedelta(days=REOPEN_WINDOW_DAYS):
+            slugs.append("reopen")
+    if case.status != CaseStatus.MERGED:
+        slugs.append("attach")
+    return slugs
+
+
+class CaseDetailView(ScopedMixin, StaffView):
+    """The case: facts, where it is on the four levels, the timeline, and the next steps as small forms."""
+
+    model = Case
+
+    def get_base_queryset(self) -> QuerySet[Case]:
+        return Case.objects.select_related(
+            "unit",
+            "origin_unit",
+            "enterprise",
+            "leader",
+            "handler",
+            "merged_into",
+            "verified_by",
+            "created_by",
+        )
+
+    def form_for(self, case: Case, slug: str, data: Any = None, files: Any = None) -> f.StepForm:
+        action = STEP_ACTIONS[slug]
+        kwargs: dict[str, Any] = {"prefix": slug}
+        if slug == "leader":
+            kwargs["candidates"] = selectors.leader_candidates(case)
+        elif slug == "merge":
+            kwargs["candidates"] = selectors.mergeable_cases(case, self.request.user)
+        if data is None:
+            kwargs["initial"] = {"version": case.version}
+            if slug == "accept":
+                kwargs["initial"]["difficulty"] = case.difficulty
+        return action.form_class(data, files, **kwargs)
+
+    def render_case(
+        self, case: Case, *, failed: tuple[str, f.StepForm] | None = None, status: int = 200
+    ) -> HttpResponse:
+        request = self.request
+        now = timezone.now()
+        slugs = available_actions(case, request.user, now)
+        if failed and failed[0] not in slugs:
+            slugs.insert(0, failed[0])
+        step_forms = []
+        for slug in slugs:
+            if failed and failed[0] == slug:
+                step_forms.append((STEP_ACTIONS[slug], failed[1], True))
+            else:
+                step_forms.append((STEP_ACTIONS[slug], self.form_for(case, slug), False))
+        tab = request.GET.get("tab", "timeline")
+        if tab not in ("timeline", "outcomes", "history"):
+            tab = "timeline"
+        return render(
+            request,
+            "cases/detail.html",
+            {
+                "case": case,
+                "state": deadline_state(case.deadline, now) if case.is_open else "",
+                "ladder": _ladder(case),
+                "steps": _timeline_with_levels(case),
+                "step_forms": step_forms,
+                "outcomes": case.outcomes.select_related("unit", "decided_by").order_by("decided_at", "pk"),
+                "follow_ups": case.follow_ups.select_related("by"),
+                "legal_aid": case.legal_aid.all(),
+                "attachments": case.attachments.all(),
+                "merged_cases": case.merged_cases.all().order_by("number"),
+                "history": audit_history(case) if tab == "history" else (),
+                "tab": tab,
+                "can_handle": services.can_handle_cases(request.user),
+                "at_unit": _is_root(request.user) or request.user.org_unit_id == case.unit_id,
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self.render_case(self.get_scoped_object())
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        case = self.get_scoped_object()
+        require_handler(request)
+        slug = request.POST.get("action", "")
+        if slug not in STEP_ACTIONS:
+            messages.error(request, "未知的操作，请刷新页面后重试。")
+            return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+        action = STEP_ACTIONS[slug]
+        form = self.form_for(case, slug, request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                action.call(request.user, case, dict(form.cleaned_data))
+            except ServiceError as error:
+                if error.code == "conflict":
+                    # Show the case as it is now; the typed text stays, and the next submit uses the new version.
+                    fresh = self.get_scoped_object()
+                    data = request.POST.copy()
+                    data[f"{slug}-version"] = str(fresh.version)
+                    kept = self.form_for(fresh, slug, data, request.FILES)
+                    kept.is_valid()
+                    kept.add_error(None, services.CONFLICT_MESSAGE)
+                    return self.render_case(fresh, failed=(slug, kept), status=409)
+                form.add_service_error(error.field, error.message)
+            else:
+                messages.success(request, action.done)
+                return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+        return self.render_case(case, failed=(slug, form))
+
+
+def _timeline_with_levels(case: Case) -> list[Any]:
+    """Each step with the unit that took it: a move names its units, any other step happened at the unit
+    the case was at then (the last one it moved to)."""
+    steps = list(selectors.case_timeline(case).select_related("actor"))
+    current = None
+    for step in steps:
+        step.at_unit = step.from_unit or current
+        step.at_level = LEVEL_LABELS.get(step.at_unit.level, "") if step.at_unit else ""
+        if step.to_unit_id:
+            current = step.to_unit
+    return steps
+
+
+def _ladder(case: Case) -> list[dict[str, Any]]:
+    """The four levels from the case's origin up to the city: passed, current, or still above."""
+    units = {unit.level: unit for unit in case.origin_unit.ancestors()}
+    units[case.origin_unit.level] = case.origin_unit
+    reached = set(case.steps.exclude(to_level=None).values_list("to_level", flat=True))
+    rows = []
+    for level in sorted(units, reverse=True):
+        unit = units[level]
+        if unit.pk == case.unit_id:
+            state = "current" if case.is_open else "done"
+        elif level in reached and level > case.level:
+            state = "done"
+        elif level in reached:
+            state = "warning"
+        else:
+            state = "todo"
+        rows.append({"level": LEVEL_LABELS.get(level, ""), "unit": unit, "state": state})
+    return rows
+
+
+class AttachmentView(ScopedMixin, StaffView):
+    model = CaseAttachment
+
+    def get(self, request: HttpRequest, pk: int) -> FileResponse:
+        attachment = self.get_scoped_object()
+        return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
