@@ -174,6 +174,9 @@ SPECTACULAR_SETTINGS = {
 
 # Enterprises with at least this many employees are eligible for a union (INTERFACES.md).
 ELIGIBLE_MIN_HEADCOUNT = int(env_str("SAFETYNET_ELIGIBLE_MIN_HEADCOUNT", "25"))
+# Status against target: met at or above it; "far behind" (red) when more than this many percentage points
+# below it, "behind" (amber) otherwise.
+INDICATOR_FAR_BEHIND_POINTS = float(env_str("SAFETYNET_FAR_BEHIND_POINTS", "5")) / 100
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600

@@ -173,7 +173,7 @@ def target_status(rate: float | None, target: float | None) -> str | None:
         return None
     if rate >= target:
         return STATUS_MET
-    far = getattr(settings, "INDICATOR_FAR_BEHIND_POINTS", 0.05)
+    far = settings.INDICATOR_FAR_BEHIND_POINTS
     return STATUS_FAR_BEHIND if target - rate > far else STATUS_BEHIND
 
 

@@ -51,6 +51,15 @@ def interval_active_q(day: datetime.date, prefix: str = "") -> Q:
     )
 
 
+def _is_sole_root(path: str) -> bool:
+    """True when ``path`` is the only top-level unit (one city per installation, the usual case)."""
+    from safetynet.orgs.models import OrgUnit
+
+    if path.count("/") != 1:
+        return False
+    return list(OrgUnit.objects.filter(parent__isnull=True).values_list("path", flat=True)[:2]) == [path]
+
+
 class PersonQuerySet(ScopedQuerySet):
     """A person belongs to no org unit: they are visible where they work or are a member, now or before."""
 
@@ -66,7 +75,8 @@ class PersonQuerySet(ScopedQuerySet):
         path = user_scope_path(user)
         if path is None:
             return self.none()
-        if path == "":
+        if path == "" or _is_sole_root(path):
+            # The whole city: every person is in scope, and the two EXISTS over millions of rows are skipped.
             return self.all()
         return self.within(path)
 

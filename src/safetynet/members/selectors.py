@@ -34,32 +34,66 @@ def person_find_by_id_number(user: Any, id_number: str) -> Person | None:
     return Person.objects.visible_to(user).filter(id_number_hash=crypto.lookup_hash(number)).first()
 
 
+SEARCH_KEY_LIMIT = 5000
+
+
 def person_search(user: Any, q: str) -> QuerySet[Person]:
-    """Search by name, full document number (hash), masked number, phone, member number or card number."""
+    """Search by name (prefix), full document number (keyed hash, exact), masked number, phone, member
+    number or card number.
+
+    Each key is one indexed lookup that yields person ids; the name is an indexed prefix match. They are
+    combined as ``name LIKE 'x%' OR pk IN (...)``, which the database answers from two indexes: no pattern
+    ever runs over clear text (there is none) and no subquery runs per person row.
+    """
     persons = Person.objects.visible_to(user)
     text = " ".join((q or "").split())
     if not text:
         return persons.order_by("name", "pk")
     code = clean_code(text)
-    condition = Q(name__icontains=text)
     try:
         number = clean_document_number(text)
     except IdNumberError:
         number = ""
+    ids: set[int] = set()
+
+    def collect(queryset: QuerySet) -> None:
+        ids.update(
+            queryset.values_list("person_id" if queryset.model is not Person else "pk", flat=True)[
+                :SEARCH_KEY_LIMIT
+            ]
+        )
+
     if number:
-        condition |= Q(id_number_hash=crypto.lookup_hash(number))
+        collect(Person.objects.filter(id_number_hash=crypto.lookup_hash(number)))
     if "*" in code:
-        condition |= Q(id_number_masked=code) | Q(phone_masked=code)
+        collect(Person.objects.filter(Q(id_number_masked=code) | Q(phone_masked=code)))
     try:
         phone = normalize_phone(text)
     except ValidationError:
         phone = ""
     if phone:
-        condition |= Q(phone_hash=crypto.lookup_hash(phone))
+        collect(Person.objects.filter(phone_hash=crypto.lookup_hash(phone)))
     if code.isalnum():
-        condition |= Q(Exists(Membership.objects.filter(person=OuterRef("pk"), member_number=code)))
-        condition |= Q(Exists(MemberCard.objects.filter(person=OuterRef("pk"), card_number=code)))
+        collect(Membership.objects.filter(member_number=code))
+        collect(MemberCard.objects.filter(card_number=code))
+    condition = Q(pk__in=sorted(ids)) if ids else Q(pk__in=[])
+    if not code.isdigit() and "*" not in code:
+        condition |= Q(name__startswith=text)
     return persons.filter(condition).order_by("name", "pk")
+
+
+def current_enterprise_names(person_ids: list[int], day: datetime.date) -> dict[int, str]:
+    """The enterprise each person works at on ``day`` (latest hire), for one page of persons."""
+    names: dict[int, str] = {}
+    rows = (
+        Employment.objects.filter(person_id__in=person_ids)
+        .filter(interval_active_q(day))
+        .order_by("person_id", "valid_from", "pk")
+        .values_list("person_id", "enterprise__name")
+    )
+    for person_id, name in rows:
+        names[person_id] = name
+    return names
 
 
 def person_employments(user: Any, person: Person) -> QuerySet[Employment]:
@@ -110,18 +144,6 @@ def union_members(
         .filter(interval_active_q(day))
         .select_related("person")
         .order_by("person__name", "pk")
-    )
-
-
-def person_current_employment_q(day: datetime.date) -> Any:
-    """The name of the enterprise a person works at on ``day`` (latest hire first), as a subquery."""
-    from django.db.models import Subquery
-
-    return Subquery(
-        Employment.objects.filter(person=OuterRef("pk"))
-        .filter(interval_active_q(day))
-        .order_by("-valid_from", "-pk")
-        .values("enterprise__name")[:1]
     )
 
 

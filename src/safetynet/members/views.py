@@ -77,10 +77,11 @@ class PersonSearchView(StaffView):
         today = timezone.localdate()
         page_obj = None
         if q:
-            persons = selectors.person_search(request.user, q).annotate(
-                current_enterprise=selectors.person_current_employment_q(today)
-            )
+            persons = selectors.person_search(request.user, q)
             page_obj = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("page"))
+            employers = selectors.current_enterprise_names([p.pk for p in page_obj.object_list], today)
+            for person in page_obj.object_list:
+                person.current_enterprise = employers.get(person.pk, "")
             # A full ID number names one person: go straight to their page.
             if _is_document_number(q) and page_obj.paginator.count == 1:
                 return HttpResponseRedirect(reverse("members:person_detail", args=[page_obj[0].pk]))

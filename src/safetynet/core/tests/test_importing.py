@@ -432,7 +432,8 @@ def streaming_kind():
 
 
 def test_streaming_importer_checks_in_batches_and_saves_in_a_second_pass(db, tmp_path, streaming_kind):
-    path = write_csv(tmp_path / "s.csv", [["代码"], ["A"], [""], ["B"], ["C"], [" "], ["D"]])
+    rows = [["代码", "备注"], ["A", ""], ["", "x"], ["B", ""], ["C", ""], [" ", ""], ["D", ""]]
+    path = write_csv(tmp_path / "s.csv", rows)
     result = run_import("streaming-test", path, dry_run=True)
     # Row 3 has no code (refused while cleaning), row 6 is blank and skipped.
     assert streaming_kind.calls == [("check", [2, 4]), ("check", [5, 7]), ("finish_check", [])]
