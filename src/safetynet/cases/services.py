@@ -55,8 +55,6 @@ from safetynet.core.services import audit_created, audit_record
 from safetynet.orgs.models import PATH_SEPARATOR, Enterprise, OrgLevel, OrgUnit
 
 CONFLICT_MESSAGE = "该案件已被他人修改，请刷新后再操作"
-# Roles that handle cases; a `handle_cases` capability in accounts, once it exists, is honoured too.
-CASE_HANDLER_ROLES = frozenset({"city_admin", "unit_admin", "operator"})
 HEAD_ROLES = ("unit_admin",)
 HANDLER_ROLES = ("operator", "unit_admin")
 
@@ -66,7 +64,7 @@ def can_handle_cases(user: Any) -> bool:
         return False
     if user.is_superuser and user.org_unit_id is None:
         return True
-    return user.can("handle_cases") or user.role in CASE_HANDLER_ROLES
+    return user.can("handle_cases")
 
 
 def _now(now: datetime.datetime | None) -> datetime.datetime:

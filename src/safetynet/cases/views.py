@@ -226,7 +226,7 @@ class HazardListView(StaffView):
 
 
 @dataclass(frozen=True)
-class StepAction:
+class CaseAction:
     slug: str
     label: str
     form_class: type[f.StepForm]
@@ -256,40 +256,40 @@ def _follow_up(user: Any, case: Case, data: dict[str, Any]) -> Any:
     return services.case_record_follow_up(actor=user, case=case, **data)
 
 
-STEP_ACTIONS: dict[str, StepAction] = {
+STEP_ACTIONS: dict[str, CaseAction] = {
     action.slug: action
     for action in (
-        StepAction("accept", "受理", f.AcceptForm, _keyword("case_accept"), "已受理。"),
-        StepAction(
+        CaseAction("accept", "受理", f.AcceptForm, _keyword("case_accept"), "已受理。"),
+        CaseAction(
             "leader", "指定包案领导", f.LeaderForm, _keyword("case_assign_leader"), "已指定包案领导。"
         ),
-        StepAction(
+        CaseAction(
             "mediation", "记录调解", f.NoteForm, _keyword("case_record_mediation_attempt"), "已记录调解情况。"
         ),
-        StepAction("resolve", "办结", f.ResolveForm, _keyword("case_resolve"), "案件已办结。"),
-        StepAction("refer", "转出", f.ReferForm, _keyword("case_refer_out"), "案件已转出并办结。"),
-        StepAction(
+        CaseAction("resolve", "办结", f.ResolveForm, _keyword("case_resolve"), "案件已办结。"),
+        CaseAction("refer", "转出", f.ReferForm, _keyword("case_refer_out"), "案件已转出并办结。"),
+        CaseAction(
             "rectification",
             "责令整改",
             f.RectificationForm,
             _keyword("hazard_assign_rectification"),
             "已责令整改。",
         ),
-        StepAction("verify", "整改核查", f.VerifyForm, _keyword("hazard_verify"), "已记录核查结果。"),
-        StepAction(
+        CaseAction("verify", "整改核查", f.VerifyForm, _keyword("hazard_verify"), "已记录核查结果。"),
+        CaseAction(
             "hand_up", "上交上级", f.HandUpForm, _keyword("case_hand_up"), "案件已上交上一级。", danger=True
         ),
-        StepAction("pull_up", "提级办理", f.PullUpForm, _keyword("case_pull_up"), "案件已提级到本单位办理。"),
-        StepAction("send_down", "交办下级", f.SendDownForm, _keyword("case_send_down"), "案件已交办下级。"),
-        StepAction("merge", "并案", f.MergeForm, _merge, "个案已并入本集体争议。"),
-        StepAction(
+        CaseAction("pull_up", "提级办理", f.PullUpForm, _keyword("case_pull_up"), "案件已提级到本单位办理。"),
+        CaseAction("send_down", "交办下级", f.SendDownForm, _keyword("case_send_down"), "案件已交办下级。"),
+        CaseAction("merge", "并案", f.MergeForm, _merge, "个案已并入本集体争议。"),
+        CaseAction(
             "legal_aid", "法律援助", f.LegalAidForm, _keyword("case_record_legal_aid"), "已记录法律援助。"
         ),
-        StepAction("follow_up", "回访", f.FollowUpForm, _follow_up, "已记录回访。"),
-        StepAction(
+        CaseAction("follow_up", "回访", f.FollowUpForm, _follow_up, "已记录回访。"),
+        CaseAction(
             "reopen", "重新办理", f.ReasonForm, _keyword("case_reopen"), "案件已重新办理。", danger=True
         ),
-        StepAction("attach", "上传附件", f.AttachForm, _attach, "附件已上传。", multipart=True),
+        CaseAction("attach", "上传附件", f.AttachForm, _attach, "附件已上传。", multipart=True),
     )
 }
 

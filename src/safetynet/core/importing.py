@@ -13,6 +13,10 @@ The run (:func:`run_import`) has four steps:
    writes the valid records set-based, in one transaction;
 4. report: an :class:`ImportResult` with the counts, the rejected rows (row number as the spreadsheet shows
    it, column, Chinese reason) and ``write_error_file``.
+
+Files of up to millions of rows (the member roster) use a :class:`StreamingImporter` instead: the file is
+read twice, checked in batches in the first pass and written in batches in the second, so memory does not
+grow with the file. ``run_import`` is the same for both kinds.
 """
 
 from __future__ import annotations

@@ -76,8 +76,9 @@ def person_search(user: Any, q: str) -> QuerySet[Person]:
     if code.isalnum():
         collect(Membership.objects.filter(member_number=code))
         collect(MemberCard.objects.filter(card_number=code))
+    by_name = not code.isdigit() and "*" not in code
     condition = Q(pk__in=sorted(ids)) if ids else Q(pk__in=[])
-    if not code.isdigit() and "*" not in code:
+    if by_name:
         condition |= Q(name__startswith=text)
     return persons.filter(condition).order_by("name", "pk")
 

@@ -66,7 +66,8 @@ class Browser:
     ) -> None:
         """Open the step's small form, fill it in and submit it; wait for the case page to come back."""
         page = self.page
-        page.locator(f"#action-{slug} > summary").click()
+        if page.locator(f"#action-{slug}[open]").count() == 0:
+            page.locator(f"#action-{slug} > summary").click()
         for name, value in (fields or {}).items():
             selector = f"#id_{slug}-{name}"
             if page.locator(selector).evaluate("e => e.tagName") == "SELECT":
@@ -199,6 +200,9 @@ def test_hazard_report_is_closed_only_after_verification(site, chromium_page):
     expect(page.locator("#action-resolve")).to_have_count(0)
     expect(page.locator("#action-verify")).to_have_count(0)
     deadline = timezone.localtime() + datetime.timedelta(days=7)
+    page.locator("#action-rectification > summary").click()
+    page.fill("#id_rectification-owner", "王厂长（生产副总）")
+    shot(page, "hazard")
     browser.act("rectification", {"owner": "王厂长（生产副总）", "deadline": f"{deadline:%Y-%m-%dT%H:%M}"})
     case.refresh_from_db()
     assert (case.status, case.rectification_owner) == (CaseStatus.RECTIFYING, "王厂长（生产副总）")

@@ -20,7 +20,11 @@ def scope_walk_records(enterprise: Enterprise) -> tuple[dict[type, Any], list[st
     )
     union = enterprise.coverages.select_related("union").first().union
     membership = services.membership_join(
-        actor=None, person=person, union=union, valid_from=datetime.date(2010, 1, 1), member_number="ZSWALK001"
+        actor=None,
+        person=person,
+        union=union,
+        valid_from=datetime.date(2010, 1, 1),
+        member_number="ZSWALK001",
     )
     card = services.card_issue(actor=None, person=person, issued_on=datetime.date(2011, 1, 1))
     records = {Person: person, Employment: employment, Membership: membership, MemberCard: card}
