@@ -33,6 +33,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from safetynet.accounts.models import User
 from safetynet.core.models import AuditEntry
+from safetynet.members.models import MemberCard, Membership, Person
 from safetynet.orgs.models import (
     Enterprise,
     EnterpriseHeadcount,
@@ -62,6 +63,16 @@ SKIPPED_PREFIXES = (
 # Function views (and class views without ``model``/``queryset``): the model their ``pk`` names, by URL name.
 MODEL_BY_URL_NAME: dict[str, type[Model]] = {
     "accounts:staff_set_active": User,
+    "members:person_detail": Person,
+    "members:person_reveal": Person,
+    "members:union_roster": GrassrootsUnion,
+    "members:membership_join": GrassrootsUnion,
+    "members:union_roster_export": GrassrootsUnion,
+    "members:membership_leave": Membership,
+    "members:membership_transfer": Membership,
+    "members:enterprise_roster_export": Enterprise,
+    "members:card_detail": MemberCard,
+    "members:card_change": MemberCard,
 }
 
 # Keys other than pk/id: which model's record they name. An int key ``<thing>_pk`` / ``<thing>_id`` must be here.
@@ -81,7 +92,7 @@ STRING_KEYS: dict[str, tuple[type[Model], str]] = {
 }
 
 # Values for keys that are not records.
-PLAIN_KWARGS = {"format": "json"}
+PLAIN_KWARGS = {"format": "json", "action": "lost", "kind": "enterprises"}
 
 MISSING_INT = 987654321
 WRITE_METHODS = ("post", "put", "patch", "delete")
