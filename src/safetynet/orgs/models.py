@@ -114,7 +114,7 @@ class OrgUnitVersion(models.Model):
     class Meta:
         verbose_name = _("区域单位历史")
         verbose_name_plural = _("区域单位历史")
-        ordering = ["unit", "valid_from"]
+        ordering = ["unit", models.F("valid_from").asc(nulls_first=True)]
         indexes = [
             models.Index(fields=["path"], name="orgunitversion_path_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["unit", "valid_from"], name="orgunitversion_unit_from_idx"),
@@ -242,7 +242,7 @@ class EnterpriseLocation(models.Model):
     class Meta:
         verbose_name = _("企业所属区划历史")
         verbose_name_plural = _("企业所属区划历史")
-        ordering = ["enterprise", "valid_from"]
+        ordering = ["enterprise", models.F("valid_from").asc(nulls_first=True)]
         indexes = [
             models.Index(fields=["org_unit", "valid_from", "valid_to"], name="entlocation_unit_dates_idx")
         ]
@@ -268,7 +268,7 @@ class EnterpriseHeadcount(models.Model):
     class Meta:
         verbose_name = _("企业职工人数历史")
         verbose_name_plural = _("企业职工人数历史")
-        ordering = ["enterprise", "valid_from"]
+        ordering = ["enterprise", models.F("valid_from").asc(nulls_first=True)]
         indexes = [models.Index(fields=["enterprise", "valid_from"], name="entheadcount_ent_from_idx")]
 
     def __str__(self) -> str:
@@ -341,7 +341,7 @@ class UnionCoverage(models.Model):
     class Meta:
         verbose_name = _("工会覆盖企业")
         verbose_name_plural = _("工会覆盖企业")
-        ordering = ["union", "valid_from"]
+        ordering = ["union", models.F("valid_from").asc(nulls_first=True)]
         indexes = [
             models.Index(fields=["enterprise", "valid_from", "valid_to"], name="coverage_ent_dates_idx")
         ]

@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.db.models import F
 
 from safetynet.core.errors import NotAllowed, OutOfScope, ServiceError
 from safetynet.core.models import AuditEntry
@@ -22,7 +23,9 @@ def test_move_rewrites_subtree_paths_and_keeps_history(city):
     )
     city.community_a.refresh_from_db()
     assert city.community_a.path.startswith(city.xigang.path)
-    versions = OrgUnitVersion.objects.filter(unit=city.community_a).order_by("valid_from")
+    versions = OrgUnitVersion.objects.filter(unit=city.community_a).order_by(
+        F("valid_from").asc(nulls_first=True)
+    )
     assert [(v.valid_from, v.valid_to, v.path.startswith(city.zhongshan.path)) for v in versions] == [
         (None, datetime.date(2013, 1, 1), True),
         (datetime.date(2013, 1, 1), None, False),
@@ -35,7 +38,7 @@ def test_rename_keeps_old_name_in_history(city):
     )
     names = list(
         OrgUnitVersion.objects.filter(unit=city.zhongshan)
-        .order_by("valid_from")
+        .order_by(F("valid_from").asc(nulls_first=True))
         .values_list("name", flat=True)
     )
     assert names == ["中山区", "中山新区"]
@@ -82,7 +85,7 @@ def test_enterprise_move_and_headcount_are_dated(city, make_staff):
     )
     locations = list(
         EnterpriseLocation.objects.filter(enterprise=enterprise)
-        .order_by("valid_from")
+        .order_by(F("valid_from").asc(nulls_first=True))
         .values_list("org_unit__code", "valid_from", "valid_to")
     )
     assert locations == [
@@ -91,7 +94,7 @@ def test_enterprise_move_and_headcount_are_dated(city, make_staff):
     ]
     counts = list(
         EnterpriseHeadcount.objects.filter(enterprise=enterprise)
-        .order_by("valid_from")
+        .order_by(F("valid_from").asc(nulls_first=True))
         .values_list("headcount", flat=True)
     )
     assert counts == [30, 50]
