@@ -153,3 +153,20 @@ def test_board_shows_collective_cases(setup):
     case = intake(setup, now=None, workers=40)
     text = client_for(setup.city_officer).get(reverse("cases:board")).content.decode()
     assert case.number in text and "未指定" in text
+
+
+def test_enterprise_page_lists_its_cases(client, city, make_staff):
+    from django.urls import reverse
+
+    from safetynet.cases.tests.helpers import scope_walk_records
+    from safetynet.orgs.tests.factories import EnterpriseFactory, UnionFactory
+
+    enterprise = EnterpriseFactory(org_unit=city.community_a, name="诉求标签页企业")
+    UnionFactory(org_unit=city.community_a, enterprises=[enterprise])
+    records, _ = scope_walk_records(enterprise)
+    case = next(r for model, r in records.items() if model.__name__ == "Case")
+    client.force_login(make_staff("tab_officer", city.zhongshan, "operator"))
+    html = client.get(
+        reverse("orgs:enterprise_detail", args=[enterprise.pk]), {"tab": "cases"}
+    ).content.decode()
+    assert case.number in html and "登记诉求" in html

@@ -325,6 +325,8 @@ def test_enterprise_detail_tabs(client, registry, operator, tab):
     assert "变更记录" in body and "基本信息" in body
     if tab == "unions":
         assert "青泥洼已建会公司工会" in body
+    if tab == "cases":
+        assert "暂无涉及该企业的诉求" in body
     if tab == "members":
         assert "该企业没有登记在职职工" in body  # the members roster tab, empty for this enterprise
 
