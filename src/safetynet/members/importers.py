@@ -967,6 +967,9 @@ class MemberImporter(StreamingImporter):
                 if action == "update":
                     self._end_reasons[slot] = data.end_reason
             self._counts[("create", "update", "unchanged").index(record.action)] += 1
+        for record in records:
+            # The lead row points at itself: a cycle that the disabled garbage collector would keep.
+            record.target.lead = None
 
     def _check_person(
         self,
