@@ -134,7 +134,9 @@ def indicator_series_for_user(
     codes = {day: resolve_unit_code_for_user(user, unit_code, day) for day in days}
 
     def one_day(day: datetime.date) -> list[IndicatorRow]:
-        day_rows = compute_cached(day=day, unit_code=codes[day], indicator_codes=indicator_codes, hierarchy=hierarchy)
+        day_rows = compute_cached(
+            day=day, unit_code=codes[day], indicator_codes=indicator_codes, hierarchy=hierarchy
+        )
         top_level = min((r.level for r in day_rows), default=0)
         return [r for r in day_rows if r.level <= top_level + depth]
 

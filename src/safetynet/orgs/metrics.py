@@ -67,7 +67,9 @@ def enterprise_population(day: datetime.date, hierarchy: str, unionised: QuerySe
     )
     if hierarchy == "today":
         return queryset.annotate(indicator_unit=F("org_unit_id"))
-    return queryset.filter(active_on_q(day, "locations__")).annotate(indicator_unit=F("locations__org_unit_id"))
+    return queryset.filter(active_on_q(day, "locations__")).annotate(
+        indicator_unit=F("locations__org_unit_id")
+    )
 
 
 POPULATION = Population(ENTERPRISE, enterprise_population, enterprise_ref="pk", enterprise_prefix="")
