@@ -111,7 +111,11 @@ class Person(models.Model):
             # Hash first: the same index finds a number typed in the search box, whatever its document type.
             models.UniqueConstraint(fields=["id_number_hash", "id_type"], name="person_unique_document"),
         ]
-        indexes = [models.Index(fields=["phone_hash"], name="person_phone_hash_idx")]
+        indexes = [
+            models.Index(fields=["phone_hash"], name="person_phone_hash_idx"),
+            # Name search matches from the start of the name: a prefix range scan, not a read of every person.
+            models.Index(fields=["name"], name="person_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.id_number_masked}）"
