@@ -1074,25 +1074,14 @@ def ankang_entry_record(
     _check_year(year)
     if workers_taking_part < 0:
         raise ServiceError("workers", "参赛职工人数不能为负数。", field="workers_taking_part")
-    entry = AnkangCupEntry.objects.select_for_update().filter(enterprise=enterprise, year=year).first()
-    old = entry.workers_taking_part if entry else None
-    if entry is None:
-        entry = AnkangCupEntry.objects.create(
-            enterprise=enterprise, year=year, workers_taking_part=workers_taking_part
-        )
-    elif old != workers_taking_part:
-        entry.workers_taking_part = workers_taking_part
-        entry.save(update_fields=["workers_taking_part"])
-    else:
-        return entry
-    audit_record(
+    return _yearly_record_set(
         actor=actor,
-        action=AuditAction.CREATE if old is None else AuditAction.UPDATE,
-        instance=entry,
-        changes={"workers_taking_part": [old, workers_taking_part]},
-        unit_path=enterprise.org_unit.path,
+        model=AnkangCupEntry,
+        enterprise=enterprise,
+        year=year,
+        field="workers_taking_part",
+        value=workers_taking_part,
     )
-    return entry
 
 
 @transaction.atomic
@@ -1100,20 +1089,29 @@ def team_safety_record(*, actor: Any, enterprise: Enterprise, year: int, built: 
     require_capability(actor, EDIT)
     require_unit_in_scope(actor, enterprise.org_unit, field="enterprise")
     _check_year(year)
-    record = TeamSafetyBuilding.objects.select_for_update().filter(enterprise=enterprise, year=year).first()
-    old = record.built if record else None
+    return _yearly_record_set(
+        actor=actor, model=TeamSafetyBuilding, enterprise=enterprise, year=year, field="built", value=built
+    )
+
+
+def _yearly_record_set(
+    *, actor: Any, model: type, enterprise: Enterprise, year: int, field: str, value: Any
+) -> Any:
+    """Create or correct the one row of ``model`` for an enterprise and year (the row is locked); audit a change."""
+    record = model.objects.select_for_update().filter(enterprise=enterprise, year=year).first()
+    old = getattr(record, field) if record else None
     if record is None:
-        record = TeamSafetyBuilding.objects.create(enterprise=enterprise, year=year, built=built)
-    elif old != built:
-        record.built = built
-        record.save(update_fields=["built"])
+        record = model.objects.create(enterprise=enterprise, year=year, **{field: value})
+    elif old != value:
+        setattr(record, field, value)
+        record.save(update_fields=[field])
     else:
         return record
     audit_record(
         actor=actor,
         action=AuditAction.CREATE if old is None else AuditAction.UPDATE,
         instance=record,
-        changes={"built": [old, built]},
+        changes={field: [old, value]},
         unit_path=enterprise.org_unit.path,
     )
     return record
