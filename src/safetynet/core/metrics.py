@@ -56,6 +56,13 @@ class Population:
     build: Callable[[datetime.date, str, QuerySet | None], QuerySet]
     enterprise_ref: str
     enterprise_prefix: str
+    # A population of many rows per enterprise inside U(u,d) may give ``per_enterprise(day)``: its rows active
+    # that day, without unit or U(u,d) filter. The engine then counts them per enterprise first and joins the
+    # at most one row per enterprise of U(u,d) for the unit and the breakdown group, instead of joining every
+    # row to the enterprise's dated location.
+    per_enterprise: Callable[[datetime.date], QuerySet] | None = None
+    # Maps a filtered queryset of population rows to the records a user sees behind a number (None: the rows).
+    records: Callable[[QuerySet], QuerySet] | None = None
 
 
 @dataclass

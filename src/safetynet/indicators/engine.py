@@ -112,15 +112,17 @@ def _grouped_counts(
     queryset: QuerySet, facts: dict[str, Any], indicators: list[Any], group: Any
 ) -> Iterable[tuple[int, str, dict[str, tuple[int, int]]]]:
     """One statement: the population with its fact columns, summed per unit and group for every indicator."""
-    inner = queryset.annotate(indicator_group=group, **facts).values(
-        "indicator_unit", "indicator_group", *facts.keys()
+    # Fact columns are prefixed: a fact may share its name with a field of the population's model.
+    columns = {f"fact_{name}": expression for name, expression in facts.items()}
+    inner = queryset.annotate(indicator_group=group, **columns).values(
+        "indicator_unit", "indicator_group", *columns.keys()
     )
     inner_sql, params = inner.query.sql_with_params()
     q = connection.ops.quote_name
 
     def condition(names: tuple[str, ...]) -> str:
         # SQLite gives 0/1 and PostgreSQL booleans; "= TRUE" would not work on both, a bare column does.
-        return " AND ".join(f"t.{q(n)}" for n in names) or "1 = 1"
+        return " AND ".join(f"t.{q('fact_' + n)}" for n in names) or "1 = 1"
 
     sums = []
     for indicator in indicators:
@@ -132,6 +134,50 @@ def _grouped_counts(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            unit_id, grp, *values = row
+            yield (
+                unit_id,
+                grp,
+                {
+                    indicator.code: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0))
+                    for i, indicator in enumerate(indicators)
+                },
+            )
+
+
+def _grouped_counts_per_enterprise(
+    enterprises: QuerySet,
+    rows: QuerySet,
+    facts: dict[str, Any],
+    indicators: list[Any],
+    enterprise_ref: str,
+) -> Iterable[tuple[int, str, dict[str, tuple[int, int]]]]:
+    """One statement for a population of many rows per enterprise: the rows are summed per enterprise first,
+    and only those sums (one row per enterprise) meet ``enterprises`` (U(u,d) with unit and group)."""
+    q = connection.ops.quote_name
+    columns = {f"fact_{name}": expression for name, expression in facts.items()}
+    inner = rows.annotate(**columns).values(enterprise_ref, *columns.keys())
+    inner_sql, inner_params = inner.query.sql_with_params()
+    outer_sql, outer_params = enterprises.query.sql_with_params()
+
+    def condition(names: tuple[str, ...]) -> str:
+        return " AND ".join(f"r.{q('fact_' + n)}" for n in names) or "1 = 1"
+
+    sums, totals = [], []
+    for i, indicator in enumerate(indicators):
+        sums.append(f"SUM(CASE WHEN {condition(indicator.numerator)} THEN 1 ELSE 0 END) AS n{i}")
+        sums.append(f"SUM(CASE WHEN {condition(indicator.denominator)} THEN 1 ELSE 0 END) AS d{i}")
+        totals += [f"SUM(a.n{i})", f"SUM(a.d{i})"]
+    sql = (
+        f"SELECT e.{q('indicator_unit')}, e.{q('indicator_group')}, {', '.join(totals)} "
+        f"FROM ({outer_sql}) e JOIN ("
+        f"SELECT r.{q(enterprise_ref)} AS enterprise_key, {', '.join(sums)} FROM ({inner_sql}) r "
+        f"GROUP BY r.{q(enterprise_ref)}) a ON a.enterprise_key = e.{q('indicator_enterprise')} "
+        f"GROUP BY e.{q('indicator_unit')}, e.{q('indicator_group')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*outer_params, *inner_params))
         for row in cursor.fetchall():
             unit_id, grp, *values = row
             yield (
@@ -176,21 +222,35 @@ def compute(
     for population_name in population_order:
         population = reg.populations[population_name]
         indicators = [reg.indicators[c] for c in wanted if reg.indicators[c].population == population_name]
-        queryset = population.build(day, hierarchy, unionised)
-        if not whole_tree:
-            queryset = queryset.filter(indicator_unit__in=list(by_id))
         if population_name == "enterprise":
             # U(u,d) for the populations defined inside it: eligible enterprises that a union covers.
             covered = reg.facts["enterprise"]["covered"].build(day, "pk")
             unionised = population.build(day, hierarchy, None).filter(covered).values("pk")
+            unionised_units = (
+                population.build(day, hierarchy, None)
+                .filter(covered)
+                .annotate(indicator_group=_group_expression(breakdown, ""), indicator_enterprise=F("pk"))
+                .values("indicator_enterprise", "indicator_unit", "indicator_group")
+            )
+            if not whole_tree:
+                unionised_units = unionised_units.filter(indicator_unit__in=list(by_id))
         if not indicators:
             continue
         needed = sorted({name for i in indicators for name in i.numerator + i.denominator})
         facts = {
             name: reg.facts[population_name][name].build(day, population.enterprise_ref) for name in needed
         }
-        group = _group_expression(breakdown, population.enterprise_prefix)
-        for unit_id, grp, values in _grouped_counts(queryset, facts, indicators, group):
+        if population.per_enterprise is not None:
+            grouped = _grouped_counts_per_enterprise(
+                unionised_units, population.per_enterprise(day), facts, indicators, population.enterprise_ref
+            )
+        else:
+            queryset = population.build(day, hierarchy, unionised)
+            if not whole_tree:
+                queryset = queryset.filter(indicator_unit__in=list(by_id))
+            group = _group_expression(breakdown, population.enterprise_prefix)
+            grouped = _grouped_counts(queryset, facts, indicators, group)
+        for unit_id, grp, values in grouped:
             node = by_id.get(unit_id)
             if node is None:
                 continue

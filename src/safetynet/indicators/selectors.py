@@ -291,8 +291,10 @@ def indicator_records(
         queryset = queryset.filter(numerator)
     elif part == "gap" and spec.numerator:
         queryset = queryset.exclude(numerator)
-    model = queryset.model
-    rows = model.objects.filter(pk__in=queryset.values("pk"))
+    if population.records is not None:
+        rows = population.records(queryset)
+    else:
+        rows = queryset.model.objects.filter(pk__in=queryset.values("pk"))
     if spec.population == "enterprise":
         return rows.select_related("org_unit", "industry").order_by("org_unit__path", "name", "pk")
     return rows.select_related("person", "enterprise", "enterprise__org_unit").order_by(

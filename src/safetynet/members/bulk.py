@@ -96,14 +96,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            ids: list[int] = []
-            for start in range(0, count, 100000):
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [meta.db_table, meta.pk.column, min(100000, count - start)],
-                )
-                ids.extend(row[0] for row in cursor.fetchall())
-            return ids
+            return _next_values(cursor, model, count)
         table, pk = quote(meta.db_table), quote(meta.pk.column)
         cursor.execute(f"UPDATE {table} SET {pk} = {pk} WHERE 1 = 0")
         cursor.execute(f"SELECT MAX({pk}) FROM {table}")
@@ -118,6 +111,21 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
                 "UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [first + count - 1, meta.db_table]
             )
         return list(range(first, first + count))
+
+
+def _next_values(cursor: Any, model: type[models.Model], count: int) -> list[int]:
+    """``count`` values of the primary key's sequence (PostgreSQL). The sequence is named once: inside the
+    SELECT, pg_get_serial_sequence would run for every value, ten times the cost of nextval itself."""
+    meta = model._meta
+    cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [meta.db_table, meta.pk.column])
+    sequence = cursor.fetchone()[0]
+    ids: list[int] = []
+    for start in range(0, count, 100000):
+        cursor.execute(
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, min(100000, count - start)]
+        )
+        ids.extend(row[0] for row in cursor.fetchall())
+    return ids
 
 
 def write_rows(
@@ -196,11 +204,7 @@ def _copy(model: type[models.Model], fields: Sequence[str], rows: list[tuple[Any
     columns = [meta.pk.column, *(meta.get_field(name).column for name in fields)]
     with connection.cursor() as cursor:
         # Reserving the ids first lets the caller link rows of other tables to these without reading back.
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(rows)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = _next_values(cursor, model, len(rows))
         statement = f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
         with cursor.cursor.copy(statement) as copy:
             for pk, row in zip(ids, rows, strict=True):
@@ -334,14 +338,57 @@ def _copy_rows(
                 copy.write_row(row)
 
 
-def analyze_tables(*models_: type[models.Model]) -> None:
+def analyze_tables(*models_: type[models.Model], added: dict[type[models.Model], int] | None = None) -> None:
     """Refresh PostgreSQL's statistics after a big load, so the next lookups use the indexes at once
-    instead of trusting row counts from when the tables were empty."""
+    instead of trusting row counts from when the tables were empty.
+
+    With ``added`` (rows inserted per model), only the tables that at least doubled: for a table that grew
+    by less, the statistics still describe it well enough, and autovacuum refreshes them soon anyway
+    (ANALYZE of a city's tables takes seconds)."""
     if connection.vendor != "postgresql":
         return
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {', '.join(quote(m._meta.db_table) for m in models_)}")
+        if added is not None:
+            names = [m._meta.db_table for m in models_]
+            cursor.execute(
+                "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r'", [names]
+            )
+            before = dict(cursor.fetchall())
+            # reltuples: the rows when ANALYZE last ran (-1: never), so without this import's rows.
+            models_ = tuple(
+                m for m in models_ if added.get(m, 0) and added[m] >= max(before.get(m._meta.db_table, 0), 0)
+            )
+        if models_:
+            cursor.execute(f"ANALYZE {', '.join(quote(m._meta.db_table) for m in models_)}")
+
+
+SQLITE_IMPORT_CACHE_KIB = 192 * 1024
+
+
+def sqlite_cache(kib: int | None = SQLITE_IMPORT_CACHE_KIB) -> int | None:
+    """Set SQLite's page cache of this connection to ``kib`` KiB (None: leave it) and return the setting
+    it had (as SQLite reports it: negative KiB or positive pages), to be given back later; None elsewhere.
+
+    SQLite's default cache is 2 MB: a roster import inserts into indexes of millions of entries at random
+    places (the hashed ID numbers and phones), and with a small cache each insert reads its pages again.
+    """
+    if connection.vendor != "sqlite":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        if kib is not None:
+            cursor.execute(f"PRAGMA cache_size = {-int(kib)}")
+    return previous
+
+
+def restore_sqlite_cache(previous: int | None) -> None:
+    """Give back the setting :func:`sqlite_cache` returned."""
+    if previous is None or connection.vendor != "sqlite" or connection.connection is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 # --- personal data, many values at once ----------------------------------------------------------

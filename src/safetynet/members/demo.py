@@ -34,6 +34,7 @@ from safetynet.members import bulk, crypto
 from safetynet.members.models import (
     CardStatus,
     Employment,
+    EmploymentSpan,
     EmploymentType,
     Household,
     MemberCard,
@@ -42,6 +43,7 @@ from safetynet.members.models import (
     Person,
 )
 from safetynet.members.services import _luhn_check_digit
+from safetynet.members.spans import employment_spans_rebuild
 from safetynet.members.validation import IdType, check_character, mask_id_number, mask_phone
 from safetynet.orgs.models import (
     PUBLIC_OWNERSHIPS,
@@ -573,7 +575,9 @@ def extend_demo(*, seed: int, scale: str, progress: Callable[[str], None] | None
             )
         if batch:
             _write(rng, batch, counters, union_district, cards_used)
-        bulk.analyze_tables(Person, Employment, Membership, MemberCard)
+        say("  用工会籍区段（供指标计算）")
+        employment_spans_rebuild()
+        bulk.analyze_tables(Person, Employment, Membership, MemberCard, EmploymentSpan)
         counts = {
             "职工": counters.get("__persons", 0),
             "用工记录": counters.get("__employments", 0),

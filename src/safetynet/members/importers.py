@@ -47,7 +47,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from safetynet.core.importing import Column, Record, Row, StreamingImporter, register_importer
+from safetynet.core.importing import (
+    Column,
+    ImportUnusable,
+    Record,
+    Row,
+    StreamingImporter,
+    register_importer,
+)
 from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.core.normalize import parse_date
 from safetynet.members import crypto
@@ -56,7 +63,9 @@ from safetynet.members.bulk import (
     FastPersonalData,
     analyze_tables,
     reserve_ids,
+    restore_sqlite_cache,
     select_in,
+    sqlite_cache,
     write_rows,
 )
 from safetynet.members.models import (
@@ -67,6 +76,7 @@ from safetynet.members.models import (
     MembershipEndReason,
     Person,
 )
+from safetynet.members.spans import employment_spans_rebuild
 from safetynet.members.validation import (
     EARLIEST_BIRTH_DATE,
     IdNumberError,
@@ -178,6 +188,7 @@ HOUSEHOLD_VALUES = {code: value for value, code in HOUSEHOLD_CODES.items()}
 # A row's decision about its employment or membership.
 SKIP, CREATE, UPDATE, UNCHANGED = 0, 1, 2, 3
 ACTION_CODES = {"create": CREATE, "update": UPDATE, "unchanged": UNCHANGED}
+WRITES = (CREATE, UPDATE)
 
 
 def _chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> Iterator[list[Any]]:
@@ -194,10 +205,6 @@ def _overlaps(
 ) -> bool:
     """[a_from, a_to) and [b_from, b_to) share a day (an empty end is open)."""
     return (a_to is None or b_from < a_to) and (b_to is None or a_from < b_to)
-
-
-def _ordinal(day: datetime.date | None) -> int:
-    return day.toordinal() if day else 0
 
 
 def _day(ordinal: int) -> datetime.date | None:
@@ -244,11 +251,34 @@ class MemberRow:
         "slot",
     )
 
-    def __init__(self, **values: Any) -> None:
-        for name in self.__slots__:
-            setattr(self, name, None)
-        for name, value in values.items():
-            setattr(self, name, value)
+    def __init__(
+        self,
+        *,
+        slot: int,
+        name: str,
+        enterprise_id: int,
+        employed_from: datetime.date,
+        employed_to: datetime.date | None,
+        employment_type: str | None,
+        union_id: int | None,
+        joined_on: datetime.date | None,
+        left_on: datetime.date | None,
+        member_number: str | None,
+        phone: str,
+        household: str,
+    ) -> None:
+        # Spelt out rather than a loop over __slots__: built for every row of a person with several rows.
+        self.slot, self.name, self.enterprise_id = slot, name, enterprise_id
+        self.employed_from, self.employed_to, self.employment_type = (
+            employed_from,
+            employed_to,
+            employment_type,
+        )
+        self.union_id, self.joined_on, self.left_on = union_id, joined_on, left_on
+        self.member_number, self.phone, self.household = member_number, phone, household
+        self.id_type = self.number = self.number_hash = self.credit_code = None
+        self.contract_signed = self.employment = self.membership = self.end_reason = None
+        self.birth_date = self.sex = self.lead = self.person_action = self.person_pk = None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -368,7 +398,13 @@ class MemberImporter(StreamingImporter):
         self.transfers: list[dict[str, Any]] = []
         self.new_people = 0
         self._counts = [0, 0, 0]
-        # Pass 2.
+        # Pass 2: clean_row only picks out what creating a person needs (see _clean_for_saving).
+        self._saving = False
+        self._started = False
+        self._cache_set, self._previous_cache = False, None
+        self._added: dict[Any, int] = {Person: 0, Employment: 0, Membership: 0}
+        # Persons whose employments, memberships or household this import wrote: their spans are rebuilt.
+        self._touched: set[int] = set()
         self._cursor = 0
         self._new_ids: list[int] = []
         self.writer = BackgroundWriter()
@@ -391,6 +427,8 @@ class MemberImporter(StreamingImporter):
         return tuple(row.raw(key) for key in RAW_KEYS)
 
     def clean_row(self, row: Row) -> Record | None:
+        if self._saving:
+            return self._clean_for_saving(row)
         has = self._has
         (
             raw_name,
@@ -515,6 +553,54 @@ class MemberImporter(StreamingImporter):
             ),
         )
 
+    def _clean_for_saving(self, row: Row) -> Record | None:
+        """Pass 2: the row was checked in pass 1 and its decision is in the arrays, so only a row that
+        creates its person is read again, for the name and the ID number (which pass 1 kept no copy of).
+
+        The record's target is (slot, None) or (slot, (name, document type, number, birth date, sex)).
+        """
+        slot_row, slots, number = self.slot_row, len(self.slot_row), row.number
+        slot = self._cursor
+        while slot < slots and slot_row[slot] < number:
+            slot += 1
+        self._cursor = slot
+        if slot >= slots or slot_row[slot] != number or self.slot_person[slot] == 0:
+            return None  # rejected in pass 1 or by the checks across rows
+        lead = self.slot_lead[slot]
+        if lead != CREATE:
+            if lead == UPDATE or self.slot_employment[slot] in WRITES or self.slot_membership[slot] in WRITES:
+                return Record(number, {}, target=(slot, None))
+            return None  # nothing to write for this row (a re-imported row, unchanged)
+        raw_name, raw_number, raw_id_type = self._raw_values(row)[:3]
+        if (
+            type(raw_name) is str
+            and raw_name.isalnum()
+            and len(raw_name) <= 50
+            and unicodedata.is_normalized("NFKC", raw_name)
+        ):
+            name: str | None = raw_name
+        else:
+            name = row.text("name", required=True, max_length=50)
+        id_type = IdType.RESIDENT_ID
+        if raw_id_type != "":
+            id_type = ID_TYPES.get(raw_id_type) or row.choice("id_type", ID_TYPES) or IdType.RESIDENT_ID
+        identity = None
+        if (
+            id_type == IdType.RESIDENT_ID
+            and type(raw_number) is str
+            and len(raw_number) == 18
+            and raw_number.isascii()
+        ):
+            identity = self._resident_number(raw_number)
+        if identity is None:
+            identity = self._document(row, id_type)
+        if identity is None or name is None or row.errors:
+            raise ImportUnusable(
+                f"第 {number} 行在导入过程中被改动（第一遍检查时没有错误），文件可能被同时编辑了。"
+                "数据库未作任何修改，请关闭其他程序后重新导入。"
+            )
+        return Record(number, {}, target=(slot, (name, id_type, *identity)))
+
     def _document(self, row: Row, id_type: str) -> tuple[str, datetime.date | None, str] | None:
         raw = row.raw("id_number")
         if id_type == IdType.RESIDENT_ID and type(raw) is str and len(raw) == 18 and raw.isascii():
@@ -612,6 +698,9 @@ class MemberImporter(StreamingImporter):
     # --- 2a. pass 1: each batch against the database ------------------------------------------------
 
     def check_batch(self, records: list[Record]) -> None:
+        if not self._cache_set:
+            # For the whole import, given back in counts() (the run's last call) or abandon_save().
+            self._cache_set, self._previous_cache = True, sqlite_cache()
         self._resolve_enterprises(records)
         valid = [r for r in records if r.ok and r.row not in self.issues.rejected]
         self._resolve_unions(valid)
@@ -709,37 +798,36 @@ class MemberImporter(StreamingImporter):
             else:
                 record.action = chosen  # the union, until the row is kept below
 
-    def _person_key(self, data: Cleaned) -> bytes:
-        digest = self.fast.digest(data.number)
-        return digest if data.id_type == IdType.RESIDENT_ID else data.id_type.encode() + b":" + digest
-
     def _keep(self, valid: list[Record]) -> None:
         """The few numbers the checks across rows need, in the flat arrays; the person's slots."""
-        people, other_names = self.people, self._other_names
-        slot = len(self.slot_row)
-        for record in valid:
-            if record.row in self.issues.rejected:
-                continue
-            data = record.target
-            self.slot_row.append(record.row)
-            self.slot_enterprise.append(self.enterprises[data.credit_code][0])
-            self.slot_employed_from.append(data.employed_from.toordinal())
-            self.slot_employed_to.append(_ordinal(data.employed_to))
-            self.slot_type.append(TYPE_CODES[data.employment_type])
-            joined = data.joined_on is not None
-            self.slot_union.append(record.action if joined else 0)
-            self.slot_joined_on.append(_ordinal(data.joined_on))
-            self.slot_left_on.append(_ordinal(data.left_on))
-            self.slot_phone.append(_phone_code(data.phone))
-            self.slot_household.append(HOUSEHOLD_CODES[data.household])
-            self.slot_member_number.append(data.member_number if joined else None)
-            key = self._person_key(data)
+        people, other_names, rejected = self.people, self._other_names, self.issues.rejected
+        enterprises, digest = self.enterprises, self.fast.digest
+        kept = [r for r in valid if r.row not in rejected]
+        # Column by column: each array grows by one C call per batch instead of one call per row.
+        data = [r.target for r in kept]
+        self.slot_row.extend([r.row for r in kept])
+        self.slot_enterprise.extend([enterprises[d.credit_code][0] for d in data])
+        self.slot_employed_from.extend([d.employed_from.toordinal() for d in data])
+        self.slot_employed_to.extend([d.employed_to.toordinal() if d.employed_to else 0 for d in data])
+        self.slot_type.extend([TYPE_CODES[d.employment_type] for d in data])
+        self.slot_union.extend([r.action if r.target.joined_on is not None else 0 for r in kept])
+        self.slot_joined_on.extend([d.joined_on.toordinal() if d.joined_on else 0 for d in data])
+        self.slot_left_on.extend([d.left_on.toordinal() if d.left_on else 0 for d in data])
+        self.slot_phone.extend([int("1" + d.phone) if d.phone else 0 for d in data])
+        self.slot_household.extend([HOUSEHOLD_CODES[d.household] for d in data])
+        self.slot_member_number.extend([d.member_number if d.joined_on is not None else None for d in data])
+        slot = len(self.slot_row) - len(kept)
+        resident = IdType.RESIDENT_ID
+        for record, d in zip(kept, data, strict=True):
+            key = digest(d.number)
+            if d.id_type != resident:
+                key = d.id_type.encode() + b":" + key
             person = people.get(key)
             if person is None:
-                people[key] = [data.name, slot]
+                people[key] = [d.name, slot]
             else:
-                if data.name != person[0]:
-                    other_names[record.row] = data.name
+                if d.name != person[0]:
+                    other_names[record.row] = d.name
                     self._conflicted.add(key)
                 person.append(slot)
             slot += 1
@@ -781,6 +869,7 @@ class MemberImporter(StreamingImporter):
         # Pass 2 needs only the arrays: the persons' index goes (a third of the memory of pass 1).
         self.people = {}
         self._other_names = {}
+        self._saving = True
 
     def _check_names_in_file(self) -> None:
         if not self._other_names:
@@ -1101,7 +1190,7 @@ class MemberImporter(StreamingImporter):
             lead.phone, lead.household = phone, household
         else:
             lead.person_action, lead.person_pk = "unchanged", person["pk"]
-            lead.phone = phone if phone and crypto.lookup_hash(phone) != person["phone_hash"] else ""
+            lead.phone = phone if phone and self.fast.lookup_hash(phone) != person["phone_hash"] else ""
             lead.household = household if household and household != person["household"] else ""
             if lead.phone or lead.household:
                 lead.person_action = "update"
@@ -1160,54 +1249,55 @@ class MemberImporter(StreamingImporter):
             )
 
     def counts(self) -> tuple[int, int, int]:
+        self._restore_cache()
         created, updated, unchanged = self._counts
         return created, updated, unchanged
 
     # --- 3. pass 2: writing -------------------------------------------------------------------------
 
+    def _start_saving(self) -> None:
+        """Once, before the first write: the new persons' ids, and the transfers closed."""
+        if self._started:
+            return
+        self._started = True
+        self._new_ids = reserve_ids(Person, self.new_people)
+        self._close_transferred()
+        if connection.vendor == "postgresql":
+            # Foreign keys are checked at the end of each COPY, in the writer's thread while the next
+            # batch is prepared, rather than all at once at the commit.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
     def save_batch(self, records: list[Record]) -> None:
-        if self._cursor == 0:
-            self._new_ids = reserve_ids(Person, self.new_people)
-            self._close_transferred()
-            if connection.vendor == "postgresql":
-                # Foreign keys are checked at the end of each COPY, in the writer's thread while the next
-                # batch is prepared, rather than all at once at the commit.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        slot_row, slots = self.slot_row, len(self.slot_row)
+        self._start_saving()
         counts = self._audit_counts
-        new_people: list[tuple[int, Cleaned, int]] = []
+        new_ids = self._new_ids
+        slot_person, slot_lead, slot_enterprise = self.slot_person, self.slot_lead, self.slot_enterprise
+        slot_employment, slot_membership = self.slot_employment, self.slot_membership
+        new_people: list[tuple[int, tuple[Any, ...], int]] = []
         changed_people: list[tuple[int, int]] = []
         employments, employment_updates = [], []
         memberships, membership_updates = [], []
         for record in records:
-            # Both passes go through the file in the same order: the slots follow the rows.
-            while self._cursor < slots and slot_row[self._cursor] < record.row:
-                self._cursor += 1
-            slot = self._cursor
-            if slot >= slots or slot_row[slot] != record.row:
-                continue
-            person_pk = self.slot_person[slot]
-            if person_pk == 0:
-                continue
+            slot, identity = record.target
+            person_pk = slot_person[slot]
             if person_pk < 0:
-                person_pk = self._new_ids[-person_pk - 1]
-            data = record.target
-            enterprise_id = self.slot_enterprise[slot]
-            lead = self.slot_lead[slot]
+                person_pk = new_ids[-person_pk - 1]
+            enterprise_id = slot_enterprise[slot]
+            lead = slot_lead[slot]
             if lead == CREATE:
-                new_people.append((person_pk, data, slot))
+                new_people.append((person_pk, identity, slot))
                 counts[("enterprise", enterprise_id)]["新增职工"] += 1
             elif lead == UPDATE:
                 changed_people.append((person_pk, slot))
                 counts[("enterprise", enterprise_id)]["更新职工信息"] += 1
-            action = self.slot_employment[slot]
-            if action in (CREATE, UPDATE):
+            action = slot_employment[slot]
+            if action == CREATE or action == UPDATE:
                 values = (
                     person_pk,
                     enterprise_id,
-                    data.employed_from,
-                    data.employed_to,
+                    _day(self.slot_employed_from[slot]),
+                    _day(self.slot_employed_to[slot]),
                     TYPE_VALUES[self.slot_type[slot]],
                     bool(self.slot_contract[slot]),
                 )
@@ -1217,14 +1307,14 @@ class MemberImporter(StreamingImporter):
                 else:
                     employment_updates.append(Employment(self.slot_employment_pk[slot], *values))
                     counts[("enterprise", enterprise_id)]["更新用工"] += 1
-            action = self.slot_membership[slot]
-            if action in (CREATE, UPDATE):
+            action = slot_membership[slot]
+            if action == CREATE or action == UPDATE:
                 union_id = self.slot_union[slot]
                 values = (
                     person_pk,
                     union_id,
-                    data.joined_on,
-                    data.left_on,
+                    _day(self.slot_joined_on[slot]),
+                    _day(self.slot_left_on[slot]),
                     self.slot_member_number[slot],
                     self._end_reasons.get(slot, "") if action == UPDATE else "",
                 )
@@ -1237,6 +1327,17 @@ class MemberImporter(StreamingImporter):
         self._create_people(new_people)
         self.writer.write(Employment, EMPLOYMENT_FIELDS, employments)
         self.writer.write(Membership, MEMBERSHIP_FIELDS, memberships)
+        touched = self._touched
+        touched.update(pk for pk, _identity, _slot in new_people)
+        touched.update(pk for pk, _slot in changed_people)
+        touched.update(values[0] for values in employments)
+        touched.update(values[0] for values in memberships)
+        touched.update(e.person_id for e in employment_updates)
+        touched.update(m.person_id for m in membership_updates)
+        added = self._added
+        added[Person] += len(new_people)
+        added[Employment] += len(employments)
+        added[Membership] += len(memberships)
         if changed_people or employment_updates or membership_updates:
             # Updates go through the ORM on this thread: the writer finishes first.
             self.writer.wait()
@@ -1250,28 +1351,29 @@ class MemberImporter(StreamingImporter):
                 membership_updates, ["valid_to", "member_number", "end_reason"], batch_size=BATCH
             )
 
-    def _create_people(self, new_people: list[tuple[int, Cleaned, int]]) -> None:
+    def _create_people(self, new_people: list[tuple[int, tuple[Any, ...], int]]) -> None:
+        """``new_people``: (pk, (name, document type, number, birth date, sex), slot)."""
         if not new_people:
             return
         fast = self.fast
-        phones = [_phone_text(self.slot_phone[slot]) for _pk, _data, slot in new_people]
-        numbers = fast.encrypt_many([data.number for _pk, data, _slot in new_people])
+        phones = [_phone_text(self.slot_phone[slot]) for _pk, _identity, slot in new_people]
+        numbers = fast.encrypt_many([identity[2] for _pk, identity, _slot in new_people])
         phone_tokens = fast.encrypt_many(phones)
         now = timezone.now()
         rows = []
-        for (pk, data, slot), number_token, phone, phone_token in zip(
+        for (pk, (name, id_type, number, birth_date, sex), slot), number_token, phone, phone_token in zip(
             new_people, numbers, phones, phone_tokens, strict=True
         ):
             rows.append(
                 (
                     pk,
-                    data.name,
-                    data.id_type,
+                    name,
+                    id_type,
                     number_token,
-                    fast.lookup_hash(data.number),
-                    mask_id_number(data.number),
-                    data.birth_date,
-                    data.sex or "",
+                    fast.lookup_hash(number),
+                    mask_id_number(number),
+                    birth_date,
+                    sex or "",
                     phone_token,
                     fast.lookup_hash(phone),
                     mask_phone(phone),
@@ -1308,6 +1410,7 @@ class MemberImporter(StreamingImporter):
             stored = {m.pk: m for m in Membership.objects.order_by().filter(pk__in=[t["pk"] for t in chunk])}
             for transfer in chunk:
                 membership = stored[transfer["pk"]]
+                self._touched.add(membership.person_id)
                 membership.valid_to = transfer["on"]
                 membership.end_reason = MembershipEndReason.TRANSFERRED
                 self._audit_counts[("union", transfer["union_id"])]["会员关系转出"] += 1
@@ -1315,14 +1418,24 @@ class MemberImporter(StreamingImporter):
 
     def abandon_save(self) -> None:
         self.writer.abandon()
+        self._restore_cache()
+
+    def _restore_cache(self) -> None:
+        if self._cache_set:
+            self._cache_set = False
+            restore_sqlite_cache(self._previous_cache)
 
     def finish_save(self) -> None:
+        self._start_saving()  # when no row had anything to write, transfers may still close
         self.writer.wait()
+        # The indicators count employment spans (members/spans.py): kept exact in the same transaction.
+        employment_spans_rebuild(person_ids=self._touched)
+        self._touched = set()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's own setting for the rest
         self._audit(self._audit_counts)
-        analyze_tables(Person, Employment, Membership)
+        analyze_tables(Person, Employment, Membership, added=self._added)
 
     def _audit(self, counts: dict[tuple[str, int], dict[str, int]]) -> None:
         """One audit row per enterprise (employees) and per union (members), with what the import did."""

@@ -1,26 +1,32 @@
 """Membership indicators (see core/metrics.py): 入会率, for migrant and for dispatched workers too.
 
 The population is the employments active on d at enterprises in U(u,d) (eligible, covered); an employment
-counts as a member when its person holds any membership active on d.
+counts as a member when its person holds any membership active on d. The engine counts them through the
+employment spans (members/spans.py): each employment active on d has exactly one span active on d, and the
+span says whether the person was a member then, so no membership is looked up per employment.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from safetynet.core.metrics import EMPLOYMENT, Fact, Indicator, MetricsDeclaration, Population, boolean
-from safetynet.members.models import Employment, EmploymentType, Household, Membership
+from safetynet.members.models import Employment, EmploymentSpan
 from safetynet.orgs.models import active_on_q
 
 
-def employment_population(day: datetime.date, hierarchy: str, unionised: QuerySet | None) -> QuerySet:
-    queryset = (
-        Employment.objects.filter(valid_from__lte=day)
+def spans_on(day: datetime.date) -> QuerySet:
+    return (
+        EmploymentSpan.objects.filter(valid_from__lte=day)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
         .order_by()
     )
+
+
+def employment_population(day: datetime.date, hierarchy: str, unionised: QuerySet | None) -> QuerySet:
+    queryset = spans_on(day)
     if unionised is not None:
         queryset = queryset.filter(enterprise_id__in=unionised)
     if hierarchy == "today":
@@ -31,12 +37,9 @@ def employment_population(day: datetime.date, hierarchy: str, unionised: QuerySe
     )
 
 
-def member(day: datetime.date, enterprise_ref: str) -> Exists:
-    return Exists(
-        Membership.objects.filter(person_id=OuterRef("person_id"), valid_from__lte=day).filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gt=day)
-        )
-    )
+def employment_records(spans: QuerySet) -> QuerySet:
+    """The employments behind the spans (one span per employment on any one day)."""
+    return Employment.objects.filter(pk__in=spans.values("employment_id"))
 
 
 DECLARATION = MetricsDeclaration(
@@ -46,14 +49,14 @@ DECLARATION = MetricsDeclaration(
             employment_population,
             enterprise_ref="enterprise_id",
             enterprise_prefix="enterprise__",
+            per_enterprise=spans_on,
+            records=employment_records,
         )
     ],
     facts=[
-        Fact("member", EMPLOYMENT, member),
-        Fact("migrant", EMPLOYMENT, lambda day, ref: boolean(Q(person__household=Household.RURAL))),
-        Fact(
-            "dispatched", EMPLOYMENT, lambda day, ref: boolean(Q(employment_type=EmploymentType.DISPATCHED))
-        ),
+        Fact("member", EMPLOYMENT, lambda day, ref: boolean(Q(member=True))),
+        Fact("migrant", EMPLOYMENT, lambda day, ref: boolean(Q(migrant=True))),
+        Fact("dispatched", EMPLOYMENT, lambda day, ref: boolean(Q(dispatched=True))),
     ],
     indicators=[
         Indicator(

@@ -29,6 +29,7 @@ from safetynet.members.models import (
     MembershipEndReason,
     Person,
 )
+from safetynet.members.spans import employment_spans_rebuild
 from safetynet.members.validation import (
     IdentityInfo,
     IdNumberError,
@@ -229,6 +230,8 @@ def person_update(*, actor: Any, person: Person, data: dict[str, Any]) -> Person
     if not changes:
         return person
     person.save()
+    if "household" in changes:
+        employment_spans_rebuild(person_ids=[person.pk])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -377,6 +380,7 @@ def employment_start(
         employment_type=employment_type,
         contract_signed=contract_signed,
     )
+    employment_spans_rebuild(person_ids=[person.pk])
     changes = _who(person) | {
         k: [None, v]
         for k, v in audit_snapshot(employment, EMPLOYMENT_AUDIT_FIELDS).items()
@@ -407,6 +411,7 @@ def employment_end(*, actor: Any, employment: Employment, valid_to: datetime.dat
     before = audit_snapshot(employment, EMPLOYMENT_AUDIT_FIELDS)
     employment.valid_to = valid_to
     employment.save(update_fields=["valid_to"])
+    employment_spans_rebuild(person_ids=[employment.person_id])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -477,6 +482,7 @@ def membership_join(
     membership = Membership.objects.create(
         person=person, union=union, valid_from=valid_from, member_number=(member_number or "").strip()
     )
+    employment_spans_rebuild(person_ids=[person.pk])
     changes = _who(person) | {
         k: [None, v]
         for k, v in audit_snapshot(membership, MEMBERSHIP_AUDIT_FIELDS).items()
@@ -517,6 +523,7 @@ def membership_leave(
     membership.valid_to = valid_to
     membership.end_reason = end_reason
     membership.save(update_fields=["valid_to", "end_reason"])
+    employment_spans_rebuild(person_ids=[membership.person_id])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -578,6 +585,7 @@ def membership_transfer(
     )
     number = membership.member_number if member_number is None else member_number.strip()
     following = Membership.objects.create(person=person, union=to_union, valid_from=on, member_number=number)
+    employment_spans_rebuild(person_ids=[person.pk])
     changes = _who(person) | {
         k: [None, v]
         for k, v in audit_snapshot(following, MEMBERSHIP_AUDIT_FIELDS).items()

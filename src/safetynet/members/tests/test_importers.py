@@ -452,3 +452,106 @@ def test_batched_personal_data_equals_crypto(db):
     # Each value gets its own IV: the same value twice gives two tokens.
     again = fast.encrypt_many([A, A])
     assert again[0] != again[1] and crypto.decrypt(again[1]) == A
+
+
+def test_a_file_changed_between_the_two_passes_saves_nothing(registry, tmp_path):
+    """Pass 2 reads only the name and ID number of the rows that create a person, trusting pass 1's checks:
+    a file edited in between is caught there and nothing is written."""
+    from safetynet.core.importing import ImportUnusable
+
+    path = write(tmp_path, line(registry.acme, A), line(registry.acme, B, "李红"))
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if stage == "核对" and done == 0:
+            write(
+                tmp_path,
+                line(registry.acme, A),
+                line(registry.acme, B[:-1] + ("1" if B[-1] != "1" else "2"), "李红"),
+            )
+
+    with pytest.raises(ImportUnusable, match="第 3 行在导入过程中被改动"):
+        run_import("members", path, progress=progress)
+    assert not Person.objects.exists() and not Employment.objects.exists()
+
+
+def test_pass_two_reads_only_what_it_writes(registry, tmp_path, monkeypatch):
+    """Re-imported rows that change nothing are not handed to save_batch at all; the rows that do change
+    something are, with the decisions of pass 1 (a job change after a re-import of the first job)."""
+    from safetynet.members.importers import MemberImporter
+
+    first = line(registry.acme, A, hired="2010-03-01", joined="2010-03-01")
+    run_import("members", write(tmp_path, first, line(registry.acme, B, "李红")))
+    saved: list[int] = []
+    original = MemberImporter.save_batch
+
+    def save_batch(self, records):
+        saved.extend(r.row for r in records)
+        return original(self, records)
+
+    monkeypatch.setattr(MemberImporter, "save_batch", save_batch)
+    monkeypatch.setattr(MemberImporter, "batch_size", 1)
+    result = run_import(
+        "members",
+        write(
+            tmp_path,
+            line(
+                registry.acme,
+                A,
+                hired="2010-03-01",
+                left="2012-01-01",
+                joined="2010-03-01",
+                quit_="2012-01-01",
+            ),
+            line(registry.acme, B, "李红"),
+            line(registry.bolt, A, hired="2012-01-01", joined="2012-01-01"),
+            line(registry.plain, C, "赵六", hired="2011-05-01"),
+        ),
+    )
+    assert result.exit_code == 0, result.errors
+    assert (result.created, result.updated, result.unchanged) == (2, 1, 1)
+    assert saved == [2, 4, 5]
+    wang = Person.objects.get(name="王小明")
+    assert [(e.enterprise_id, e.valid_from, e.valid_to) for e in wang.employments.order_by("valid_from")] == [
+        (registry.acme.pk, D(2010, 3, 1), D(2012, 1, 1)),
+        (registry.bolt.pk, D(2012, 1, 1), None),
+    ]
+    assert [(m.union_id, m.valid_to) for m in wang.memberships.order_by("valid_from")] == [
+        (registry.acme_union.pk, D(2012, 1, 1)),
+        (registry.joint_union.pk, None),
+    ]
+    zhao = Person.objects.get(name="赵六")
+    assert zhao.birth_date is not None and zhao.id_number_masked == C[:6] + "********" + C[-4:]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's page cache")
+def test_the_larger_sqlite_cache_is_only_for_the_import(registry, tmp_path):
+    def cache_size() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    before = cache_size()
+    seen: list[int] = []
+    path = write(tmp_path, line(registry.acme, A))
+    result = run_import("members", path, progress=lambda stage, done, total: seen.append(cache_size()))
+    assert result.exit_code == 0
+    assert min(seen) < -100_000 and cache_size() == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_statistics_are_refreshed_only_for_tables_the_import_at_least_doubled(registry, tmp_path):
+    from safetynet.members.bulk import analyze_tables
+
+    def counted() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'members_person'")
+            return cursor.fetchone()[0]
+
+    analyze_tables(Person)  # what earlier tests left in pg_class (ANALYZE outlives their rollback) goes
+    assert counted() == 0
+    run_import("members", write(tmp_path, line(registry.acme, A), line(registry.acme, B, "李红")))
+    assert counted() == 2  # the import analysed the table it filled
+    run_import("members", write(tmp_path, line(registry.acme, C, "赵六")))
+    assert counted() == 2  # one row more: not worth an ANALYZE
+    analyze_tables(Person, added={Person: 3})
+    assert counted() == 3
