@@ -81,12 +81,18 @@ def generate_cases(
     from safetynet.cases.models import Case, CaseStep, Escalation, Notification
     from safetynet.core.models import AuditEntry
 
-    # Plain SQL deletes: the ORM's delete() would load every case to collect its cascade.
+    # Plain SQL deletes: the ORM's delete() would load every case to collect its cascade. On PostgreSQL a
+    # TRUNCATE (with every table referring to cases), so a re-run starts from a table of the same size rather
+    # than one that grew by the dead rows of the last run.
     with connection.cursor() as cursor:
-        for model in (Notification, Escalation, CaseStep):
-            cursor.execute(f"DELETE FROM {model._meta.db_table}")
         cursor.execute(f"DELETE FROM {AuditEntry._meta.db_table} WHERE entity = 'cases.case'")
-        cursor.execute(f"DELETE FROM {Case._meta.db_table}")
+        if connection.vendor == "postgresql":
+            tables = ", ".join(model._meta.db_table for model in (Case, CaseStep, Escalation, Notification))
+            cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        else:
+            for model in (Notification, Escalation, CaseStep):
+                cursor.execute(f"DELETE FROM {model._meta.db_table}")
+            cursor.execute(f"DELETE FROM {Case._meta.db_table}")
     # "spread": every k-th case is overdue, so the overdue rows sit on nearly every page of the table (the
     # worst case for the UPDATE); "oldest": the first cases registered are the overdue ones, as in life.
     every = max(total // max(overdue, 1), 1) if layout == "spread" else 1
@@ -161,9 +167,16 @@ def generate_cases(
                     "total": total,
                 },
             )
-        # A long-lived table is vacuumed: hint bits and the visibility map are set, as in production.
+        # A long-lived table is vacuumed: hint bits and the visibility map are set, as in production. Then a
+        # checkpoint, so every run pays what a sweep pays in production (every 15 minutes, checkpoints every
+        # 5): the first change of each page after a checkpoint writes the whole page to the WAL.
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {Case._meta.db_table}")
+            cursor.execute(f"VACUUM ANALYZE {AuditEntry._meta.db_table}")
+            try:
+                cursor.execute("CHECKPOINT")
+            except Exception:  # Not a superuser: the run then starts wherever the last checkpoint left it.
+                print("bench_sweep: CHECKPOINT refused (not a superuser); figures vary more")
         return
     batch: list[Case] = []
     for g in range(1, total + 1):
@@ -188,6 +201,29 @@ def generate_cases(
             Case.objects.bulk_create(batch, batch_size=2000)
             batch = []
     Case.objects.bulk_create(batch, batch_size=2000)
+
+
+def wal_statistics(connection: object) -> tuple[int, int] | None:
+    """(bytes, full-page images) written to PostgreSQL's WAL so far (pg_stat_wal, PostgreSQL 14+)."""
+    if connection.vendor != "postgresql":  # type: ignore[attr-defined]
+        return None
+    with connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute("SELECT wal_bytes::bigint, wal_fpi FROM pg_stat_wal")
+        return cursor.fetchone()
+
+
+def server_cpu_seconds(connection: object) -> float | None:
+    """CPU used so far by the PostgreSQL server process of this connection (a local server, Linux /proc)."""
+    if connection.vendor != "postgresql":  # type: ignore[attr-defined]
+        return None
+    with connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -226,11 +262,26 @@ def main() -> None:
         f"generated {Case.objects.count():,} open cases ({options.layout}) in {time.perf_counter() - start:.1f} s"
     )
     for label in ("sweep (first run)", "sweep (again, same T)"):
+        wal_before = wal_statistics(connection)
+        server_before = server_cpu_seconds(connection)
         start, cpu = time.perf_counter(), time.process_time()
         results = run_sweep(moment)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         summary = dict(results).get("cases-escalation", "")
-        print(f"{label:<24} {elapsed:6.2f} s wall {cpu:6.2f} s cpu   {summary}", flush=True)
+        wal = wal_statistics(connection)
+        server_after = server_cpu_seconds(connection)
+        if server_before is not None and server_after is not None:
+            summary += f"   PostgreSQL CPU {server_after - server_before:.2f} s"
+        written = (
+            f"   WAL {(wal[0] - wal_before[0]) / 2**20:,.0f} MB, {wal[1] - wal_before[1]:,} full-page images"
+            if wal and wal_before
+            else ""
+        )
+        print(
+            f"{label:<24} {elapsed:6.2f} s wall {cpu:6.2f} s cpu   {summary}{written}   "
+            f"load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
     print(
         f"escalation rows: {Escalation.objects.count():,}; still overdue below the city: "
         f"{Case.objects.overdue_at(moment).filter(level__gt=1).count():,}"

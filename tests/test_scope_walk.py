@@ -32,6 +32,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from safetynet.accounts.models import User
+from safetynet.cases.models import DeadlineRule
 from safetynet.core.models import AuditEntry
 from safetynet.members.models import MemberCard, Membership, Person
 from safetynet.orgs.models import (
@@ -73,6 +74,14 @@ MODEL_BY_URL_NAME: dict[str, type[Model]] = {
     "members:enterprise_roster_export": Enterprise,
     "members:card_detail": MemberCard,
     "members:card_change": MemberCard,
+}
+
+# City-wide settings, not records of a unit: every staff member reads them on a list page, only a city-level
+# administrator changes them. Their record routes answer 403 below the city before any lookup (never "as if
+# absent": the list shows them to everyone), so they are walked by test_city_wide_settings_refuse_below_the_city.
+CITY_WIDE_URL_NAMES: dict[str, type[Model]] = {
+    "cases:deadline_rule_edit": DeadlineRule,
+    "cases:deadline_rule_delete": DeadlineRule,
 }
 
 # Keys other than pk/id: which model's record they name. An int key ``<thing>_pk`` / ``<thing>_id`` must be here.
@@ -191,7 +200,10 @@ def _project_routes() -> list[Route]:
 
 
 ROUTES = _project_routes()
-RECORD_ROUTES = [r for r in ROUTES if r.record_kwargs and not r.problems]
+RECORD_ROUTES = [
+    r for r in ROUTES if r.record_kwargs and not r.problems and r.name not in CITY_WIDE_URL_NAMES
+]
+CITY_WIDE_ROUTES = [r for r in ROUTES if r.name in CITY_WIDE_URL_NAMES]
 LIST_ROUTES = [r for r in ROUTES if not r.record_kwargs and not r.problems]
 
 
@@ -381,6 +393,21 @@ def test_viewer_cannot_write(route, zhongshan, people):
             failures.append(f"zs_viewer {method.upper()} {url}: {answer}")
     assert not failures, "\n".join(failures)
     assert _state(record) == before, f"{route}: a viewer changed a record or the audit trail"
+
+
+@pytest.mark.parametrize("route", CITY_WIDE_ROUTES, ids=str)
+def test_city_wide_settings_refuse_below_the_city(route, people):
+    record = CITY_WIDE_URL_NAMES[route.name].objects.create(level=3, days=10)
+    url = reverse(route.name, kwargs={"pk": record.pk})
+    before = _state(record)
+    failures = []
+    for username in ("xg_operator", "xg_admin", "zs_viewer", "zs_admin"):
+        for method in ("get", *WRITE_METHODS):
+            answer = _call(people[username], method, url)
+            if answer not in (403, 405):
+                failures.append(f"{username} {method.upper()} {url}: {answer}")
+    assert not failures, "\n".join(failures)
+    assert _state(record) == before, f"{route}: a user below the city changed a city-wide setting"
 
 
 def _text(response: Any) -> str:

@@ -62,8 +62,10 @@ class DeadlineRules:
 
     def __init__(self) -> None:
         self.rules = {
-            (rule.level, rule.category, rule.difficulty): Period(rule.days, rule.day_kind)
-            for rule in DeadlineRule.objects.all()
+            (level, category, difficulty): Period(days, day_kind)
+            for level, category, difficulty, days, day_kind in DeadlineRule.objects.values_list(
+                "level", "category", "difficulty", "days", "day_kind"
+            )
         }
 
     def period(self, level: int, category: str, difficulty: str) -> Period:

@@ -13,10 +13,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from safetynet.cases.models import (
+    LEVEL_CHOICES,
     REFERRAL_OUTCOMES,
     CaseKind,
     Category,
     Channel,
+    DayKind,
     Difficulty,
     OutcomeKind,
 )
@@ -271,3 +273,46 @@ class VerifyForm(StepForm):
 
 class AttachForm(StepForm):
     files = AttachmentsField(label="附件", required=True)
+
+
+class DeadlineRuleForm(ChineseForm):
+    """One row of the rule table; blank category or difficulty means the rule covers all of them."""
+
+    level = forms.TypedChoiceField(label="层级", choices=LEVEL_CHOICES, coerce=int)
+    category = forms.ChoiceField(
+        label="诉求类别",
+        choices=_blank(Category.choices, "全部类别"),
+        required=False,
+        help_text="留空：本层级所有类别（更具体的规则优先）。",
+    )
+    difficulty = forms.ChoiceField(
+        label="难易程度",
+        choices=_blank(Difficulty.choices, "全部难易程度"),
+        required=False,
+        help_text="受理时可把案件定为疑难或特别复杂，期限随之改变。",
+    )
+    days = forms.IntegerField(
+        label="期限天数",
+        min_value=1,
+        max_value=365,
+        help_text="自案件到达本级时起算，如 15。",
+    )
+    day_kind = forms.ChoiceField(
+        label="计算方式",
+        choices=DayKind.choices,
+        initial=DayKind.CALENDAR,
+        widget=forms.RadioSelect,
+        help_text="工作日按国家法定节假日和调休安排计算。",
+    )
+
+
+class DeadlineCheckForm(ChineseForm):
+    """试算: which rule a case of this level, category and difficulty gets (read-only, on the list page)."""
+
+    level = forms.TypedChoiceField(label="层级", choices=LEVEL_CHOICES, coerce=int)
+    category = forms.ChoiceField(
+        label="诉求类别", choices=_blank(Category.choices, "（任一类别）"), required=False
+    )
+    difficulty = forms.ChoiceField(
+        label="难易程度", choices=Difficulty.choices, required=False, initial=Difficulty.GENERAL
+    )

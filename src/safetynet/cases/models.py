@@ -148,7 +148,9 @@ class CaseQuerySet(ScopedQuerySet):
 class Case(models.Model):
     SCOPE_PATH = "origin_unit__path"
 
-    number = models.CharField("案件编号", max_length=40, unique=True)
+    # Unique through a constraint in Meta, not unique=True: that would add a second (pattern) index on
+    # PostgreSQL, which no query uses and every escalation of the sweep writes.
+    number = models.CharField("案件编号", max_length=40)
     kind = models.CharField("类型", max_length=10, choices=CaseKind.choices, default=CaseKind.DISPUTE)
     channel = models.CharField("来源渠道", max_length=10, choices=Channel.choices)
     # The caller: a registered worker when known; otherwise a name (optional) and a call-back number.
@@ -206,13 +208,17 @@ class Case(models.Model):
     )
     status = models.CharField("状态", max_length=12, choices=CaseStatus.choices, default=CaseStatus.NEW)
     level = models.PositiveSmallIntegerField("当前层级", choices=LEVEL_CHOICES)
-    # Both unit indexes are the leading column of a composite index below.
+    # Both unit indexes are the leading column of a composite index below. The current unit carries no
+    # database constraint: the sweep moves tens of thousands of cases at once, and each move would be checked
+    # (and the unit row locked) at commit; units are never deleted (they close with a date), and PROTECT
+    # still guards them in Django.
     unit = models.ForeignKey(
         "orgs.OrgUnit",
         verbose_name="当前办理单位",
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     origin_unit = models.ForeignKey(
         "orgs.OrgUnit", verbose_name="属地单位", on_delete=models.PROTECT, related_name="+", db_index=False
@@ -278,9 +284,10 @@ class Case(models.Model):
             ),
             models.Index(fields=["unit", "status"], name="case_unit_status_idx"),
             models.Index(fields=["origin_unit", "received_at"], name="case_origin_received_idx"),
+            # The duplicate check at intake: same call-back number, same enterprise, received in the last 30 days.
             models.Index(
-                fields=["caller_phone_hash", "enterprise"],
-                name="case_phone_enterprise_idx",
+                fields=["caller_phone_hash", "enterprise", "received_at"],
+                name="case_duplicate_check_idx",
                 condition=~Q(caller_phone_hash=""),
             ),
             models.Index(
@@ -303,6 +310,7 @@ class Case(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="case_number_unique"),
             models.CheckConstraint(
                 condition=Q(collective=False) | Q(workers_involved__gte=COLLECTIVE_MIN_WORKERS),
                 name="case_collective_has_ten_workers",
@@ -350,9 +358,11 @@ class CaseStep(models.Model):
     SCOPE_PATH = "case__origin_unit__path"
 
     # Only (case, at) is indexed: the timeline is read per case, and the sweep writes steps by the thousand.
-    # The unit columns carry no database constraint (no check per row at commit): units are never deleted
-    # (they close with a date) and these rows are copied from the units' own ids.
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps", db_index=False)
+    # No column carries a database constraint (no check and no row lock per row at commit): units are never
+    # deleted (they close with a date), cases are never deleted, and these rows are copied from their ids.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="steps", db_index=False, db_constraint=False
+    )
     at = models.DateTimeField("时间")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -404,7 +414,8 @@ class Escalation(models.Model):
 
     SCOPE_PATH = "case__origin_unit__path"
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="escalations")
+    # No database constraint on the case, as on the timeline steps: the sweep writes these by the thousand.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="escalations", db_constraint=False)
     at = models.DateTimeField("时间")
     reason = models.CharField("原因", max_length=12, choices=EscalationReason.choices)
     from_level = models.PositiveSmallIntegerField("原层级", choices=LEVEL_CHOICES)

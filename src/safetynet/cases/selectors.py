@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -16,9 +17,11 @@ from safetynet.cases.models import (
     CaseKind,
     CaseStatus,
     CaseStep,
+    DeadlineRule,
     Notification,
     StepAction,
 )
+from safetynet.orgs.models import OrgUnit
 
 QUEUE_BUCKETS = {
     "all": "全部在办",
@@ -29,17 +32,28 @@ QUEUE_BUCKETS = {
 }
 
 
+def narrowed(queryset: Any, within: OrgUnit | None) -> Any:
+    """A scoped queryset kept to the records of ``within`` and below (the unit the top-bar picker chose).
+
+    Only ever narrows: the scope of ``visible_to`` stays, so a unit outside it gives nothing, never more."""
+    return queryset if within is None else queryset.within(within.path)
+
+
 def case_list(user: Any) -> QuerySet[Case]:
     return Case.objects.visible_to(user).select_related(
         "unit", "origin_unit", "enterprise", "leader", "handler"
     )
 
 
-def case_queue(user: Any, bucket: str = "all", *, now: datetime.datetime | None = None) -> QuerySet[Case]:
-    """My unit's open cases (those my unit handles now), by bucket; overdue first, then by deadline."""
+def case_queue(
+    user: Any, bucket: str = "all", *, now: datetime.datetime | None = None, within: OrgUnit | None = None
+) -> QuerySet[Case]:
+    """My unit's open cases (those my unit handles now), by bucket; overdue first, then by deadline.
+
+    ``within`` (the unit the top-bar picker chose) keeps the cases that started at that unit or below it."""
     now = now or timezone.now()
     unit_id = getattr(user, "org_unit_id", None)
-    queryset = case_list(user).filter(status__in=OPEN_STATUSES)
+    queryset = narrowed(case_list(user), within).filter(status__in=OPEN_STATUSES)
     if unit_id is not None:
         queryset = queryset.filter(unit_id=unit_id)
     if bucket == "new":
@@ -55,18 +69,25 @@ def case_queue(user: Any, bucket: str = "all", *, now: datetime.datetime | None 
     return queryset.order_by("deadline", "pk")
 
 
-def case_queue_counts(user: Any, *, now: datetime.datetime | None = None) -> dict[str, int]:
+def case_queue_counts(
+    user: Any, *, now: datetime.datetime | None = None, within: OrgUnit | None = None
+) -> dict[str, int]:
     now = now or timezone.now()
-    return {bucket: case_queue(user, bucket, now=now).count() for bucket in QUEUE_BUCKETS}
+    return {bucket: case_queue(user, bucket, now=now, within=within).count() for bucket in QUEUE_BUCKETS}
 
 
-def city_board(user: Any) -> QuerySet[Case]:
+def city_board(user: Any, *, within: OrgUnit | None = None) -> QuerySet[Case]:
     """Collective and major cases still open, whatever level handles them, oldest deadline first."""
-    return case_list(user).on_city_board().filter(status__in=OPEN_STATUSES).order_by("deadline", "pk")
+    return (
+        narrowed(case_list(user), within)
+        .on_city_board()
+        .filter(status__in=OPEN_STATUSES)
+        .order_by("deadline", "pk")
+    )
 
 
-def hazard_list(user: Any) -> QuerySet[Case]:
-    return case_list(user).filter(kind=CaseKind.HAZARD).order_by("-received_at", "-pk")
+def hazard_list(user: Any, *, within: OrgUnit | None = None) -> QuerySet[Case]:
+    return narrowed(case_list(user), within).filter(kind=CaseKind.HAZARD).order_by("-received_at", "-pk")
 
 
 def case_possible_duplicates(
@@ -112,6 +133,47 @@ def notifications_for(user: Any, *, unread_only: bool = False) -> QuerySet[Notif
     if unread_only:
         queryset = queryset.filter(read=False)
     return queryset
+
+
+def notification_inbox(user: Any, *, unread_only: bool = False) -> QuerySet[Notification]:
+    """The signed-in user's own notifications, newest first, with their case (one query per page)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return (
+        notifications_for(user, unread_only=unread_only).select_related("case").order_by("-created_at", "-pk")
+    )
+
+
+def notification_unread_count(user: Any) -> int:
+    """For the badge in the shell (one indexed count: recipient, read)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read=False).count()
+
+
+# --- deadline rules ------------------------------------------------------------------------------------
+
+
+def deadline_rule_list() -> QuerySet[DeadlineRule]:
+    """Every rule (a small city-wide table), level by level from the community up."""
+    return DeadlineRule.objects.order_by("-level", "category", "difficulty", "pk")
+
+
+def deadline_rule_matching(rules: Iterable[DeadlineRule], level: int, category: str, difficulty: str) -> Any:
+    """The rule a case of this level, category and difficulty gets, or None for the default (15 calendar days).
+
+    The most specific wins, in the order of ``DeadlineRules.period``: level + category + difficulty, then
+    level + category, then level + difficulty, then the level alone."""
+    by_key = {(rule.level, rule.category, rule.difficulty): rule for rule in rules}
+    for key in (
+        (level, category, difficulty),
+        (level, category, ""),
+        (level, "", difficulty),
+        (level, "", ""),
+    ):
+        if key in by_key:
+            return by_key[key]
+    return None
 
 
 def enterprise_suggestions(user: Any, text: str, limit: int = 8) -> QuerySet:

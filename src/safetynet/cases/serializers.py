@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from safetynet.cases.models import (
     Category,
     Channel,
     Difficulty,
+    Notification,
     OutcomeKind,
 )
 from safetynet.core.api_base import ScopedSlugRelatedField
@@ -89,6 +91,15 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Built from the model once per class, then copied for each instance: building them anew (model
+        # introspection, some thirty fields) cost twice the copy, on every intake answered.
+        prototype = type(self).__dict__.get("_prototype_fields")
+        if prototype is None:
+            prototype = super().get_fields()
+            type(self)._prototype_fields = prototype
+        return copy.deepcopy(prototype)
+
     def get_level(self, case: Case) -> str:
         return LEVEL_CODES[case.level]
 
@@ -110,7 +121,8 @@ class CaseCreateSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, help_text="来源渠道")
     enterprise = ScopedSlugRelatedField(
         slug_field="credit_code",
-        queryset=Enterprise.objects.all(),
+        # With its unit: intake routes the case from it.
+        queryset=Enterprise.objects.select_related("org_unit"),
         normalize=clean_code,
         required=False,
         allow_null=True,
@@ -228,3 +240,35 @@ class QueueCountsSerializer(serializers.Serializer):
 
 def as_dict(serializer: serializers.Serializer) -> dict[str, Any]:
     return dict(serializer.validated_data)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    case = serializers.PrimaryKeyRelatedField(read_only=True, help_text="相关案件的 id（没有时为 null）")
+    case_number = serializers.SerializerMethodField(help_text="相关案件的编号")
+
+    class Meta:
+        model = Notification
+        fields = ["id", "text", "link", "case", "case_number", "created_at", "read"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_case_number(self, notification: Notification) -> str | None:
+        return notification.case.number if notification.case_id else None
+
+
+class NotificationReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_empty=False,
+        help_text="要标为已读的通知 id；省略时把全部未读通知标为已读。",
+    )
+
+
+class NotificationReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="本次标为已读的条数")
+    unread = serializers.IntegerField(help_text="剩余未读条数")
+
+
+class NotificationCountSerializer(serializers.Serializer):
+    unread = serializers.IntegerField(help_text="未读条数")

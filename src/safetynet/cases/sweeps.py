@@ -323,6 +323,19 @@ def _remind(now: datetime.datetime, *, stage: int, hours: int) -> int:
     return len(rows)
 
 
+def _commit_without_waiting() -> None:
+    """PostgreSQL: this transaction's commit does not wait for its WAL (a hundred MB a batch) to be on disk.
+
+    Safe for the database: a crash keeps it consistent and loses at most the last commits (a whole batch,
+    never part of one, within a fraction of a second). Safe for the sweep: it is idempotent and the timer
+    runs it every 15 minutes, so a lost batch is handed up on the next run; and it tells nobody outside
+    the database (no email or SMS), so nothing announces an escalation that was lost.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 @sweep_job("cases-escalation")
 def sweep_cases(now: datetime.datetime) -> str:
     rules = DeadlineRules()
@@ -335,6 +348,7 @@ def sweep_cases(now: datetime.datetime) -> str:
     escalated = 0
     for start in range(0, len(overdue), BATCH_SIZE):
         with transaction.atomic():
+            _commit_without_waiting()
             escalated += _escalate_batch(overdue[start : start + BATCH_SIZE], now, rules)
     with transaction.atomic():
         breached = _flag_city_breaches(now, units)

@@ -1,5 +1,6 @@
 """Staff pages of 诉求调处: intake, my unit's queue, the case with its timeline and next steps, the city
-board and the hazard reports.
+board and the hazard reports (all three lists narrowed by the top-bar unit picker, ``?unit=``), my in-app
+notifications, and the deadline rules.
 
 Thin on purpose: reads through ``cases.selectors`` or ``get_for_user`` (another unit's case is a 404 like a
 missing one), every write through one ``cases.services`` call with ``actor=request.user``. A refusal comes
@@ -18,14 +19,15 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from safetynet.cases import forms as f
 from safetynet.cases import selectors, services
-from safetynet.cases.deadlines import deadline_state
+from safetynet.cases.deadlines import DEFAULT_DAYS, at_risk_hours, deadline_state, head_reminder_hours
 from safetynet.cases.models import (
     LEVEL_LABELS,
     OPEN_STATUSES,
@@ -34,13 +36,16 @@ from safetynet.cases.models import (
     CaseAttachment,
     CaseKind,
     CaseStatus,
+    DayKind,
+    DeadlineRule,
+    Difficulty,
 )
-from safetynet.core.errors import ServiceError
+from safetynet.core.errors import OutOfScope, ServiceError
 from safetynet.core.normalize import clean_text
 from safetynet.core.scope import get_for_user
 from safetynet.core.selectors import audit_history
 from safetynet.core.views_base import ScopedMixin, StaffView
-from safetynet.orgs.models import PATH_SEPARATOR, Enterprise, OrgLevel
+from safetynet.orgs.models import PATH_SEPARATOR, Enterprise, OrgLevel, OrgUnit
 
 PAGE_SIZE = 50
 
@@ -156,18 +161,29 @@ def _with_state(cases: Any, now: datetime.datetime) -> list[Case]:
 QUEUE_TABS = ("new", "due_soon", "overdue", "escalated", "all")
 
 
+def picked_unit(request: HttpRequest) -> OrgUnit | None:
+    """The unit the top-bar picker chose (``?unit=<pk>``), found through the user's scope: a unit outside
+    it (or no unit at all) is a 404 like a missing one. None when nothing, or the user's own unit, is picked."""
+    value = request.GET.get("unit", "")
+    if not value:
+        return None
+    unit = get_for_user(OrgUnit, request.user, pk=value)
+    return None if unit.pk == request.user.org_unit_id else unit
+
+
 class QueueView(StaffView):
-    """本级待办: the open cases my unit handles now, by tab."""
+    """本级待办: the open cases my unit handles now, by tab (narrowed to the picked unit's cases, if any)."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         now = timezone.now()
+        within = picked_unit(request)
         tab = request.GET.get("tab", "new")
         if tab not in QUEUE_TABS:
             tab = "new"
-        counts = selectors.case_queue_counts(request.user, now=now)
-        page_obj = Paginator(selectors.case_queue(request.user, tab, now=now), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        counts = selectors.case_queue_counts(request.user, now=now, within=within)
+        page_obj = Paginator(
+            selectors.case_queue(request.user, tab, now=now, within=within), PAGE_SIZE
+        ).get_page(request.GET.get("page"))
         return render(
             request,
             "cases/queue.html",
@@ -177,6 +193,7 @@ class QueueView(StaffView):
                 "page_obj": page_obj,
                 "cases": _with_state(page_obj.object_list, now),
                 "unit": request.user.org_unit,
+                "within": within,
                 "can_handle": services.can_handle_cases(request.user),
             },
         )
@@ -187,11 +204,14 @@ class BoardView(StaffView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         now = timezone.now()
-        page_obj = Paginator(selectors.city_board(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+        within = picked_unit(request)
+        page_obj = Paginator(selectors.city_board(request.user, within=within), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
         return render(
             request,
             "cases/board.html",
-            {"page_obj": page_obj, "cases": _with_state(page_obj.object_list, now)},
+            {"page_obj": page_obj, "cases": _with_state(page_obj.object_list, now), "within": within},
         )
 
 
@@ -200,8 +220,9 @@ class HazardListView(StaffView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         now = timezone.now()
+        within = picked_unit(request)
         tab = request.GET.get("tab", "open")
-        queryset = selectors.hazard_list(request.user)
+        queryset = selectors.hazard_list(request.user, within=within)
         if tab == "open":
             queryset = queryset.filter(status__in=OPEN_STATUSES)
         elif tab == "closed":
@@ -217,6 +238,7 @@ class HazardListView(StaffView):
                 "tabs": self.HAZARD_TABS,
                 "page_obj": page_obj,
                 "cases": _with_state(page_obj.object_list, now),
+                "within": within,
                 "can_handle": services.can_handle_cases(request.user),
             },
         )
@@ -488,3 +510,208 @@ class AttachmentView(ScopedMixin, StaffView):
     def get(self, request: HttpRequest, pk: int) -> FileResponse:
         attachment = self.get_scoped_object()
         return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+# --- in-app notifications ------------------------------------------------------------------------------
+
+
+class NotificationListView(StaffView):
+    """站内通知: my own notifications, newest first; open one (marks it read), mark some or all read."""
+
+    TABS = (("all", "全部"), ("unread", "未读"))
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        tab = request.GET.get("tab", "all")
+        if tab not in dict(self.TABS):
+            tab = "all"
+        unread = selectors.notification_unread_count(request.user)
+        inbox = selectors.notification_inbox(request.user, unread_only=tab == "unread")
+        page_obj = Paginator(inbox, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "cases/notifications.html",
+            {
+                "tab": tab,
+                "tabs": self.TABS,
+                "page_obj": page_obj,
+                "notifications": page_obj.object_list,
+                "unread_count": unread,
+            },
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        back = request.get_full_path()
+        opened = request.POST.get("open", "")
+        if opened:
+            ids: list[str] | None = [opened]
+        elif request.POST.get("one"):
+            ids = [request.POST["one"]]
+        elif request.POST.get("all"):
+            ids = None
+        else:
+            ids = request.POST.getlist("notification")
+        try:
+            changed = services.notification_mark_read(actor=request.user, notification_ids=ids)
+        except OutOfScope:
+            raise Http404("未找到该通知，或不是发给您的。") from None
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(back)
+        if opened:
+            notification = selectors.notification_inbox(request.user).get(pk=int(opened))
+            if notification.case_id:
+                return HttpResponseRedirect(reverse("cases:detail", args=[notification.case_id]))
+            if url_has_allowed_host_and_scheme(notification.link, allowed_hosts={request.get_host()}):
+                return HttpResponseRedirect(notification.link or back)
+            return HttpResponseRedirect(back)
+        if ids is None:
+            messages.success(
+                request, f"已将全部 {changed} 条未读通知标为已读。" if changed else "没有未读通知。"
+            )
+        else:
+            messages.success(request, f"已标为已读 {changed} 条。" if changed else "所选通知原已是已读。")
+        return HttpResponseRedirect(back)
+
+
+# --- deadline rules ------------------------------------------------------------------------------------
+
+LEVELS_UPWARDS = (OrgLevel.COMMUNITY, OrgLevel.STREET, OrgLevel.DISTRICT, OrgLevel.CITY)
+
+
+def _period_text(days: int, day_kind: str) -> str:
+    return f"{days} 个{DayKind(day_kind).label}"
+
+
+class DeadlineRuleListView(StaffView):
+    """办理期限规则: every rule, what each difficulty gets at each level, and a check of which rule applies.
+
+    Everyone may read (handlers need to know their deadlines); only a city-level administrator changes them."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        rules = list(selectors.deadline_rule_list())
+        levels = []
+        for level in LEVELS_UPWARDS:
+            cells = []
+            for difficulty in Difficulty.values:
+                rule = selectors.deadline_rule_matching(rules, level, "", difficulty)
+                period = (rule.days, rule.day_kind) if rule else (DEFAULT_DAYS, DayKind.CALENDAR)
+                cells.append({"rule": rule, "text": _period_text(*period)})
+            levels.append({"label": LEVEL_LABELS[level], "cells": cells})
+        check_form = f.DeadlineCheckForm(request.GET if "level" in request.GET else None)
+        check: dict[str, Any] | None = None
+        if check_form.is_bound and check_form.is_valid():
+            data = check_form.cleaned_data
+            rule = selectors.deadline_rule_matching(
+                rules, data["level"], data["category"], data["difficulty"] or Difficulty.GENERAL
+            )
+            check = {
+                "rule": rule,
+                "text": _period_text(rule.days, rule.day_kind)
+                if rule
+                else _period_text(DEFAULT_DAYS, DayKind.CALENDAR),
+            }
+        return render(
+            request,
+            "cases/deadline_rules.html",
+            {
+                "rules": rules,
+                "levels": levels,
+                "difficulty_labels": Difficulty.labels,
+                "default_text": _period_text(DEFAULT_DAYS, DayKind.CALENDAR),
+                "check_form": check_form,
+                "check": check,
+                "at_risk_hours": at_risk_hours(),
+                "head_reminder_hours": head_reminder_hours(),
+                "can_edit": services.can_edit_deadline_rules(request.user),
+            },
+        )
+
+
+class DeadlineRuleEditorMixin:
+    """Only a city-level administrator may open these pages (403 for everyone else, before any lookup)."""
+
+    model = DeadlineRule
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.user.is_authenticated and not services.can_edit_deadline_rules(request.user):
+            raise PermissionDenied("只有市级管理员可以设置办理期限规则。")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    def get_rule(self, pk: int) -> DeadlineRule:
+        return get_object_or_404(selectors.deadline_rule_list(), pk=pk)
+
+
+def _rule_form_page(
+    request: HttpRequest, form: f.DeadlineRuleForm, rule: DeadlineRule | None, status: int = 200
+) -> HttpResponse:
+    return render(request, "cases/deadline_rule_form.html", {"form": form, "rule": rule}, status=status)
+
+
+def _save_rule(request: HttpRequest, form: f.DeadlineRuleForm, rule: DeadlineRule | None) -> HttpResponse:
+    if form.is_valid():
+        try:
+            if rule is None:
+                rule = services.deadline_rule_create(actor=request.user, **form.cleaned_data)
+                done = "已新增期限规则"
+            else:
+                rule = services.deadline_rule_update(actor=request.user, rule=rule, **form.cleaned_data)
+                done = "已保存期限规则"
+        except ServiceError as error:
+            form.add_service_error(error.field, error.message)
+        else:
+            messages.success(
+                request, f"{done}：{_rule_label(rule)}。新规则用于此后设定的期限，已有案件的期限不变。"
+            )
+            return HttpResponseRedirect(reverse("cases:deadline_rules"))
+    return _rule_form_page(request, form, rule)
+
+
+def _rule_label(rule: DeadlineRule) -> str:
+    return (
+        f"{LEVEL_LABELS[rule.level]} · {rule.get_category_display() or '全部类别'} · "
+        f"{rule.get_difficulty_display() or '全部难易程度'}：{_period_text(rule.days, rule.day_kind)}"
+    )
+
+
+class DeadlineRuleCreateView(DeadlineRuleEditorMixin, StaffView):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        initial: dict[str, Any] = {"day_kind": DayKind.CALENDAR, "days": DEFAULT_DAYS}
+        if request.GET.get("level", "").isdigit():
+            initial["level"] = int(request.GET["level"])
+        return _rule_form_page(request, f.DeadlineRuleForm(initial=initial), None)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        return _save_rule(request, f.DeadlineRuleForm(request.POST), None)
+
+
+class DeadlineRuleEditView(DeadlineRuleEditorMixin, StaffView):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rule = self.get_rule(pk)
+        initial = {
+            "level": rule.level,
+            "category": rule.category,
+            "difficulty": rule.difficulty,
+            "days": rule.days,
+            "day_kind": rule.day_kind,
+        }
+        return _rule_form_page(request, f.DeadlineRuleForm(initial=initial), rule)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return _save_rule(request, f.DeadlineRuleForm(request.POST), self.get_rule(pk))
+
+
+class DeadlineRuleDeleteView(DeadlineRuleEditorMixin, StaffView):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        rule = self.get_rule(pk)
+        label = _rule_label(rule)
+        try:
+            services.deadline_rule_delete(actor=request.user, rule=rule)
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"已删除期限规则：{label}。与之匹配的案件改按下一条规则（或默认 15 个自然日）计算。"
+            )
+        return HttpResponseRedirect(reverse("cases:deadline_rules"))

@@ -88,6 +88,8 @@ MENU: list[tuple[Any, str, str | None, str | None, list[tuple[Any, str, str | No
             (_("本级待办"), "cases:queue", None),
             (_("市级督办"), "cases:board", None),
             (_("隐患举报"), "cases:hazard_list", None),
+            (_("站内通知"), "cases:notifications", None),
+            (_("办理期限规则"), "cases:deadline_rules", None),
         ],
         False,
     ),

@@ -1,5 +1,6 @@
 """The cases' part of the scope walk (tests/test_scope_walk.py): one 中山区 case with a timeline step, an
-attachment, an outcome and a follow-up, for every model a cases URL names."""
+attachment, an outcome and a follow-up, for every model a cases URL names; and a notification about it to
+the 中山区 staff, which no 西岗区 user's inbox (page or API) may show."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db.models import Model
 
+from safetynet.accounts.models import User
 from safetynet.cases import services
 from safetynet.cases.models import Case, CaseAttachment, CaseStep
+from safetynet.cases.notifications import notify
 
 
 def scope_walk_records(enterprise: Any) -> tuple[dict[type[Model], Model], list[str]]:
@@ -30,4 +33,6 @@ def scope_walk_records(enterprise: Any) -> tuple[dict[type[Model], Model], list[
         CaseStep: case.steps.first(),
         CaseAttachment: case.attachments.get(),
     }
-    return records, [case.number, "中山走查诉求", "zs-walk-recording"]
+    staff_above = User.objects.filter(org_unit__in=list(enterprise.org_unit.ancestors()))
+    notify(staff_above, "中山走查通知：案件待受理", case=case, link=services.case_link(case), email=False)
+    return records, [case.number, "中山走查诉求", "zs-walk-recording", "中山走查通知"]
