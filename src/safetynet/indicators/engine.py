@@ -108,6 +108,13 @@ def _group_expression(breakdown: str | None, prefix: str) -> Any:
     return Value("", output_field=CharField())
 
 
+def _subquery_fence() -> str:
+    """PostgreSQL pulls a plain subquery up into the outer one and then evaluates a fact's expression (an
+    EXISTS over coverages, say) once for every SUM that names it: thirteen times per enterprise on the city
+    demo. ``OFFSET 0`` keeps the subquery a unit, so every fact is evaluated once per row."""
+    return " OFFSET 0" if connection.vendor == "postgresql" else ""
+
+
 def _grouped_counts(
     queryset: QuerySet, facts: dict[str, Any], indicators: list[Any], group: Any
 ) -> Iterable[tuple[int, str, dict[str, tuple[int, int]]]]:
@@ -118,6 +125,7 @@ def _grouped_counts(
         "indicator_unit", "indicator_group", *columns.keys()
     )
     inner_sql, params = inner.query.sql_with_params()
+    inner_sql += _subquery_fence()
     q = connection.ops.quote_name
 
     def condition(names: tuple[str, ...]) -> str:
