@@ -61,6 +61,11 @@ class Population:
     # at most one row per enterprise of U(u,d) for the unit and the breakdown group, instead of joining every
     # row to the enterprise's dated location.
     per_enterprise: Callable[[datetime.date], QuerySet] | None = None
+    # With ``per_enterprise``, a population whose rows carry a [from, to) interval may name its two fields and
+    # give ``per_enterprise_between(first, last)``: the rows active on some day from first to last. A trend
+    # then reads them once for all its days. Its facts must be columns of the row (not depend on the day).
+    interval: tuple[str, str] | None = None
+    per_enterprise_between: Callable[[datetime.date, datetime.date], QuerySet] | None = None
     # Maps a filtered queryset of population rows to the records a user sees behind a number (None: the rows).
     records: Callable[[QuerySet], QuerySet] | None = None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import connection
@@ -198,15 +198,37 @@ def _grouped_counts_per_enterprise(
             )
 
 
-def compute(
-    *,
-    day: datetime.date,
-    unit_code: str | None = None,
-    indicator_codes: Iterable[str] | None = None,
-    breakdown: str | None = None,
-    hierarchy: str = AS_OF,
-) -> list[IndicatorRow]:
-    """Every requested indicator for the unit (by code) and each unit below it, as of ``day``."""
+@dataclass
+class _DayState:
+    """One day of a computation: its unit tree, U(u,d) with unit and group, and the rolled-up counts."""
+
+    day: datetime.date
+    nodes: list[UnitNode]
+    by_id: dict[int, UnitNode]
+    whole_tree: bool
+    # counts[unit_id][group][indicator] = [numerator, denominator], rolled up to every ancestor.
+    counts: dict[int, dict[str, dict[str, list[int]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: [0, 0])))
+    )
+    groups: set[str] = field(default_factory=set)
+    unionised: QuerySet | None = None
+    unionised_units: QuerySet | None = None
+
+    def add(self, grouped: Iterable[tuple[int, str, dict[str, tuple[int, int]]]]) -> None:
+        for unit_id, grp, values in grouped:
+            node = self.by_id.get(unit_id)
+            if node is None:
+                continue
+            self.groups.add(grp)
+            for part in node.path.split(PATH_SEPARATOR):
+                if part and int(part) in self.by_id:
+                    bucket = self.counts[int(part)][grp]
+                    for code, (numerator, denominator) in values.items():
+                        bucket[code][0] += numerator
+                        bucket[code][1] += denominator
+
+
+def _checked(indicator_codes: Iterable[str] | None, breakdown: str | None) -> tuple[Any, list[str]]:
     reg = registry()
     wanted = list(indicator_codes) if indicator_codes else list(reg.indicators)
     unknown = [code for code in wanted if code not in reg.indicators]
@@ -214,74 +236,81 @@ def compute(
         raise LookupError(f"未知指标：{'、'.join(unknown)}；可用：{'、'.join(reg.indicators)}")
     if breakdown not in (None, *BREAKDOWNS):
         raise LookupError(f"未知分组“{breakdown}”；可用：{'、'.join(BREAKDOWNS)}")
+    return reg, wanted
+
+
+def _start_day(day: datetime.date, unit_code: str | None, hierarchy: str) -> _DayState:
     nodes = subtree(hierarchy_nodes(day, hierarchy), unit_code)
-    by_id = {n.unit_id: n for n in nodes}
-    whole_tree = nodes[0].parent_id is None
+    return _DayState(day, nodes, {n.unit_id: n for n in nodes}, nodes[0].parent_id is None)
 
-    # counts[unit_id][group][indicator] = [numerator, denominator], rolled up to every ancestor in the subtree.
-    counts: dict[int, dict[str, dict[str, list[int]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    )
-    groups: set[str] = set()
-    unionised = None
-    # Enterprises first: the other populations are defined inside U(u,d), which that step builds.
-    needed_populations = {reg.indicators[c].population for c in wanted} - {"enterprise"}
-    population_order = ["enterprise", *sorted(needed_populations)]
-    for population_name in population_order:
-        population = reg.populations[population_name]
-        indicators = [reg.indicators[c] for c in wanted if reg.indicators[c].population == population_name]
-        if population_name == "enterprise":
-            # U(u,d) for the populations defined inside it: eligible enterprises that a union covers.
-            covered = reg.facts["enterprise"]["covered"].build(day, "pk")
-            unionised = population.build(day, hierarchy, None).filter(covered).values("pk")
-            unionised_units = (
-                population.build(day, hierarchy, None)
-                .filter(covered)
-                .annotate(indicator_group=_group_expression(breakdown, ""), indicator_enterprise=F("pk"))
-                .values("indicator_enterprise", "indicator_unit", "indicator_group")
-            )
-            if not whole_tree:
-                unionised_units = unionised_units.filter(indicator_unit__in=list(by_id))
-        if not indicators:
-            continue
-        needed = sorted({name for i in indicators for name in i.numerator + i.denominator})
-        facts = {
-            name: reg.facts[population_name][name].build(day, population.enterprise_ref) for name in needed
-        }
-        if population.per_enterprise is not None:
-            grouped = _grouped_counts_per_enterprise(
-                unionised_units, population.per_enterprise(day), facts, indicators, population.enterprise_ref
-            )
-        else:
-            queryset = population.build(day, hierarchy, unionised)
-            if not whole_tree:
-                queryset = queryset.filter(indicator_unit__in=list(by_id))
-            group = _group_expression(breakdown, population.enterprise_prefix)
-            grouped = _grouped_counts(queryset, facts, indicators, group)
-        for unit_id, grp, values in grouped:
-            node = by_id.get(unit_id)
-            if node is None:
-                continue
-            groups.add(grp)
-            ancestors = [int(part) for part in node.path.split(PATH_SEPARATOR) if part]
-            for ancestor in ancestors:
-                if ancestor in by_id:
-                    bucket = counts[ancestor][grp]
-                    for code, (numerator, denominator) in values.items():
-                        bucket[code][0] += numerator
-                        bucket[code][1] += denominator
 
+def _populations(reg: Any, wanted: list[str]) -> list[tuple[Any, list[Any]]]:
+    """Enterprises first: the other populations are defined inside U(u,d), which that step builds."""
+    needed = {reg.indicators[c].population for c in wanted} - {"enterprise"}
+    return [
+        (
+            reg.populations[name],
+            [reg.indicators[c] for c in wanted if reg.indicators[c].population == name],
+        )
+        for name in ["enterprise", *sorted(needed)]
+    ]
+
+
+def _count_day(
+    reg: Any, state: _DayState, population: Any, indicators: list[Any], breakdown: str | None, hierarchy: str
+) -> None:
+    day = state.day
+    if population.name == "enterprise":
+        # U(u,d) for the populations defined inside it: eligible enterprises that a union covers.
+        covered = reg.facts["enterprise"]["covered"].build(day, "pk")
+        state.unionised = population.build(day, hierarchy, None).filter(covered).values("pk")
+        units = (
+            population.build(day, hierarchy, None)
+            .filter(covered)
+            .annotate(indicator_group=_group_expression(breakdown, ""), indicator_enterprise=F("pk"))
+            .values("indicator_enterprise", "indicator_unit", "indicator_group")
+        )
+        if not state.whole_tree:
+            units = units.filter(indicator_unit__in=list(state.by_id))
+        state.unionised_units = units
+    if not indicators:
+        return
+    facts = _facts(reg, population, indicators, day)
+    if population.per_enterprise is not None:
+        grouped = _grouped_counts_per_enterprise(
+            state.unionised_units,
+            population.per_enterprise(day),
+            facts,
+            indicators,
+            population.enterprise_ref,
+        )
+    else:
+        queryset = population.build(day, hierarchy, state.unionised)
+        if not state.whole_tree:
+            queryset = queryset.filter(indicator_unit__in=list(state.by_id))
+        group = _group_expression(breakdown, population.enterprise_prefix)
+        grouped = _grouped_counts(queryset, facts, indicators, group)
+    state.add(grouped)
+
+
+def _facts(reg: Any, population: Any, indicators: list[Any], day: datetime.date) -> dict[str, Any]:
+    needed = sorted({name for i in indicators for name in i.numerator + i.denominator})
+    return {name: reg.facts[population.name][name].build(day, population.enterprise_ref) for name in needed}
+
+
+def _rows(reg: Any, state: _DayState, wanted: list[str], breakdown: str | None) -> list[IndicatorRow]:
+    day = state.day
     targets = {
         (t.indicator, t.org_unit_id): float(t.value)
-        for t in Target.objects.filter(year=day.year, org_unit_id__in=list(by_id), indicator__in=wanted)
+        for t in Target.objects.filter(year=day.year, org_unit_id__in=list(state.by_id), indicator__in=wanted)
     }
-    group_list = sorted(groups) if breakdown else [""]
+    group_list = sorted(state.groups) if breakdown else [""]
     rows: list[IndicatorRow] = []
-    for node in nodes:
+    for node in state.nodes:
         for code in wanted:
             indicator = reg.indicators[code]
             for grp in group_list:
-                numerator, denominator = counts[node.unit_id][grp][code]
+                numerator, denominator = state.counts[node.unit_id][grp][code]
                 rows.append(
                     IndicatorRow(
                         unit=node.code,
@@ -299,3 +328,121 @@ def compute(
                     )
                 )
     return rows
+
+
+def compute(
+    *,
+    day: datetime.date,
+    unit_code: str | None = None,
+    indicator_codes: Iterable[str] | None = None,
+    breakdown: str | None = None,
+    hierarchy: str = AS_OF,
+) -> list[IndicatorRow]:
+    """Every requested indicator for the unit (by code) and each unit below it, as of ``day``."""
+    reg, wanted = _checked(indicator_codes, breakdown)
+    state = _start_day(day, unit_code, hierarchy)
+    for population, indicators in _populations(reg, wanted):
+        _count_day(reg, state, population, indicators, breakdown, hierarchy)
+    return _rows(reg, state, wanted, breakdown)
+
+
+def compute_days(
+    *,
+    days: list[datetime.date],
+    unit_code: str | None = None,
+    indicator_codes: Iterable[str] | None = None,
+    breakdown: str | None = None,
+    hierarchy: str = AS_OF,
+) -> dict[datetime.date, list[IndicatorRow]]:
+    """``compute`` for several days at once (a trend), with the same numbers. A population of dated rows
+    per enterprise (``Population.interval``) is read once for all the days instead of once per day: each
+    row adds itself on the first day it is active and takes itself away on the first day it is not, and a
+    running sum per enterprise gives every day's count. The enterprise population is counted day by day."""
+    reg, wanted = _checked(indicator_codes, breakdown)
+    days = sorted(set(days))
+    states = [_start_day(day, unit_code, hierarchy) for day in days]
+    for population, indicators in _populations(reg, wanted):
+        once = population.interval is not None and len(states) > 1 and population.name != "enterprise"
+        if not once:
+            for state in states:
+                _count_day(reg, state, population, indicators, breakdown, hierarchy)
+            continue
+        if not indicators:
+            continue
+        facts = _facts(reg, population, indicators, days[0])
+        for index, unit_id, grp, values in _grouped_counts_per_enterprise_days(
+            states, population, facts, indicators
+        ):
+            states[index].add([(unit_id, grp, values)])
+    return {state.day: _rows(reg, state, wanted, breakdown) for state in states}
+
+
+def _grouped_counts_per_enterprise_days(
+    states: list[_DayState], population: Any, facts: dict[str, Any], indicators: list[Any]
+) -> Iterable[tuple[int, int, str, dict[str, tuple[int, int]]]]:
+    """One statement for every day: (day index, unit, group, counts). Day k is ``states[k].day``."""
+    q = connection.ops.quote_name
+    days = [connection.ops.adapt_datefield_value(state.day) for state in states]
+    n = len(days)
+    start, end = population.interval
+    columns = {f"fact_{name}": expression for name, expression in facts.items()}
+    rows = population.per_enterprise_between(states[0].day, states[-1].day)
+    inner = rows.annotate(**columns).values(population.enterprise_ref, start, end, *columns.keys())
+    inner_sql, inner_params = inner.query.sql_with_params()
+
+    def condition(names: tuple[str, ...]) -> str:
+        return " AND ".join(f"x.{q('fact_' + n)}" for n in names) or "1 = 1"
+
+    # k_from: the first day the row is active; k_to: the first day after that it is not (n: none).
+    k_from = f"WHEN s.{q(start)} IS NULL THEN 0 " + " ".join(
+        f"WHEN s.{q(start)} <= %s THEN {k}" for k in range(n)
+    )
+    k_to = " ".join(f"WHEN s.{q(end)} <= %s THEN {k}" for k in range(n))
+    names = [f"{kind}{i}" for i in range(len(indicators)) for kind in ("n", "d")]
+    sums = []
+    for i, indicator in enumerate(indicators):
+        for kind, facts_needed in (("n", indicator.numerator), ("d", indicator.denominator)):
+            sums.append(f"SUM(CASE WHEN {condition(facts_needed)} THEN 1 ELSE 0 END) AS {kind}{i}")
+    unit_parts, unit_params = [], []
+    for index, state in enumerate(states):
+        part_sql, part_params = state.unionised_units.query.sql_with_params()
+        unit_parts.append(
+            f"SELECT {index} AS k, u{index}.{q('indicator_enterprise')} AS enterprise_key, "
+            f"u{index}.{q('indicator_unit')} AS unit_id, u{index}.{q('indicator_group')} AS grp "
+            f"FROM ({part_sql}) u{index}"
+        )
+        unit_params += part_params
+    # The rows are summed per enterprise and run of days [k_from, k_to) first: most rows are active on
+    # every day of a trend, so an enterprise has only a few such runs; each run then meets the enterprise's
+    # U(u,d) rows (one per day) whose day lies inside it.
+    ref = q(population.enterprise_ref)
+    sql = f"""
+        WITH g AS (
+            SELECT x.{ref} AS enterprise_key, x.k_from, x.k_to, {", ".join(sums)}
+            FROM (
+                SELECT s.*, CASE {k_from} ELSE {n} END AS k_from,
+                       CASE WHEN s.{q(end)} IS NULL THEN {n} {k_to} ELSE {n} END AS k_to
+                FROM ({inner_sql}) s
+            ) x
+            WHERE x.k_from < x.k_to
+            GROUP BY x.{ref}, x.k_from, x.k_to
+        ),
+        e AS ({" UNION ALL ".join(unit_parts)})
+        SELECT e.k, e.unit_id, e.grp, {", ".join(f"SUM(g.{name})" for name in names)}
+        FROM e JOIN g ON g.enterprise_key = e.enterprise_key AND g.k_from <= e.k AND e.k < g.k_to
+        GROUP BY e.k, e.unit_id, e.grp
+    """
+    params = [*days, *days, *inner_params, *unit_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            index, unit_id, grp, *values = row
+            yield (
+                index,
+                unit_id,
+                grp,
+                {
+                    indicator.code: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0))
+                    for i, indicator in enumerate(indicators)
+                },
+            )

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from safetynet.core.scope import user_scope_path
-from safetynet.indicators.engine import AS_OF, IndicatorRow, compute
+from safetynet.indicators.engine import AS_OF, IndicatorRow, compute, compute_days
 from safetynet.orgs.models import OrgUnit, OrgUnitVersion, active_on_q
 
 
@@ -45,6 +45,21 @@ def data_version() -> int:
     return AuditEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
+def _cache_key(
+    version: int,
+    day: datetime.date,
+    unit_code: str | None,
+    indicator_codes: list[str] | None,
+    breakdown: str | None,
+    hierarchy: str,
+) -> str:
+    parts = [str(version), day.isoformat(), unit_code or "", ",".join(indicator_codes or [])]
+    return ":".join(["indicators", *parts, breakdown or "", hierarchy])
+
+
+CACHE_SECONDS = 24 * 3600
+
+
 def compute_cached(
     *,
     day: datetime.date,
@@ -57,17 +72,7 @@ def compute_cached(
     (it writes an audit row) is seen at once; nothing stale is ever served."""
     from django.core.cache import cache
 
-    key = ":".join(
-        [
-            "indicators",
-            str(data_version()),
-            day.isoformat(),
-            unit_code or "",
-            ",".join(indicator_codes or []),
-            breakdown or "",
-            hierarchy,
-        ]
-    )
+    key = _cache_key(data_version(), day, unit_code, indicator_codes, breakdown, hierarchy)
     rows = cache.get(key)
     if rows is None:
         rows = compute(
@@ -77,8 +82,33 @@ def compute_cached(
             breakdown=breakdown,
             hierarchy=hierarchy,
         )
-        cache.set(key, rows, timeout=24 * 3600)
+        cache.set(key, rows, timeout=CACHE_SECONDS)
     return rows
+
+
+def compute_days_cached(
+    *,
+    days: list[datetime.date],
+    unit_code: str | None,
+    indicator_codes: list[str] | None = None,
+    hierarchy: str = AS_OF,
+) -> dict[datetime.date, list[IndicatorRow]]:
+    """``compute_days`` through the same cache entries as ``compute_cached``: the days already there are
+    served from it, the others are computed together."""
+    from django.core.cache import cache
+
+    version = data_version()
+    keys = {day: _cache_key(version, day, unit_code, indicator_codes, None, hierarchy) for day in days}
+    found = cache.get_many(list(keys.values()))
+    result = {day: found[key] for day, key in keys.items() if key in found}
+    missing = [day for day in days if day not in result]
+    if missing:
+        computed = compute_days(
+            days=missing, unit_code=unit_code, indicator_codes=indicator_codes, hierarchy=hierarchy
+        )
+        cache.set_many({keys[day]: rows for day, rows in computed.items()}, timeout=CACHE_SECONDS)
+        result.update(computed)
+    return result
 
 
 def indicator_rows_for_user(
@@ -132,36 +162,23 @@ def indicator_series_for_user(
         raise ValueError("时间跨度过长：最多 30 年")
     days = period_ends(start, end, interval)
     codes = {day: resolve_unit_code_for_user(user, unit_code, day) for day in days}
-
-    def one_day(day: datetime.date) -> list[IndicatorRow]:
-        day_rows = compute_cached(
-            day=day, unit_code=codes[day], indicator_codes=indicator_codes, hierarchy=hierarchy
+    # The days are computed together (one read of the employment spans for all of them); a unit whose code
+    # changed within the period is asked for under each of its codes.
+    by_day: dict[datetime.date, list[IndicatorRow]] = {}
+    for code in dict.fromkeys(codes.values()):
+        by_day.update(
+            compute_days_cached(
+                days=[day for day in days if codes[day] == code],
+                unit_code=code,
+                indicator_codes=indicator_codes,
+                hierarchy=hierarchy,
+            )
         )
-        top_level = min((r.level for r in day_rows), default=0)
-        return [r for r in day_rows if r.level <= top_level + depth]
-
-    return [row for day_rows in _map_days(one_day, days) for row in day_rows]
-
-
-def _map_days(func: Any, days: list[datetime.date]) -> list[Any]:
-    """One day per database connection, two at a time: each day is one independent scan, and the server has
-    more than one core. Inside a transaction (tests, an atomic request) other connections would not see its
-    uncommitted rows, so the days then run one after another."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connection, connections
-
-    if connection.in_atomic_block or len(days) < 2:
-        return [func(day) for day in days]
-
-    def run(day: datetime.date) -> Any:
-        try:
-            return func(day)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(run, days))
+    rows: list[IndicatorRow] = []
+    for day in days:
+        top_level = min((r.level for r in by_day[day]), default=0)
+        rows += [r for r in by_day[day] if r.level <= top_level + depth]
+    return rows
 
 
 STATUS_MET, STATUS_BEHIND, STATUS_FAR_BEHIND = "met", "behind", "far_behind"

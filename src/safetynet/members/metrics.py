@@ -25,6 +25,15 @@ def spans_on(day: datetime.date) -> QuerySet:
     )
 
 
+def spans_between(first: datetime.date, last: datetime.date) -> QuerySet:
+    """The spans active on some day from ``first`` to ``last`` (for a trend over those days)."""
+    return (
+        EmploymentSpan.objects.filter(valid_from__lte=last)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+        .order_by()
+    )
+
+
 def employment_population(day: datetime.date, hierarchy: str, unionised: QuerySet | None) -> QuerySet:
     queryset = spans_on(day)
     if unionised is not None:
@@ -50,6 +59,8 @@ DECLARATION = MetricsDeclaration(
             enterprise_ref="enterprise_id",
             enterprise_prefix="enterprise__",
             per_enterprise=spans_on,
+            interval=("valid_from", "valid_to"),
+            per_enterprise_between=spans_between,
             records=employment_records,
         )
     ],
