@@ -1282,6 +1282,13 @@ def _clean_rule(
     }
 
 
+def _locked_rule(rule: DeadlineRule) -> DeadlineRule:
+    try:
+        return DeadlineRule.objects.select_for_update().get(pk=rule.pk)
+    except DeadlineRule.DoesNotExist:
+        raise ServiceError("not_found", "该期限规则已被删除。") from None
+
+
 @transaction.atomic
 def deadline_rule_create(
     *,
@@ -1318,10 +1325,7 @@ def deadline_rule_update(
     day_kind: str = DayKind.CALENDAR,
 ) -> DeadlineRule:
     _require_rule_editor(actor)
-    try:
-        rule = DeadlineRule.objects.select_for_update().get(pk=rule.pk)
-    except DeadlineRule.DoesNotExist:
-        raise ServiceError("not_found", "该期限规则已被删除。") from None
+    rule = _locked_rule(rule)
     values = _clean_rule(
         level=level,
         category=category,
@@ -1351,10 +1355,7 @@ def deadline_rule_update(
 def deadline_rule_delete(*, actor: Any, rule: DeadlineRule) -> None:
     """Remove a rule: the cases it matched fall back to the next rule (or to 15 calendar days)."""
     _require_rule_editor(actor)
-    try:
-        rule = DeadlineRule.objects.select_for_update().get(pk=rule.pk)
-    except DeadlineRule.DoesNotExist:
-        raise ServiceError("not_found", "该期限规则已被删除。") from None
+    rule = _locked_rule(rule)
     before = audit_snapshot(rule, RULE_AUDIT_FIELDS)
     audit_record(
         actor=actor,

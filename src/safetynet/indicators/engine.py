@@ -115,6 +115,14 @@ def _subquery_fence() -> str:
     return " OFFSET 0" if connection.vendor == "postgresql" else ""
 
 
+def _by_indicator(indicators: list[Any], values: list[Any]) -> dict[str, tuple[int, int]]:
+    """A result row's sums (numerator, denominator of each indicator in turn) by indicator code."""
+    return {
+        indicator.code: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0))
+        for i, indicator in enumerate(indicators)
+    }
+
+
 def _grouped_counts(
     queryset: QuerySet, facts: dict[str, Any], indicators: list[Any], group: Any
 ) -> Iterable[tuple[int, str, dict[str, tuple[int, int]]]]:
@@ -142,16 +150,8 @@ def _grouped_counts(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for row in cursor.fetchall():
-            unit_id, grp, *values = row
-            yield (
-                unit_id,
-                grp,
-                {
-                    indicator.code: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0))
-                    for i, indicator in enumerate(indicators)
-                },
-            )
+        for unit_id, grp, *values in cursor.fetchall():
+            yield unit_id, grp, _by_indicator(indicators, values)
 
 
 def _grouped_counts_per_enterprise(
@@ -186,16 +186,8 @@ def _grouped_counts_per_enterprise(
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (*outer_params, *inner_params))
-        for row in cursor.fetchall():
-            unit_id, grp, *values = row
-            yield (
-                unit_id,
-                grp,
-                {
-                    indicator.code: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0))
-                    for i, indicator in enumerate(indicators)
-                },
-            )
+        for unit_id, grp, *values in cursor.fetchall():
+            yield unit_id, grp, _by_indicator(indicators, values)
 
 
 @dataclass
@@ -435,14 +427,5 @@ def _grouped_counts_per_enterprise_days(
     params = [*days, *days, *inner_params, *unit_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for row in cursor.fetchall():
-            index, unit_id, grp, *values = row
-            yield (
-                index,
-                unit_id,
-                grp,
-                {
-                    indicator.code: (int(values[2 * i] or 0), int(values[2 * i + 1] or 0))
-                    for i, indicator in enumerate(indicators)
-                },
-            )
+        for index, unit_id, grp, *values in cursor.fetchall():
+            yield index, unit_id, grp, _by_indicator(indicators, values)

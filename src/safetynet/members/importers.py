@@ -220,6 +220,19 @@ def _phone_text(code: int) -> str:
     return str(code)[1:] if code else ""
 
 
+def _clean_name(row: Any, raw_name: object) -> str | None:
+    """The usual name (letters only — Chinese characters are letters —, already half-width) as it is; any
+    other through the row's checked text (normalised, or an error on the row)."""
+    if (
+        type(raw_name) is str
+        and raw_name.isalnum()
+        and len(raw_name) <= 50
+        and unicodedata.is_normalized("NFKC", raw_name)
+    ):
+        return raw_name
+    return row.text("name", required=True, max_length=50)
+
+
 class MemberRow:
     """One row of a person whose rows are checked together (built for a chunk of persons at a time)."""
 
@@ -444,16 +457,7 @@ class MemberImporter(StreamingImporter):
             raw_left_on,
             raw_member_number,
         ) = self._raw_values(row)
-        # The usual name: letters only (Chinese characters are letters), already half-width.
-        if (
-            type(raw_name) is str
-            and raw_name.isalnum()
-            and len(raw_name) <= 50
-            and unicodedata.is_normalized("NFKC", raw_name)
-        ):
-            name: str | None = raw_name
-        else:
-            name = row.text("name", required=True, max_length=50)
+        name = _clean_name(row, raw_name)
         id_type = IdType.RESIDENT_ID
         if raw_id_type != "":
             id_type = (
@@ -572,15 +576,7 @@ class MemberImporter(StreamingImporter):
                 return Record(number, {}, target=(slot, None))
             return None  # nothing to write for this row (a re-imported row, unchanged)
         raw_name, raw_number, raw_id_type = self._raw_values(row)[:3]
-        if (
-            type(raw_name) is str
-            and raw_name.isalnum()
-            and len(raw_name) <= 50
-            and unicodedata.is_normalized("NFKC", raw_name)
-        ):
-            name: str | None = raw_name
-        else:
-            name = row.text("name", required=True, max_length=50)
+        name = _clean_name(row, raw_name)
         id_type = IdType.RESIDENT_ID
         if raw_id_type != "":
             id_type = ID_TYPES.get(raw_id_type) or row.choice("id_type", ID_TYPES) or IdType.RESIDENT_ID
