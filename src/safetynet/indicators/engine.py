@@ -9,8 +9,9 @@ parent's numerator and denominator are exactly the sums of its own records and i
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -248,25 +249,29 @@ def _populations(reg: Any, wanted: list[str]) -> list[tuple[Any, list[Any]]]:
     ]
 
 
+def _prepare_unionised(reg: Any, state: _DayState, breakdown: str | None, hierarchy: str) -> None:
+    """U(u,d) for the populations defined inside it (eligible enterprises that a union covers), as
+    querysets: the ids, and the ids with unit and breakdown group."""
+    day = state.day
+    population = reg.populations["enterprise"]
+    covered = reg.facts["enterprise"]["covered"].build(day, "pk")
+    state.unionised = population.build(day, hierarchy, None).filter(covered).values("pk")
+    units = (
+        population.build(day, hierarchy, None)
+        .filter(covered)
+        .annotate(indicator_group=_group_expression(breakdown, ""), indicator_enterprise=F("pk"))
+        .values("indicator_enterprise", "indicator_unit", "indicator_group")
+    )
+    if not state.whole_tree:
+        units = units.filter(indicator_unit__in=list(state.by_id))
+    state.unionised_units = units
+
+
 def _count_day(
     reg: Any, state: _DayState, population: Any, indicators: list[Any], breakdown: str | None, hierarchy: str
-) -> None:
+) -> list[tuple[int, str, dict[str, tuple[int, int]]]]:
+    """One population on one day: (unit, group, counts) rows. ``_prepare_unionised`` must have run."""
     day = state.day
-    if population.name == "enterprise":
-        # U(u,d) for the populations defined inside it: eligible enterprises that a union covers.
-        covered = reg.facts["enterprise"]["covered"].build(day, "pk")
-        state.unionised = population.build(day, hierarchy, None).filter(covered).values("pk")
-        units = (
-            population.build(day, hierarchy, None)
-            .filter(covered)
-            .annotate(indicator_group=_group_expression(breakdown, ""), indicator_enterprise=F("pk"))
-            .values("indicator_enterprise", "indicator_unit", "indicator_group")
-        )
-        if not state.whole_tree:
-            units = units.filter(indicator_unit__in=list(state.by_id))
-        state.unionised_units = units
-    if not indicators:
-        return
     facts = _facts(reg, population, indicators, day)
     if population.per_enterprise is not None:
         grouped = _grouped_counts_per_enterprise(
@@ -282,7 +287,28 @@ def _count_day(
             queryset = queryset.filter(indicator_unit__in=list(state.by_id))
         group = _group_expression(breakdown, population.enterprise_prefix)
         grouped = _grouped_counts(queryset, facts, indicators, group)
-    state.add(grouped)
+    return list(grouped)
+
+
+def _run_all(jobs: list[Callable[[], Any]]) -> list[Any]:
+    """Run independent read-only statements two at a time, each thread on its own database connection (the
+    server has more than one core). Inside a transaction (tests, an atomic request) other connections would
+    not see its uncommitted rows, so the jobs then run one after another. Results come back in job order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    if connection.in_atomic_block or len(jobs) < 2:
+        return [job() for job in jobs]
+
+    def run(job: Callable[[], Any]) -> Any:
+        try:
+            return job()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(run, jobs))
 
 
 def _facts(reg: Any, population: Any, indicators: list[Any], day: datetime.date) -> dict[str, Any]:
@@ -333,8 +359,10 @@ def compute(
     """Every requested indicator for the unit (by code) and each unit below it, as of ``day``."""
     reg, wanted = _checked(indicator_codes, breakdown)
     state = _start_day(day, unit_code, hierarchy)
+    _prepare_unionised(reg, state, breakdown, hierarchy)
     for population, indicators in _populations(reg, wanted):
-        _count_day(reg, state, population, indicators, breakdown, hierarchy)
+        if indicators:
+            state.add(_count_day(reg, state, population, indicators, breakdown, hierarchy))
     return _rows(reg, state, wanted, breakdown)
 
 
@@ -347,24 +375,46 @@ def compute_days(
     hierarchy: str = AS_OF,
 ) -> dict[datetime.date, list[IndicatorRow]]:
     """``compute`` for several days at once (a trend), with the same numbers. A population of dated rows
-    per enterprise (``Population.interval``) is read once for all the days instead of once per day: each
-    row adds itself on the first day it is active and takes itself away on the first day it is not, and a
-    running sum per enterprise gives every day's count. The enterprise population is counted day by day."""
+    per enterprise (``Population.interval``) is read once for all the days instead of once per day (see
+    ``_grouped_counts_per_enterprise_days``); the other populations are counted day by day, beside it on a
+    second connection."""
     reg, wanted = _checked(indicator_codes, breakdown)
     days = sorted(set(days))
     states = [_start_day(day, unit_code, hierarchy) for day in days]
+    for state in states:
+        _prepare_unionised(reg, state, breakdown, hierarchy)
+    # Each job answers [(day index, unit, group, counts)]; the longest goes first.
+    jobs: list[Callable[[], list[tuple[int, int, str, dict[str, tuple[int, int]]]]]] = []
     for population, indicators in _populations(reg, wanted):
-        once = population.interval is not None and len(states) > 1 and population.name != "enterprise"
-        if not once:
-            for state in states:
-                _count_day(reg, state, population, indicators, breakdown, hierarchy)
-            continue
         if not indicators:
             continue
-        facts = _facts(reg, population, indicators, days[0])
-        for index, unit_id, grp, values in _grouped_counts_per_enterprise_days(
-            states, population, facts, indicators
-        ):
+        if population.interval is not None and len(states) > 1:
+            facts = _facts(reg, population, indicators, days[0])
+            jobs.insert(
+                0,
+                functools.partial(
+                    lambda *args: list(_grouped_counts_per_enterprise_days(*args)),
+                    states,
+                    population,
+                    facts,
+                    indicators,
+                ),
+            )
+            continue
+        for index, state in enumerate(states):
+            jobs.append(
+                functools.partial(
+                    lambda i, st, pop, ind: [
+                        (i, *row) for row in _count_day(reg, st, pop, ind, breakdown, hierarchy)
+                    ],
+                    index,
+                    state,
+                    population,
+                    indicators,
+                )
+            )
+    for rows in _run_all(jobs):
+        for index, unit_id, grp, values in rows:
             states[index].add([(unit_id, grp, values)])
     return {state.day: _rows(reg, state, wanted, breakdown) for state in states}
 

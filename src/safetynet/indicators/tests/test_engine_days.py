@@ -109,3 +109,29 @@ def test_one_unit_and_a_single_day(floor, city):
     assert [(r.numerator, r.denominator) for r in member_rows[_day(1)]] == [(0, 1)]
     assert [(r.numerator, r.denominator) for r in member_rows[_day(2)]] == [(1, 1)]
     assert _as_dicts(compute_days(days=[_day(2)])[_day(2)]) == _as_dicts(compute(day=_day(2)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_days_on_two_connections_equal_each_day_alone(city):
+    """Outside a transaction the per-day statements run beside the spans statement on a second connection."""
+    enterprise = EnterpriseFactory(org_unit=city.community_a, name="甲厂")
+    union = UnionFactory(org_unit=city.community_a, enterprises=[enterprise], name="甲厂工会")
+    for n in range(3):
+        person = Person.objects.create(name=f"职工{n}", id_number_hash=f"two-{n}", household="rural")
+        Employment.objects.create(person=person, enterprise=enterprise, valid_from=_day(n))
+        Membership.objects.create(person=person, union=union, valid_from=_day(2 * n))
+    employment_spans_rebuild()
+    days = [_day(0), _day(2), _day(4), _day(6)]
+    together = compute_days(days=days)
+    for day in days:
+        assert _as_dicts(together[day]) == _as_dicts(compute(day=day))
+    city_rows = {
+        d: next(r for r in rows if r.indicator == "membership_rate" and r.level == 1)
+        for d, rows in together.items()
+    }
+    assert [(city_rows[d].numerator, city_rows[d].denominator) for d in days] == [
+        (1, 1),
+        (2, 3),
+        (3, 3),
+        (3, 3),
+    ]
