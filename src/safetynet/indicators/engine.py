@@ -360,9 +360,14 @@ def compute(
     reg, wanted = _checked(indicator_codes, breakdown)
     state = _start_day(day, unit_code, hierarchy)
     _prepare_unionised(reg, state, breakdown, hierarchy)
-    for population, indicators in _populations(reg, wanted):
-        if indicators:
-            state.add(_count_day(reg, state, population, indicators, breakdown, hierarchy))
+    # One statement per population, two at a time (the populations are independent).
+    jobs = [
+        functools.partial(_count_day, reg, state, population, indicators, breakdown, hierarchy)
+        for population, indicators in _populations(reg, wanted)
+        if indicators
+    ]
+    for grouped in _run_all(jobs):
+        state.add(grouped)
     return _rows(reg, state, wanted, breakdown)
 
 

@@ -344,10 +344,20 @@ def analyze_tables(*models_: type[models.Model], added: dict[type[models.Model],
 
     With ``added`` (rows inserted per model), only the tables that at least doubled: for a table that grew
     by less, the statistics still describe it well enough, and autovacuum refreshes them soon anyway
-    (ANALYZE of a city's tables takes seconds)."""
+    (ANALYZE of a city's tables takes seconds).
+
+    SQLite keeps no statistics until ANALYZE runs and never refreshes them by itself; without them it
+    may join the wrong way round (the indicator engine's enterprise statement took minutes on the city).
+    There every table given is analysed, from a sample (``analysis_limit``), which takes a second or two."""
+    quote = connection.ops.quote_name
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA analysis_limit = 1000")
+            for model in models_:
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+        return
     if connection.vendor != "postgresql":
         return
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if added is not None:
             names = [m._meta.db_table for m in models_]
