@@ -78,10 +78,21 @@ class ContractClause(models.TextChoices):
     DISPUTES = "disputes", "争议处理"
 
 
+def contract_in_force_condition(day: datetime.date, prefix: str = "") -> Q:
+    """Signed contracts whose term contains ``day`` (both ends included); ``prefix`` reaches the contract."""
+    return Q(
+        **{
+            f"{prefix}status__in": SIGNED_STATUSES,
+            f"{prefix}effective_on__lte": day,
+            f"{prefix}expires_on__gte": day,
+        }
+    )
+
+
 class ContractQuerySet(ScopedQuerySet):
     def in_force_on(self, day: datetime.date) -> ContractQuerySet:
         """Signed contracts whose term contains ``day`` (both ends included)."""
-        return self.filter(status__in=SIGNED_STATUSES, effective_on__lte=day, expires_on__gte=day)
+        return self.filter(contract_in_force_condition(day))
 
     def filing_overdue_on(self, day: datetime.date) -> ContractQuerySet:
         """Signed, not yet filed, and the 10 days for filing ran out before ``day``."""
