@@ -458,23 +458,7 @@ class MemberImporter(StreamingImporter):
             raw_member_number,
         ) = self._raw_values(row)
         name = _clean_name(row, raw_name)
-        id_type = IdType.RESIDENT_ID
-        if raw_id_type != "":
-            id_type = (
-                ID_TYPES.get(raw_id_type)
-                or row.choice("id_type", ID_TYPES, hint="、".join(IdType.labels))
-                or IdType.RESIDENT_ID
-            )
-        identity = None
-        if (
-            id_type == IdType.RESIDENT_ID
-            and type(raw_number) is str
-            and len(raw_number) == 18
-            and raw_number.isascii()
-        ):
-            identity = self._resident_number(raw_number)
-        if identity is None:
-            identity = self._document(row, id_type)
+        id_type, identity = self._identity(row, raw_id_type, raw_number)
         if raw_phone == "":
             phone: str | None = ""
         elif (
@@ -577,19 +561,7 @@ class MemberImporter(StreamingImporter):
             return None  # nothing to write for this row (a re-imported row, unchanged)
         raw_name, raw_number, raw_id_type = self._raw_values(row)[:3]
         name = _clean_name(row, raw_name)
-        id_type = IdType.RESIDENT_ID
-        if raw_id_type != "":
-            id_type = ID_TYPES.get(raw_id_type) or row.choice("id_type", ID_TYPES) or IdType.RESIDENT_ID
-        identity = None
-        if (
-            id_type == IdType.RESIDENT_ID
-            and type(raw_number) is str
-            and len(raw_number) == 18
-            and raw_number.isascii()
-        ):
-            identity = self._resident_number(raw_number)
-        if identity is None:
-            identity = self._document(row, id_type)
+        id_type, identity = self._identity(row, raw_id_type, raw_number)
         if identity is None or name is None or row.errors:
             raise ImportUnusable(
                 f"第 {number} 行在导入过程中被改动（第一遍检查时没有错误），文件可能被同时编辑了。"
@@ -610,6 +582,28 @@ class MemberImporter(StreamingImporter):
             row.error("id_number", exc.messages[0])
             return None
         return identity.number, identity.birth_date, identity.sex
+
+    def _identity(self, row: Any, raw_id_type: object, raw_number: object) -> tuple[str, Any]:
+        """The document type and the checked identity of a row; the usual 18-character resident ID number
+        takes the fast path, anything else the row's full checks (with an error on the row)."""
+        id_type = IdType.RESIDENT_ID
+        if raw_id_type != "":
+            id_type = (
+                ID_TYPES.get(raw_id_type)
+                or row.choice("id_type", ID_TYPES, hint="、".join(IdType.labels))
+                or IdType.RESIDENT_ID
+            )
+        identity = None
+        if (
+            id_type == IdType.RESIDENT_ID
+            and type(raw_number) is str
+            and len(raw_number) == 18
+            and raw_number.isascii()
+        ):
+            identity = self._resident_number(raw_number)
+        if identity is None:
+            identity = self._document(row, id_type)
+        return id_type, identity
 
     def _resident_number(self, raw: str) -> tuple[str, datetime.date, str] | None:
         """A well-formed resident ID number, checked as validation.validate_resident_id does; None when
