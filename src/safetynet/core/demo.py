@@ -38,11 +38,10 @@ def extend_demo(*, seed: int, scale: str, progress: Callable[[str], None] | None
         if progress is not None:
             summary = "，".join(f"{name} {count:,}" for name, count in (counts or {}).items())
             progress(f"{label}：{summary or '完成'}（{timings[str(label)]:.1f} 秒）")
-    _analyze_database()
     return timings
 
 
-def _analyze_database() -> None:
+def analyze_database() -> None:
     """Fresh planner statistics for every table after the load: PostgreSQL's autovacuum would get there
     later, SQLite never does (without them its planner joined the city's enterprise statement the wrong
     way round and took minutes). SQLite analyses from a sample, which takes seconds."""

@@ -63,7 +63,20 @@ def _is_sole_root(path: str) -> bool:
 class PersonQuerySet(ScopedQuerySet):
     """A person belongs to no org unit: they are visible where they work or are a member, now or before."""
 
-    def within(self, path: str) -> PersonQuerySet:
+    def within(self, path: str, *, broad: bool = False) -> PersonQuerySet:
+        """Persons with an employment or a membership at the unit with this path or below.
+
+        Two EXISTS joined by OR probe two indexes per person: right for one person or a few thousand.
+        ``broad`` is for a search that matches a large part of the city (a common surname): the scope is
+        then one ``IN (… UNION ALL …)``, a semi-join the database answers by hashing the district's person
+        ids once — a district's search for “王” on the city demo 11.6 s → 4–5 s; for “王秀” (fewer matches)
+        the probes are faster (1.3 s against 4.3 s), hence the choice."""
+        if broad:
+            # No ordering: a part of UNION ALL may not have one (the models order by default).
+            employed = Employment.objects.filter(enterprise__org_unit__path__startswith=path).order_by()
+            members = Membership.objects.filter(union__org_unit__path__startswith=path).order_by()
+            ids = employed.values("person_id").union(members.values("person_id"), all=True)
+            return self.filter(pk__in=ids)
         return self.filter(
             Exists(
                 Employment.objects.filter(person=OuterRef("pk"), enterprise__org_unit__path__startswith=path)
@@ -71,14 +84,14 @@ class PersonQuerySet(ScopedQuerySet):
             | Exists(Membership.objects.filter(person=OuterRef("pk"), union__org_unit__path__startswith=path))
         )
 
-    def visible_to(self, user: Any) -> PersonQuerySet:
+    def visible_to(self, user: Any, *, broad: bool = False) -> PersonQuerySet:
         path = user_scope_path(user)
         if path is None:
             return self.none()
         if path == "" or _is_sole_root(path):
             # The whole city: every person is in scope, and the two EXISTS over millions of rows are skipped.
             return self.all()
-        return self.within(path)
+        return self.within(path, broad=broad)
 
     def migrants(self) -> PersonQuerySet:
         return self.filter(household=Household.RURAL)

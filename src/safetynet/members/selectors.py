@@ -37,6 +37,10 @@ def person_find_by_id_number(user: Any, id_number: str) -> Person | None:
 SEARCH_KEY_LIMIT = 5000
 
 
+# From this many persons sharing the typed start of a name, the search tests the scope by hashing.
+BROAD_NAME_MATCHES = 20_000
+
+
 def person_search(user: Any, q: str) -> QuerySet[Person]:
     """Search by name (prefix), full document number (keyed hash, exact), masked number, phone, member
     number or card number.
@@ -45,10 +49,9 @@ def person_search(user: Any, q: str) -> QuerySet[Person]:
     combined as ``name LIKE 'x%' OR pk IN (...)``, which the database answers from two indexes: no pattern
     ever runs over clear text (there is none) and no subquery runs per person row.
     """
-    persons = Person.objects.visible_to(user)
     text = " ".join((q or "").split())
     if not text:
-        return persons.order_by("name", "pk")
+        return Person.objects.visible_to(user).order_by("name", "pk")
     code = clean_code(text)
     try:
         number = clean_document_number(text)
@@ -78,9 +81,14 @@ def person_search(user: Any, q: str) -> QuerySet[Person]:
         collect(MemberCard.objects.filter(card_number=code))
     by_name = not code.isdigit() and "*" not in code
     condition = Q(pk__in=sorted(ids)) if ids else Q(pk__in=[])
+    broad = False
     if by_name:
         condition |= Q(name__startswith=text)
-    return persons.filter(condition).order_by("name", "pk")
+        # One indexed count of the name's matches chooses how the scope is tested (see PersonQuerySet.within).
+        broad = (
+            Person.objects.filter(name__startswith=text)[:BROAD_NAME_MATCHES].count() >= BROAD_NAME_MATCHES
+        )
+    return Person.objects.visible_to(user, broad=broad).filter(condition).order_by("name", "pk")
 
 
 def current_enterprise_names(person_ids: list[int], day: datetime.date) -> dict[int, str]:

@@ -171,6 +171,23 @@ def test_person_search_never_finds_people_outside_the_scope(registry, city, make
     assert person_find_by_id_number(zhongshan, NUMBER) == zhongshan_person
 
 
+def test_broad_and_probing_scope_tests_find_the_same_persons(registry, city, make_staff, monkeypatch):
+    """A common surname switches the search to the hashed scope test; the persons found are the same."""
+    from safetynet.members import selectors
+
+    zhongshan_person = register(registry).person
+    xigang_number = make_id_number(5, address="210203")
+    register(registry, xigang_number, enterprise=registry.bolt, name="王七")
+    zhongshan = make_staff("zs", city.zhongshan, "viewer")
+    for broad in (False, True):
+        assert set(Person.objects.within(city.zhongshan.path, broad=broad)) == {zhongshan_person}
+        assert set(Person.objects.visible_to(zhongshan, broad=broad)) == {zhongshan_person}
+    probing = list(person_search(zhongshan, "王"))
+    monkeypatch.setattr(selectors, "BROAD_NAME_MATCHES", 1)
+    assert list(person_search(zhongshan, "王")) == probing == [zhongshan_person]
+    assert " UNION ALL " in str(person_search(zhongshan, "王").query)
+
+
 # --- employments -----------------------------------------------------------------------------
 
 
