@@ -124,27 +124,39 @@ def _by_indicator(indicators: list[Any], values: list[Any]) -> dict[str, tuple[i
     }
 
 
+def _fact_columns(facts: dict[str, Any]) -> dict[str, Any]:
+    """Fact columns are prefixed: a fact may share its name with a field of the population's model."""
+    return {f"fact_{name}": expression for name, expression in facts.items()}
+
+
+def _conditional_sums(indicators: list[Any], alias: str) -> list[str]:
+    """``SUM(CASE WHEN … THEN 1 ELSE 0 END) AS n<i>`` and ``… AS d<i>`` (numerator, denominator of each
+    indicator in turn) over the fact columns of the row ``alias``. SQLite gives 0/1 and PostgreSQL booleans;
+    "= TRUE" would not work on both, a bare column does."""
+    q = connection.ops.quote_name
+
+    def condition(names: tuple[str, ...]) -> str:
+        return " AND ".join(f"{alias}.{q('fact_' + n)}" for n in names) or "1 = 1"
+
+    sums = []
+    for i, indicator in enumerate(indicators):
+        sums.append(f"SUM(CASE WHEN {condition(indicator.numerator)} THEN 1 ELSE 0 END) AS n{i}")
+        sums.append(f"SUM(CASE WHEN {condition(indicator.denominator)} THEN 1 ELSE 0 END) AS d{i}")
+    return sums
+
+
 def _grouped_counts(
     queryset: QuerySet, facts: dict[str, Any], indicators: list[Any], group: Any
 ) -> Iterable[tuple[int, str, dict[str, tuple[int, int]]]]:
     """One statement: the population with its fact columns, summed per unit and group for every indicator."""
-    # Fact columns are prefixed: a fact may share its name with a field of the population's model.
-    columns = {f"fact_{name}": expression for name, expression in facts.items()}
+    columns = _fact_columns(facts)
     inner = queryset.annotate(indicator_group=group, **columns).values(
         "indicator_unit", "indicator_group", *columns.keys()
     )
     inner_sql, params = inner.query.sql_with_params()
     inner_sql += _subquery_fence()
     q = connection.ops.quote_name
-
-    def condition(names: tuple[str, ...]) -> str:
-        # SQLite gives 0/1 and PostgreSQL booleans; "= TRUE" would not work on both, a bare column does.
-        return " AND ".join(f"t.{q('fact_' + n)}" for n in names) or "1 = 1"
-
-    sums = []
-    for indicator in indicators:
-        sums.append(f"SUM(CASE WHEN {condition(indicator.numerator)} THEN 1 ELSE 0 END)")
-        sums.append(f"SUM(CASE WHEN {condition(indicator.denominator)} THEN 1 ELSE 0 END)")
+    sums = _conditional_sums(indicators, "t")
     sql = (
         f"SELECT t.{q('indicator_unit')}, t.{q('indicator_group')}, {', '.join(sums)} "
         f"FROM ({inner_sql}) t GROUP BY t.{q('indicator_unit')}, t.{q('indicator_group')}"
@@ -165,19 +177,12 @@ def _grouped_counts_per_enterprise(
     """One statement for a population of many rows per enterprise: the rows are summed per enterprise first,
     and only those sums (one row per enterprise) meet ``enterprises`` (U(u,d) with unit and group)."""
     q = connection.ops.quote_name
-    columns = {f"fact_{name}": expression for name, expression in facts.items()}
+    columns = _fact_columns(facts)
     inner = rows.annotate(**columns).values(enterprise_ref, *columns.keys())
     inner_sql, inner_params = inner.query.sql_with_params()
     outer_sql, outer_params = enterprises.query.sql_with_params()
-
-    def condition(names: tuple[str, ...]) -> str:
-        return " AND ".join(f"r.{q('fact_' + n)}" for n in names) or "1 = 1"
-
-    sums, totals = [], []
-    for i, indicator in enumerate(indicators):
-        sums.append(f"SUM(CASE WHEN {condition(indicator.numerator)} THEN 1 ELSE 0 END) AS n{i}")
-        sums.append(f"SUM(CASE WHEN {condition(indicator.denominator)} THEN 1 ELSE 0 END) AS d{i}")
-        totals += [f"SUM(a.n{i})", f"SUM(a.d{i})"]
+    sums = _conditional_sums(indicators, "r")
+    totals = [f"SUM(a.{kind}{i})" for i in range(len(indicators)) for kind in ("n", "d")]
     sql = (
         f"SELECT e.{q('indicator_unit')}, e.{q('indicator_group')}, {', '.join(totals)} "
         f"FROM ({outer_sql}) e JOIN ("
@@ -255,13 +260,11 @@ def _prepare_unionised(reg: Any, state: _DayState, breakdown: str | None, hierar
     day = state.day
     population = reg.populations["enterprise"]
     covered = reg.facts["enterprise"]["covered"].build(day, "pk")
-    state.unionised = population.build(day, hierarchy, None).filter(covered).values("pk")
-    units = (
-        population.build(day, hierarchy, None)
-        .filter(covered)
-        .annotate(indicator_group=_group_expression(breakdown, ""), indicator_enterprise=F("pk"))
-        .values("indicator_enterprise", "indicator_unit", "indicator_group")
-    )
+    eligible_covered = population.build(day, hierarchy, None).filter(covered)
+    state.unionised = eligible_covered.values("pk")
+    units = eligible_covered.annotate(
+        indicator_group=_group_expression(breakdown, ""), indicator_enterprise=F("pk")
+    ).values("indicator_enterprise", "indicator_unit", "indicator_group")
     if not state.whole_tree:
         units = units.filter(indicator_unit__in=list(state.by_id))
     state.unionised_units = units
@@ -288,6 +291,11 @@ def _count_day(
         group = _group_expression(breakdown, population.enterprise_prefix)
         grouped = _grouped_counts(queryset, facts, indicators, group)
     return list(grouped)
+
+
+def _count_day_of(index: int, *args: Any) -> list[tuple[int, int, str, dict[str, tuple[int, int]]]]:
+    """``_count_day`` with each row tagged by the day's index (for ``compute_days``)."""
+    return [(index, *row) for row in _count_day(*args)]
 
 
 def _run_all(jobs: list[Callable[[], Any]]) -> list[Any]:
@@ -397,27 +405,13 @@ def compute_days(
             facts = _facts(reg, population, indicators, days[0])
             jobs.insert(
                 0,
-                functools.partial(
-                    lambda *args: list(_grouped_counts_per_enterprise_days(*args)),
-                    states,
-                    population,
-                    facts,
-                    indicators,
-                ),
+                functools.partial(_grouped_counts_per_enterprise_days, states, population, facts, indicators),
             )
             continue
-        for index, state in enumerate(states):
-            jobs.append(
-                functools.partial(
-                    lambda i, st, pop, ind: [
-                        (i, *row) for row in _count_day(reg, st, pop, ind, breakdown, hierarchy)
-                    ],
-                    index,
-                    state,
-                    population,
-                    indicators,
-                )
-            )
+        jobs += [
+            functools.partial(_count_day_of, index, reg, state, population, indicators, breakdown, hierarchy)
+            for index, state in enumerate(states)
+        ]
     for rows in _run_all(jobs):
         for index, unit_id, grp, values in rows:
             states[index].add([(unit_id, grp, values)])
@@ -426,19 +420,16 @@ def compute_days(
 
 def _grouped_counts_per_enterprise_days(
     states: list[_DayState], population: Any, facts: dict[str, Any], indicators: list[Any]
-) -> Iterable[tuple[int, int, str, dict[str, tuple[int, int]]]]:
+) -> list[tuple[int, int, str, dict[str, tuple[int, int]]]]:
     """One statement for every day: (day index, unit, group, counts). Day k is ``states[k].day``."""
     q = connection.ops.quote_name
     days = [connection.ops.adapt_datefield_value(state.day) for state in states]
     n = len(days)
     start, end = population.interval
-    columns = {f"fact_{name}": expression for name, expression in facts.items()}
+    columns = _fact_columns(facts)
     rows = population.per_enterprise_between(states[0].day, states[-1].day)
     inner = rows.annotate(**columns).values(population.enterprise_ref, start, end, *columns.keys())
     inner_sql, inner_params = inner.query.sql_with_params()
-
-    def condition(names: tuple[str, ...]) -> str:
-        return " AND ".join(f"x.{q('fact_' + n)}" for n in names) or "1 = 1"
 
     # k_from: the first day the row is active; k_to: the first day after that it is not (n: none).
     k_from = f"WHEN s.{q(start)} IS NULL THEN 0 " + " ".join(
@@ -446,10 +437,7 @@ def _grouped_counts_per_enterprise_days(
     )
     k_to = " ".join(f"WHEN s.{q(end)} <= %s THEN {k}" for k in range(n))
     names = [f"{kind}{i}" for i in range(len(indicators)) for kind in ("n", "d")]
-    sums = []
-    for i, indicator in enumerate(indicators):
-        for kind, facts_needed in (("n", indicator.numerator), ("d", indicator.denominator)):
-            sums.append(f"SUM(CASE WHEN {condition(facts_needed)} THEN 1 ELSE 0 END) AS {kind}{i}")
+    sums = _conditional_sums(indicators, "x")
     unit_parts, unit_params = [], []
     for index, state in enumerate(states):
         part_sql, part_params = state.unionised_units.query.sql_with_params()
@@ -482,5 +470,7 @@ def _grouped_counts_per_enterprise_days(
     params = [*days, *days, *inner_params, *unit_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for index, unit_id, grp, *values in cursor.fetchall():
-            yield index, unit_id, grp, _by_indicator(indicators, values)
+        return [
+            (index, unit_id, grp, _by_indicator(indicators, values))
+            for index, unit_id, grp, *values in cursor.fetchall()
+        ]

@@ -17,14 +17,6 @@ from safetynet.members.models import Employment, EmploymentSpan
 from safetynet.orgs.models import active_on_q
 
 
-def spans_on(day: datetime.date) -> QuerySet:
-    return (
-        EmploymentSpan.objects.filter(valid_from__lte=day)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
-        .order_by()
-    )
-
-
 def spans_between(first: datetime.date, last: datetime.date) -> QuerySet:
     """The spans active on some day from ``first`` to ``last`` (for a trend over those days)."""
     return (
@@ -32,6 +24,10 @@ def spans_between(first: datetime.date, last: datetime.date) -> QuerySet:
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
         .order_by()
     )
+
+
+def spans_on(day: datetime.date) -> QuerySet:
+    return spans_between(day, day)
 
 
 def employment_population(day: datetime.date, hierarchy: str, unionised: QuerySet | None) -> QuerySet:
