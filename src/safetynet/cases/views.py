@@ -524,7 +524,7 @@ class NotificationListView(StaffView):
         tab = request.GET.get("tab", "all")
         if tab not in dict(self.TABS):
             tab = "all"
-        unread = selectors.notification_unread_count(request.user)
+        # The unread count comes from the shell's context processor (the top-bar badge shows it too).
         inbox = selectors.notification_inbox(request.user, unread_only=tab == "unread")
         page_obj = Paginator(inbox, PAGE_SIZE).get_page(request.GET.get("page"))
         return render(
@@ -535,7 +535,6 @@ class NotificationListView(StaffView):
                 "tabs": self.TABS,
                 "page_obj": page_obj,
                 "notifications": page_obj.object_list,
-                "unread_count": unread,
             },
         )
 

@@ -94,6 +94,7 @@ def test_the_page_lists_my_notifications_newest_first_with_unread_marked(setup):
     assert "西岗经办人的通知" not in text
     assert text.index("最新的通知") < text.index("较早的通知")
     assert "1 条未读" in text and "全部标为已读" in text
+    assert 'id="notification-badge"' in text  # the top bar counts the same unread notification
     assert case.number in text and reverse("cases:detail", args=[case.pk]) in text
     assert text.count('class="unread"') == 1
     unread_only = client_for(setup.district_officer).get(reverse("cases:notifications") + "?tab=unread")
@@ -221,7 +222,7 @@ def test_api_is_in_the_schema(setup):
 
 
 def test_the_badge_snippet_for_the_top_bar(setup):
-    """What the shell includes once it offers ``unread_notifications`` (see the report to the lead)."""
+    """The top-bar badge, from the shell's ``unread_notifications`` (cases.context_processors)."""
     from django.template.loader import render_to_string
 
     assert render_to_string("cases/_notification_badge.html", {}).strip() == ""
