@@ -7,7 +7,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install install-test lint test-sqlite test-postgres serve worker clean
+.PHONY: demo test install install-test lint lock test-sqlite test-postgres serve worker clean
+LOCK_DIR := requirements
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +18,27 @@ $(BIN)/python:
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-$(VENV)/.installed: pyproject.toml node_modules/.package-lock.json | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# Installs come from the lock (exact versions, checked hashes): a fresh machine gets exactly what was tested.
+# The project itself goes in without its dependencies, which the lock has already brought.
+$(VENV)/.installed: pyproject.toml $(LOCK_DIR)/base.lock node_modules/.package-lock.json | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r $(LOCK_DIR)/base.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml node_modules/.package-lock.json | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(LOCK_DIR)/test.lock node_modules/.package-lock.json | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r $(LOCK_DIR)/test.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@ $(VENV)/.installed
+
+# Refreshes the locks from pyproject.toml's ranges (newest allowed releases). The test lock is constrained
+# by the base lock so a deployment and the suite run the same versions of everything they share.
+lock: | $(BIN)/python
+	$(BIN)/pip install -q pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -q --upgrade --generate-hashes --strip-extras \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links -o $(LOCK_DIR)/base.lock pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -q --upgrade --generate-hashes --strip-extras \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links --extra test -c $(LOCK_DIR)/base.lock \
+	  -o $(LOCK_DIR)/test.lock pyproject.toml
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

@@ -423,10 +423,9 @@ class FastPersonalData:
     def __init__(self, key: PersonalDataKey) -> None:
         self.key = key
         self._hash_inner, self._hash_outer = _hmac_pads(key.hash_key)
-        # Fernet's two halves: the first signs (HMAC-SHA256), the second encrypts (AES-128-CBC).
-        fernet = key.fernet
-        self._sign_inner, self._sign_outer = _hmac_pads(fernet._signing_key)
-        self._encryption_key = fernet._encryption_key
+        # Fernet's two halves (from the published key layout): the first signs, the second encrypts.
+        self._sign_inner, self._sign_outer = _hmac_pads(key.signing_key)
+        self._aes_key = key.encryption_key
         self._checked = False
 
     def digest(self, value: str) -> bytes:
@@ -451,7 +450,7 @@ class FastPersonalData:
                 data += bytes((padding,)) * padding
                 groups.setdefault(len(data) // 16, []).append((position, data))
         stamp = b"\x80" + struct.pack(">Q", int(time.time()))
-        encryptor = Cipher(algorithms.AES(self._encryption_key), modes.ECB()).encryptor()
+        encryptor = Cipher(algorithms.AES(self._aes_key), modes.ECB()).encryptor()
         sign_inner, sign_outer, encode = self._sign_inner, self._sign_outer, base64.urlsafe_b64encode
         for blocks, members in groups.items():
             size = 16 * len(members)

@@ -38,6 +38,10 @@ class PersonalDataKey:
                 "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
             )
         self.fernet = Fernet(key.encode())
+        # The Fernet specification's key layout: the first 16 bytes sign (HMAC-SHA256), the last 16 encrypt
+        # (AES-128-CBC). Read from the key itself, never from Fernet's private attributes.
+        self.signing_key = raw[:16]
+        self.encryption_key = raw[16:]
         # The lookup key is derived, never the encryption key itself, so a leaked hash says nothing about it.
         self.hash_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LOOKUP_INFO).derive(raw)
 

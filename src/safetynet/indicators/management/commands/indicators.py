@@ -50,6 +50,8 @@ class Command(BaseCommand):
             if records
             else ["unit", "indicator", "as_of", "numerator", "denominator", "rate", "target"]
         )
-        writer = csv.DictWriter(self.stdout._out, fieldnames=fields, lineterminator="\n")
+        # The command's own stdout (public): each row is one write ending in the line terminator, which the
+        # wrapper leaves as it is.
+        writer = csv.DictWriter(self.stdout, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
