@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "safetynet.cases",
     "safetynet.imports",
     "safetynet.indicators",
+    "safetynet.shell",
 ]
 
 MIDDLEWARE = [
@@ -67,7 +68,7 @@ ROOT_URLCONF = "safetynet.urls"
 WSGI_APPLICATION = "safetynet.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "shell:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 TEMPLATES = [
@@ -81,7 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "safetynet.core.context_processors.shell",
+                "safetynet.shell.context_processors.shell",
                 "safetynet.cases.context_processors.notifications",
             ],
         },

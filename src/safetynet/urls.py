@@ -19,5 +19,5 @@ urlpatterns = [
     path("indicators/", include("safetynet.indicators.urls")),
     path("cases/", include("safetynet.cases.urls")),
     path("imports/", include("safetynet.imports.urls")),
-    path("", include("safetynet.core.urls")),
+    path("", include("safetynet.shell.urls")),
 ]

@@ -16,7 +16,7 @@ def test_login_page_is_chinese_and_logs_in(client, city, make_staff):
     html = page.content.decode()
     assert "账号" in html and "密码" in html and "登录" in html
     response = client.post(reverse("accounts:login"), {"username": "zs_op", "password": PASSWORD})
-    assert response.status_code == 302 and response["Location"] == reverse("core:home")
+    assert response.status_code == 302 and response["Location"] == reverse("shell:home")
 
 
 def test_login_failure_says_what_is_wrong(client, city, make_staff):

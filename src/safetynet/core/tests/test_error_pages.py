@@ -64,7 +64,7 @@ def test_sibling_districts_enterprise_is_a_chinese_404_inside_the_shell(
     assert "西岗区外部公司" not in html
     # The shell: menu, top bar and the two ways out.
     assert 'class="sidebar"' in html and 'class="topbar"' in html
-    assert f'href="{reverse("core:home")}"' in html and "回到工作台" in html
+    assert f'href="{reverse("shell:home")}"' in html and "回到工作台" in html
     assert "history.back()" in html and "返回上一页" in html
     assert '<html lang="zh-CN">' in html
 

@@ -22,7 +22,7 @@ def login(client, user):
 
 
 def test_home_redirects_to_dashboard(data, client, make_staff):
-    response = login(client, make_staff("c", data.city, "city_admin")).get(reverse("core:home"))
+    response = login(client, make_staff("c", data.city, "city_admin")).get(reverse("shell:home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("indicators:dashboard"))
 
 

@@ -38,7 +38,7 @@ class MenuSection:
 # (section label, icon letter, section URL name or None, capability or None, items, later)
 # items: (label, URL name, capability or None)
 MENU: list[tuple[Any, str, str | None, str | None, list[tuple[Any, str, str | None]], bool]] = [
-    (_("工作台"), "台", "core:home", None, [], False),
+    (_("工作台"), "台", "shell:home", None, [], False),
     (
         _("组织建设"),
         "组",
@@ -118,7 +118,7 @@ MENU: list[tuple[Any, str, str | None, str | None, list[tuple[Any, str, str | No
         None,
         [
             (_("人员账号"), "accounts:staff_list", Capability.MANAGE_STAFF),
-            (_("变更记录"), "core:audit_list", Capability.VIEW_AUDIT),
+            (_("变更记录"), "shell:audit_list", Capability.VIEW_AUDIT),
             (_("API 文档"), "api-docs", None),
         ],
         False,

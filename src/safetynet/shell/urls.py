@@ -1,8 +1,8 @@
 from django.urls import path
 
-from safetynet.core import views
+from safetynet.shell import views
 
-app_name = "core"
+app_name = "shell"
 urlpatterns = [
     path("", views.home, name="home"),
     path("overview/", views.overview, name="overview"),

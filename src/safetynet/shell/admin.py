@@ -1,0 +1,1 @@
+"""Nothing of the shell's is administered: it has no models."""

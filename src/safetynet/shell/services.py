@@ -1,0 +1,1 @@
+"""The shell writes nothing: every write belongs to the app that owns the record."""

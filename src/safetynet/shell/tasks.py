@@ -1,0 +1,1 @@
+"""The shell runs no background work."""
