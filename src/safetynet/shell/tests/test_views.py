@@ -2,10 +2,10 @@ import pytest
 from django.urls import reverse
 
 from safetynet.accounts.models import Role
-from safetynet.shell.context_processors import build_menu
 from safetynet.core.models import AuditEntry
 from safetynet.orgs.services import enterprise_update
 from safetynet.orgs.tests.factories import EnterpriseFactory, UnionFactory, make_credit_code
+from safetynet.shell.context_processors import build_menu
 
 PASSWORD = "Safetynet-test-1"
 
