@@ -56,6 +56,7 @@ SKIPPED_PREFIXES = (
     "api/schema/",
     "api/docs/",
     "healthz",
+    "favicon.ico",
     "accounts/login/",
     "accounts/logout/",
     "__debug__/",

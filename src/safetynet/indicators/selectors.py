@@ -366,5 +366,8 @@ def dashboard_for_user(
         entry.cells[row.indicator] = DashboardCell(row, target_status(row.rate, row.target))
     ordered = list(units.values())
     top = ordered[0]
-    children = [u for u in ordered if u.level == top.level + 1]
-    return Dashboard(unit=top, children=children, descendants=ordered[1:])
+    # One order everywhere: the official code order, as in the org tree (the engine returns path order,
+    # i.e. the order the units were created in).
+    descendants = sorted(ordered[1:], key=lambda entry: entry.code)
+    children = [u for u in descendants if u.level == top.level + 1]
+    return Dashboard(unit=top, children=children, descendants=descendants)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -88,10 +88,26 @@ def date_or_dash(value: Any) -> str:
 
 @register.filter
 def decimal(value: Any, digits: int = 2) -> str:
-    """A money or decimal value with separators: 12000 → "12,000.00"."""
+    """A money or decimal value with separators whatever the language: 12000 → "12,000.00".
+
+    Django's Chinese number format groups nothing, so amounts read "505500.00"; officers and auditors read
+    "505,500.00" (the format of Chinese financial statements).
+    """
     if value in (None, ""):
         return DASH
-    return number_format(value, decimal_pos=int(digits), force_grouping=True)
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return f"{number:,.{int(digits)}f}"
+
+
+@register.filter
+def money(value: Any) -> str:
+    """An amount in yuan: 505500 → "505,500.00 元"; None → "—"."""
+    if value in (None, ""):
+        return DASH
+    return f"{decimal(value)} 元"
 
 
 @register.simple_tag(takes_context=True)

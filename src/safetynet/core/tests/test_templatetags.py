@@ -124,3 +124,19 @@ def test_pagination_keeps_the_other_query_parameters(rf):
     assert "共 200 条" in html
     assert "q=%E5%8D%8E%E4%BF%A1&amp;unit=3&amp;page=3" in html
     assert "page=1" in html
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_money_has_thousands_separators_in_every_language(language):
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from safetynet.core.templatetags.safetynet import decimal, money
+
+    with translation.override(language):
+        assert money(Decimal("505500.00")) == "505,500.00 元"
+        assert money(1234567.5) == "1,234,567.50 元"
+        assert money(None) == "—"
+        assert decimal(Decimal("12000")) == "12,000.00"
+        assert decimal("abc") == "abc"
