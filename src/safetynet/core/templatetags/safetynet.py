@@ -139,9 +139,14 @@ def _field_label(model: Any, name: str) -> str:
     if model is None:
         return name
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    # A reverse relation (a case's "mediation") has no verbose name of its own: name it after its model.
+    label = getattr(field, "verbose_name", None)
+    if label is None and getattr(field, "related_model", None) is not None:
+        label = field.related_model._meta.verbose_name
+    return str(label or name)
 
 
 def _show(value: Any) -> str:
