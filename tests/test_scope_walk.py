@@ -45,6 +45,7 @@ from safetynet.orgs.models import (
     UnionCoverage,
 )
 from safetynet.orgs.tests.factories import EnterpriseFactory, UnionFactory, make_credit_code
+from safetynet.reporting.models import ReportForm
 
 # Patterns that are not records of a unit: the admin (has its own scoping), language switch, static files,
 # the schema and docs, the health probe, signing in and out.
@@ -83,6 +84,14 @@ MODEL_BY_URL_NAME: dict[str, type[Model]] = {
 CITY_WIDE_URL_NAMES: dict[str, type[Model]] = {
     "cases:deadline_rule_edit": DeadlineRule,
     "cases:deadline_rule_delete": DeadlineRule,
+    "reporting:form_edit": ReportForm,
+}
+# How the walk makes one record of each city-wide model.
+CITY_WIDE_RECORDS: dict[type[Model], Any] = {
+    DeadlineRule: lambda: DeadlineRule.objects.create(level=3, days=10),
+    ReportForm: lambda: ReportForm.objects.create(
+        code="WALK01", name="走查报表", period_kind="month", level=3, due_day=5
+    ),
 }
 
 # Keys other than pk/id: which model's record they name. An int key ``<thing>_pk`` / ``<thing>_id`` must be here.
@@ -398,7 +407,7 @@ def test_viewer_cannot_write(route, zhongshan, people):
 
 @pytest.mark.parametrize("route", CITY_WIDE_ROUTES, ids=str)
 def test_city_wide_settings_refuse_below_the_city(route, people):
-    record = CITY_WIDE_URL_NAMES[route.name].objects.create(level=3, days=10)
+    record = CITY_WIDE_RECORDS[CITY_WIDE_URL_NAMES[route.name]]()
     url = reverse(route.name, kwargs={"pk": record.pk})
     before = _state(record)
     failures = []

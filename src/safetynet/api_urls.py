@@ -8,6 +8,7 @@ from safetynet.indicators.api import register as register_indicators
 from safetynet.members.api import register as register_members
 from safetynet.orgs.api import register as register_orgs
 from safetynet.programmes.api import register as register_programmes
+from safetynet.reporting.api import register as register_reporting
 
 router = DefaultRouter()
 register_orgs(router)
@@ -16,5 +17,6 @@ register_indicators(router)
 register_members(router)
 register_programmes(router)
 register_cases(router)
+register_reporting(router)
 
 api_urlpatterns = router.urls

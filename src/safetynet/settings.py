@@ -3,9 +3,11 @@
 The embedded default is SQLite under ``var/``; ``DATABASE_URL`` switches to PostgreSQL.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 from safetynet.env import env_bool, env_list, env_str
 
@@ -31,6 +33,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before our apps: axes' signal receivers must run before ours (accounts/signals.py reads what axes sets).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -47,21 +54,30 @@ INSTALLED_APPS = [
     "safetynet.cases",
     "safetynet.imports",
     "safetynet.indicators",
+    "safetynet.reporting",
     "safetynet.shell",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Outside the session middleware, whose session save fails too while the database is away.
+    "safetynet.core.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "safetynet.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "safetynet.core.middleware.RequestContextMiddleware",
+    "safetynet.accounts.middleware.SessionIdleMiddleware",
+    "safetynet.accounts.middleware.SecondFactorMiddleware",
+    # Last, as django-axes requires: it turns a lockout flagged during the view into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "safetynet.urls"
@@ -110,6 +126,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # to disk with the default 4 MB of work_mem; 64 MB keeps them in memory (-20 % on the city demo).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c work_mem=64MB")
 DATABASES["default"].setdefault("TEST", {})
+# A persistent connection (CONN_MAX_AGE) that died with a database restart is replaced at the start of the
+# next request instead of failing it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
@@ -119,10 +138,27 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Imports (README): the largest file accepted (web and `safetynet import`), what an XLSX may unpack to, and
+# how long a running import may go without a sign of life from its worker before it is declared interrupted.
+IMPORT_MAX_MB = int(env_str("SAFETYNET_IMPORT_MAX_MB", "200"))
+IMPORT_MAX_UNPACKED_MB = int(env_str("SAFETYNET_IMPORT_MAX_UNPACKED_MB", "2000"))
+IMPORT_STALLED_MINUTES = int(env_str("SAFETYNET_IMPORT_STALLED_MINUTES", "5"))
+# Periodic reports: the sweep reminds the reporters this many days before a form's due day.
+REPORT_REMINDER_DAYS = int(env_str("SAFETYNET_REPORT_REMINDER_DAYS", "2"))
+# Urgent incidents reported later than this after the union knew are flagged 迟报; an enterprise's reported
+# headcount differing from its roster by more than both of these is listed for the district.
+INCIDENT_REPORT_LIMIT_HOURS = float(env_str("SAFETYNET_INCIDENT_REPORT_LIMIT_HOURS", "2"))
+HEADCOUNT_MISMATCH_PERCENT = float(env_str("SAFETYNET_HEADCOUNT_MISMATCH_PERCENT", "10"))
+HEADCOUNT_MISMATCH_PEOPLE = int(env_str("SAFETYNET_HEADCOUNT_MISMATCH_PEOPLE", "5"))
 
+# Applied by every place a password is set: staff_create (the staff page and `safetynet add-staff`), the
+# password change page, the admin's forms and Django's own commands.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "email")},
+    },
+    {"NAME": "safetynet.accounts.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -173,6 +209,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name with another set get a name of their own (else: a warning, and
+    # hashed names such as "Category7c8Enum" in the published schema).
+    "ENUM_NAME_OVERRIDES": {
+        "MembershipEndReasonEnum": "safetynet.members.models.MembershipEndReason",
+        "CaseCategoryEnum": "safetynet.cases.models.Category",
+        "WarningCategoryEnum": "safetynet.reporting.models.WarningCategory",
+        "IncidentCategoryEnum": "safetynet.reporting.models.IncidentCategory",
+    },
+    # Every operation documents its error answers (400/403/404) in the one error shape (core/api_base.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "safetynet.core.api_base.document_error_responses",
+    ],
 }
 
 # Enterprises with at least this many employees are eligible for a union (INTERFACES.md).
@@ -181,8 +230,40 @@ ELIGIBLE_MIN_HEADCOUNT = int(env_str("SAFETYNET_ELIGIBLE_MIN_HEADCOUNT", "25"))
 # below it, "behind" (amber) otherwise.
 INDICATOR_FAR_BEHIND_POINTS = float(env_str("SAFETYNET_FAR_BEHIND_POINTS", "5")) / 100
 
+# Login hardening (README, Hardening). Every password check goes through django-axes first: after
+# SAFETYNET_LOGIN_FAILURE_LIMIT failures at one account (from anywhere), or
+# SAFETYNET_LOGIN_ADDRESS_FAILURE_LIMIT from one address (at any accounts; higher, as an office's staff share
+# one address), logins are refused for SAFETYNET_LOGIN_COOLOFF_MINUTES (a failure during the lock restarts it).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env_str("SAFETYNET_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env_str("SAFETYNET_LOGIN_COOLOFF_MINUTES", "15")))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(env_str("SAFETYNET_LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+# In this order: accounts/lockout.py counts the account's failures, then the address's.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "safetynet.accounts.lockout.AccountAndAddressLockout"
+AXES_RESET_ON_SUCCESS = True
+# The same address the audit trail records (the first X-Forwarded-For entry behind the proxy).
+AXES_CLIENT_IP_CALLABLE = "safetynet.core.middleware.client_address"
+AXES_LOCKOUT_CALLABLE = "safetynet.accounts.views.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Logins and logouts are in the audit trail (accounts/signals.py); axes keeps only the failures it counts,
+# and drops them after the cool-off.
+AXES_DISABLE_ACCESS_LOG = True
+# A second factor (TOTP, django-otp): optional for everyone; required for city administrators when
+# SAFETYNET_REQUIRE_2FA=1 (they are sent to enrol before anything else).
+REQUIRE_2FA = env_bool("SAFETYNET_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = "职工维权安全网"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Signed out after SAFETYNET_SESSION_IDLE_MINUTES without a request (accounts/middleware.py renews the
+# session at most once a minute), and when the browser closes (the cookie has no expiry date).
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_AGE = int(env_str("SAFETYNET_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SAFETYNET_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SAFETYNET_SECURE_COOKIES", True)
@@ -193,9 +274,28 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SAFETYNET_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies of ours append to X-Forwarded-For (see core.middleware.client_address).
+TRUSTED_PROXY_COUNT = int(env_str("SAFETYNET_TRUSTED_PROXIES", "1"))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Scripts only from our own static files: no inline <script>, no on*= attributes, no eval. Inline styles
+# stay allowed (templates use a few style attributes, the error pages and Swagger UI a <style> block, htmx
+# and ECharts set styles); a style cannot run code. QR codes and chart exports are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

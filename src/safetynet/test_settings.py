@@ -17,3 +17,8 @@ WHITENOISE_AUTOREFRESH = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A live server thread must not keep its connection open, or PostgreSQL cannot drop the test database.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The test client's login() authenticates without a request; every real login path is locked out as usual.
+AUTHENTICATION_BACKENDS = [
+    "safetynet.accounts.tests.backends.AxesBackendAllowingTestClientLogin",
+    "django.contrib.auth.backends.ModelBackend",
+]

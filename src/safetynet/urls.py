@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from safetynet.api_urls import api_urlpatterns
 from safetynet.core.views import favicon, healthz
@@ -11,7 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_urlpatterns)),
     path("accounts/", include("safetynet.accounts.urls")),
     path("orgs/", include("safetynet.orgs.urls")),
@@ -20,5 +20,6 @@ urlpatterns = [
     path("indicators/", include("safetynet.indicators.urls")),
     path("cases/", include("safetynet.cases.urls")),
     path("imports/", include("safetynet.imports.urls")),
+    path("reporting/", include("safetynet.reporting.urls")),
     path("", include("safetynet.shell.urls")),
 ]

@@ -12,12 +12,15 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from safetynet.accounts.models import Capability
+from safetynet.accounts.services import second_factor_check
+from safetynet.accounts.views import lockout_response
 from safetynet.core.api_base import ErrorSerializer, api_exception_handler
 
 
@@ -43,6 +46,16 @@ class MeSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="在请求头中发送：Authorization: Token <token>")
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    otp_token = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        write_only=True,
+        help_text="已启用动态口令的账号须提供：验证器当前显示的 6 位数字",
+    )
 
 
 class MeViewSet(viewsets.ViewSet):
@@ -82,18 +95,29 @@ class AuthTokenViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="获取令牌",
-        description="用登录名和密码换取 API 令牌（同一用户总是同一令牌）。",
-        request=AuthTokenSerializer,
+        description=(
+            "用登录名和密码换取 API 令牌（同一用户总是同一令牌）。已启用动态口令的账号还须提供 otp_token。"
+            "与网页登录一样，同一账号或同一地址连续失败达到上限后锁定一段时间（429）。"
+        ),
+        request=TokenRequestSerializer,
         responses={
             200: TokenSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="登录名或密码不对"),
+            400: OpenApiResponse(ErrorSerializer, description="登录名、密码或动态口令不对"),
+            403: OpenApiResponse(ErrorSerializer, description="须先在网页上启用动态口令"),
+            429: OpenApiResponse(ErrorSerializer, description="失败次数过多，暂时锁定（说明何时可再试）"),
         },
         auth=[],
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        if not serializer.is_valid():
+            # django-axes refused the password check (AxesStandaloneBackend): say so, and until when.
+            if getattr(request, "axes_locked_out", False):
+                return lockout_response(request)
+            raise ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        second_factor_check(user=user, token=serializer.validated_data.get("otp_token", ""))
+        token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key}, status=status.HTTP_200_OK)
 
 

@@ -96,3 +96,48 @@ class StaffCreateForm(forms.Form):
         if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
             self.add_error("password_again", _("两次输入的密码不一致，请重新输入。"))
         return data
+
+
+class OneTimeCodeForm(forms.Form):
+    """The 6-digit code an authenticator app shows."""
+
+    token = forms.CharField(
+        label=_("动态口令"),
+        max_length=20,
+        help_text=_("打开手机上的验证器应用，输入“职工维权安全网”下当前显示的 6 位数字。"),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "maxlength": "20",
+                "placeholder": "123456",
+            }
+        ),
+    )
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("原密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    new_password = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("至少 8 位，不能全是数字，不能是常见密码，也不能与账号或姓名相近。"),
+    )
+    new_password_again = forms.CharField(
+        label=_("再次输入新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        new, again = data.get("new_password"), data.get("new_password_again")
+        if new and again and new != again:
+            self.add_error("new_password_again", _("两次输入的新密码不一致，请重新输入。"))
+        return data

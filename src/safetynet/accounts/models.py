@@ -27,13 +27,24 @@ class Capability(models.TextChoices):
     VIEW_AUDIT = "view_audit", _("查看变更记录")
     VIEW_PERSONAL_DATA = "view_personal_data", _("查看完整证件号码和电话")
     HANDLE_CASES = "handle_cases", _("受理和调处诉求")
+    FILE_REPORTS = "file_reports", _("报送信息报表")
+    HANDLE_WARNINGS = "handle_warnings", _("登记和处置预警信息")
+    # Forms are one table for the whole city: only a city-level administrator uses this (reporting checks).
+    DESIGN_FORMS = "design_forms", _("设计信息报表")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.CITY_ADMIN: frozenset(Capability.values),
     Role.UNIT_ADMIN: frozenset(Capability.values),
     Role.OPERATOR: frozenset(
-        {Capability.EDIT_REGISTRY, Capability.IMPORT, Capability.VIEW_AUDIT, Capability.HANDLE_CASES}
+        {
+            Capability.EDIT_REGISTRY,
+            Capability.IMPORT,
+            Capability.VIEW_AUDIT,
+            Capability.HANDLE_CASES,
+            Capability.FILE_REPORTS,
+            Capability.HANDLE_WARNINGS,
+        }
     ),
     # A grassroots chair keeps the union's roster: uploads it, corrects it.
     Role.CHAIR: frozenset({Capability.EDIT_REGISTRY, Capability.IMPORT}),

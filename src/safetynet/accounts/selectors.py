@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safetynet.accounts.models import Role, User
 
 
 def staff_list(user: Any, *, q: str = "", role: str = "", active: bool | None = None) -> QuerySet[User]:
-    qs = User.objects.visible_to(user).select_related("org_unit")
+    qs = (
+        User.objects.visible_to(user)
+        .select_related("org_unit")
+        .annotate(has_second_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+    )
     if q:
         qs = qs.filter(Q(username__icontains=q) | Q(full_name__icontains=q) | Q(org_unit__name__icontains=q))
     if role in Role.values:

@@ -22,7 +22,7 @@ from safetynet.cases.models import (
     Difficulty,
     OutcomeKind,
 )
-from safetynet.core.normalize import clean_text
+from safetynet.core.normalize import clean_free_text, clean_name, clean_text
 from safetynet.orgs.forms import ChineseDateField, ChineseForm, UnitChoiceField
 from safetynet.orgs.models import Enterprise, OrgUnit
 
@@ -95,7 +95,10 @@ class IntakeForm(ChineseForm):
     caller_name = forms.CharField(label="诉求人姓名", required=False, max_length=50)
     anonymous = forms.BooleanField(label="匿名（不登记姓名）", required=False)
     caller_phone = forms.CharField(
-        label="回访电话", required=False, max_length=20, help_text="匿名来电也须留回访电话。"
+        label="回访电话",
+        required=False,
+        max_length=30,
+        help_text="手机号或带区号的固定电话。匿名来电也须留回访电话；只有署名来信和转办可以不留。",
     )
     link_duplicates = forms.BooleanField(label="与上面的疑似重复案件关联", required=False)
     attachments = AttachmentsField()
@@ -110,13 +113,22 @@ class IntakeForm(ChineseForm):
         )
         self.fields["caller_phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
+    def clean_caller_phone(self) -> str:
+        """The format here, next to the field; whether a number is required is the service's rule."""
+        from safetynet.members.validation import normalize_phone
+
+        try:
+            return normalize_phone(self.cleaned_data["caller_phone"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages[0], code="caller_phone") from None
+
     def clean_description(self) -> str:
-        return clean_text(self.cleaned_data["description"])
+        return clean_free_text(self.cleaned_data["description"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if not data.get("enterprise") and not clean_text(data.get("enterprise_name") or ""):
-            query = clean_text(data.get("enterprise_query") or "")
+            query = clean_name(data.get("enterprise_query") or "")
             if query and "enterprise_name" not in self.errors:
                 # Typed a name but did not pick a suggestion: treat it as an enterprise outside the registry.
                 data["enterprise_name"] = query

@@ -22,12 +22,12 @@ from safetynet.cases.models import (
     Notification,
     OutcomeKind,
 )
-from safetynet.core.api_base import ScopedSlugRelatedField
+from safetynet.core.api_base import RecordSerializer, ScopedSlugRelatedField, bounded_integer, record_id
 from safetynet.core.normalize import clean_code
 from safetynet.orgs.models import Enterprise, OrgUnit
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(RecordSerializer):
     level = serializers.SerializerMethodField(help_text="当前办理层级：community / street / district / city")
     unit = serializers.CharField(source="unit.code", read_only=True, help_text="当前办理单位的区划代码")
     unit_name = serializers.CharField(source="unit.name", read_only=True)
@@ -139,9 +139,7 @@ class CaseCreateSerializer(serializers.Serializer):
         help_text="企业不在名录中时的属地单位区划代码",
     )
     category = serializers.ChoiceField(choices=Category.choices, help_text="诉求类别")
-    workers_involved = serializers.IntegerField(
-        min_value=1, default=1, help_text="涉及人数（10 人及以上为集体争议）"
-    )
+    workers_involved = bounded_integer(min_value=1, default=1, help_text="涉及人数（10 人及以上为集体争议）")
     claim_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, default=0)
     description = serializers.CharField(help_text="诉求内容")
     caller_phone = serializers.CharField(
@@ -155,7 +153,7 @@ class CaseCreateSerializer(serializers.Serializer):
 
 
 class VersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, help_text="您看到的案件版本号（乐观锁，过期时返回 409）")
+    version = bounded_integer(min_value=1, help_text="您看到的案件版本号（乐观锁，过期时返回 409）")
 
 
 class AcceptSerializer(VersionSerializer):
@@ -227,7 +225,7 @@ class VerifySerializer(VersionSerializer):
 
 
 class MergeSerializer(VersionSerializer):
-    cases = serializers.ListField(child=serializers.IntegerField(), min_length=1, help_text="要并入的个案 id")
+    cases = serializers.ListField(child=record_id(), min_length=1, help_text="要并入的个案 id")
 
 
 class QueueCountsSerializer(serializers.Serializer):
@@ -242,8 +240,10 @@ def as_dict(serializer: serializers.Serializer) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
-class NotificationSerializer(serializers.ModelSerializer):
-    case = serializers.PrimaryKeyRelatedField(read_only=True, help_text="相关案件的 id（没有时为 null）")
+class NotificationSerializer(RecordSerializer):
+    case = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="相关案件的 id（没有时为 null）"
+    )
     case_number = serializers.SerializerMethodField(help_text="相关案件的编号")
 
     class Meta:
@@ -258,7 +258,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=record_id(),
         required=False,
         allow_empty=False,
         help_text="要标为已读的通知 id；省略时把全部未读通知标为已读。",

@@ -54,6 +54,7 @@ from safetynet.cases.models import (
 from safetynet.cases.notifications import notify, sms_on_commit
 from safetynet.core.errors import NotAllowed, OutOfScope, ServiceError
 from safetynet.core.models import AuditAction
+from safetynet.core.normalize import clean_free_text
 from safetynet.core.scope import user_scope_path
 from safetynet.core.services import audit_created, audit_diff, audit_record, audit_snapshot
 from safetynet.orgs.models import PATH_SEPARATOR, Enterprise, OrgLevel, OrgUnit
@@ -256,6 +257,30 @@ def _normalize_caller_phone(value: str) -> str:
         raise ServiceError("invalid", exc.messages[0], field="caller_phone") from None
 
 
+# A case ends with a follow-up call (回访), so whoever contacts us leaves a number to call back — an anonymous
+# caller too (the intake form's hint: 匿名来电也须留回访电话). Only a signed letter (answered by post) and a
+# referral (answered to the agency that sent it) may come without one.
+PHONE_OPTIONAL_CHANNELS = frozenset({Channel.LETTER, Channel.REFERRAL})
+
+
+def _require_caller_phone(*, channel: str, anonymous: bool, phone: str) -> None:
+    if phone:
+        return
+    if anonymous:
+        raise ServiceError(
+            "required",
+            "匿名来电须留回访电话（手机号或带区号的固定电话），否则办结后无法回访。",
+            field="caller_phone",
+        )
+    if channel not in PHONE_OPTIONAL_CHANNELS:
+        raise ServiceError(
+            "required",
+            f"请填写回访电话（手机号或带区号的固定电话）：{Channel(channel).label}诉求须留回访电话，"
+            "以便办结后回访；只有署名的来信和转办案件可以不留。",
+            field="caller_phone",
+        )
+
+
 def _encrypt_phone(case: Case, phone: str) -> None:
     from safetynet.members import crypto
     from safetynet.members.validation import mask_phone
@@ -326,8 +351,12 @@ def case_intake(
     attachments: Iterable[UploadedFile] = (),
     related_cases: Iterable[Case] = (),
     now: datetime.datetime | None = None,
+    require_callback: bool = True,
 ) -> Case:
     """Register a call, visit, letter, online appeal or referral; it lands where the routing rule says.
+
+    A call-back number is required (see ``PHONE_OPTIONAL_CHANNELS``); ``require_callback=False`` is only for
+    a case the system makes out of others (并案), whose callers' numbers stay on the merged cases.
 
     ``related_cases`` (a repeat call about the same matter) are named in the intake step and in their own
     timelines, so whoever handles either sees the other."""
@@ -341,7 +370,7 @@ def case_intake(
         raise ServiceError("invalid", "难易程度不对。", field="difficulty")
     if kind not in CaseKind.values:
         raise ServiceError("invalid", "案件类型不对。", field="kind")
-    description = (description or "").strip()
+    description = clean_free_text(description)
     if not description:
         raise ServiceError("required", "请填写诉求内容。", field="description")
     if workers_involved is None or int(workers_involved) < 1:
@@ -353,8 +382,8 @@ def case_intake(
     if amount < 0:
         raise ServiceError("invalid", "涉及金额不能为负数。", field="claim_amount")
     phone = _normalize_caller_phone(caller_phone) if caller_phone else ""
-    if anonymous and not phone:
-        raise ServiceError("required", "匿名来电须留回访电话。", field="caller_phone")
+    if require_callback:
+        _require_caller_phone(channel=channel, anonymous=anonymous, phone=phone)
     if enterprise is not None:
         origin = enterprise.org_unit
         # Enterprise.objects.visible_to(actor)'s prefix rule, applied to the unit the API already loaded
@@ -875,6 +904,7 @@ def case_merge_into_collective(
             claim_amount=sum((m.claim_amount for m in members), decimal.Decimal(0)),
             difficulty=first.difficulty,
             now=now,
+            require_callback=False,
         )
     for member in members:
         before = member.get_status_display()

@@ -4,6 +4,14 @@ Reads come from ``queryset_base().visible_to(request.user)``, so a record outsid
 "not found" exactly like a missing one (404). Writes need the viewset's ``write_capability``; on a single
 record the capability is checked *after* the scoped lookup, so an outsider learns nothing (404, never 403).
 Errors answer one shape, in Chinese: ``{"code": ..., "detail": ..., "field": ...}``.
+
+Also here, shared by every app's API layer (docs/API.md describes the rules to callers):
+
+- bounded integers (``bounded_integer``, ``record_id``, ``IdFilter``): every integer the API accepts has a
+  maximum, so no value reaches the database to overflow a column (that would be a 500);
+- ``RecordSerializer``, the base of serializers built from a model (blank choices and portable ranges);
+- nested records outside the caller's scope (``NestedRecordSerializer``): shown without what identifies them;
+- ``document_error_responses``, the schema hook that documents the error answers of every operation.
 """
 
 from __future__ import annotations
@@ -11,9 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Model, QuerySet
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -26,6 +38,36 @@ from safetynet.core.errors import NotAllowed, OutOfScope, ServiceError
 
 NOT_ALLOWED_MESSAGE = "您的角色无权进行此操作。"
 NOT_FOUND_MESSAGE = "未找到该记录，或您无权查看。"
+
+# Record ids are 64-bit (BigAutoField); counts and other integers fit PostgreSQL's 32-bit integer columns.
+MAX_ID = 2**63 - 1
+MAX_COUNT = 2**31 - 1
+
+
+def bounded_integer(
+    *, min_value: int = 0, max_value: int = MAX_COUNT, **kwargs: Any
+) -> serializers.IntegerField:
+    """An integer input with both bounds: out of range answers 400 (a number the column cannot hold never
+    reaches the database). The default suits counts (people, votes, staff)."""
+    return serializers.IntegerField(min_value=min_value, max_value=max_value, **kwargs)
+
+
+def record_id(**kwargs: Any) -> serializers.IntegerField:
+    """A record id in an input (a list of ids, a version): 1 to the largest id the database can hold."""
+    return bounded_integer(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """A query parameter naming a record by id (``?person=12``): a whole number from 1 to ``MAX_ID``, or 400.
+
+    django-filter's NumberFilter parses a decimal of any size, which overflowed the database (a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, label: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, label=label, min_value=1, max_value=MAX_ID, **kwargs)
+        schema = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID, "description": label}
+        extend_schema_field(schema)(self)
 
 
 class ScopedPagination(PageNumberPagination):
@@ -112,6 +154,173 @@ class ErrorSerializer(serializers.Serializer):
     field = serializers.CharField(allow_null=True, help_text="出错的字段名（没有时为 null）")
 
 
+# What the schema documents for the error answers an operation can give, unless the view says more precisely.
+ERROR_DESCRIPTIONS = {
+    "400": "输入有误（detail 说明原因，field 指出字段）",
+    "403": "未登录，或您的角色无权进行此操作",
+    "404": "记录不存在或不在您的管辖范围内；列表的页码超出范围",
+}
+ERROR_SCHEMA_NAME = "Error"
+
+
+def document_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook (SPECTACULAR_SETTINGS): every operation documents the errors it
+    can answer, in the one error shape: 400 when it takes parameters or a body, 404 when it takes
+    parameters (a record in the path; a page number, a unit code in the query), 403 when it needs a login.
+
+    Without them the schema promised only 200, and clients (and the fuzz test) met undocumented answers."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    if ERROR_SCHEMA_NAME not in components:
+        components[ERROR_SCHEMA_NAME] = {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "detail": {"type": "string"},
+                "field": {"type": "string", "nullable": True},
+            },
+            "required": ["code", "detail", "field"],
+        }
+    reference = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = []
+            takes_input = bool(operation.get("parameters")) or "requestBody" in operation
+            if takes_input:
+                codes.append("400")
+            if operation.get("parameters"):
+                codes.append("404")
+            if {} not in operation.get("security", [{}]):
+                codes.append("403")
+            for code in codes:
+                operation["responses"].setdefault(
+                    code,
+                    {
+                        "description": ERROR_DESCRIPTIONS[code],
+                        "content": {"application/json": {"schema": dict(reference)}},
+                    },
+                )
+    return result
+
+
+TEXT_TYPES = ("CharField", "TextField")
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """The base of every serializer built from a model.
+
+    - A read-only choice field keeps the model's blank value: ``""`` (nothing chosen, e.g. no outcome yet)
+      is then in the schema's enum; DRF dropped ``allow_blank`` from read-only fields, and the schema lied.
+    - An integer field accepts the range of the narrowest database the project runs on (PostgreSQL): the
+      schema and the answers are the same on SQLite, and no value overflows a column.
+    """
+
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[type, dict[str, Any]]:
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if "choices" in kwargs and model_field.blank and model_field.get_internal_type() in TEXT_TYPES:
+            kwargs["allow_blank"] = True  # DRF leaves it out for fields that are not editable
+        bounds = BaseDatabaseOperations.integer_field_ranges.get(model_field.get_internal_type())
+        if bounds is not None and "choices" not in kwargs:
+            low, high = bounds
+            kwargs["min_value"] = max(kwargs.get("min_value", low), low)
+            kwargs["max_value"] = min(kwargs.get("max_value", high), high)
+        return field_class, kwargs
+
+    def include_extra_kwargs(self, kwargs: dict[str, Any], extra_kwargs: dict[str, Any]) -> dict[str, Any]:
+        # DRF drops allow_blank from read-only fields; a choice field's blank value is a value it renders.
+        blank_choice = "choices" in kwargs and kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if blank_choice:
+            kwargs["allow_blank"] = True
+        return kwargs
+
+
+# --- records nested in a record, but outside the caller's scope ---------------------------------------
+
+OTHER_UNIT = "其他单位"
+
+
+class ScopeCheck:
+    """Which records the caller may see, asked through ``visible_to`` once per model and batch of rows."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+        self.asked: dict[type[Model], set[Any]] = {}
+        self.visible: dict[type[Model], set[Any]] = {}
+
+    def prime(self, model: type[Model], ids: Any) -> None:
+        asked = self.asked.setdefault(model, set())
+        wanted = {pk for pk in ids if pk is not None} - asked
+        if not wanted:
+            return
+        found = model.objects.visible_to(self.user).filter(pk__in=wanted).values_list("pk", flat=True)
+        self.visible.setdefault(model, set()).update(found)
+        asked.update(wanted)
+
+    def sees(self, model: type[Model], pk: Any) -> bool:
+        self.prime(model, [pk])
+        return pk in self.visible.get(model, set())
+
+
+def scope_check(context: dict[str, Any]) -> ScopeCheck:
+    """The request's ScopeCheck, shared by the serializers of one response (kept in their context)."""
+    check = context.get("scope_check")
+    if check is None:
+        request = context.get("request")
+        check = ScopeCheck(getattr(request, "user", None))
+        context["scope_check"] = check
+    return check
+
+
+class NestedRecordListSerializer(serializers.ListSerializer):
+    """Asks once for the whole list which nested records the caller may see (one query per model, not one per
+    row): the child serializer's ``prime_scope(check, rows)`` names them."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        rows = list(data.all() if hasattr(data, "all") else data)
+        self.child.prime_scope(scope_check(self.context), rows)
+        return super().to_representation(rows)
+
+
+class NestedRecordSerializer(serializers.Serializer):
+    """A record shown inside another one (a person's employments, a union's covered enterprises).
+
+    The caller sees the outer record, not necessarily each nested one. One rule (docs/API.md, "Records
+    outside your scope"): a nested record outside the caller's scope is shown without what identifies it.
+    Its dates and kinds stay; ids and codes are null, names read “其他单位”, and ``in_scope`` is false.
+    Such a record answers 404 on its own URL, as a missing one does.
+
+    Set ``scope_model`` and ``scope_key`` (the attribute holding that model's id: ``"pk"`` when the nested
+    record is itself scoped, ``"enterprise_id"`` when what matters is the enterprise it names) and
+    ``withheld`` (field → what is shown instead); its ``Meta`` lists ``"in_scope"`` among the fields and sets
+    ``list_serializer_class = NestedRecordListSerializer``. Pass the view's context: it carries the caller.
+    """
+
+    scope_model: type[Model]
+    scope_key: str = "pk"
+    withheld: dict[str, Any] = {}
+
+    in_scope = serializers.SerializerMethodField(
+        help_text="false：该记录不在您的管辖范围内，编号、代码和名称不予显示（见 API 说明“管辖范围以外的记录”）"
+    )
+
+    def prime_scope(self, check: ScopeCheck, rows: list[Any]) -> None:
+        check.prime(self.scope_model, [getattr(row, self.scope_key) for row in rows])
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_in_scope(self, instance: Any) -> bool:
+        return scope_check(self.context).sees(self.scope_model, getattr(instance, self.scope_key))
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not data["in_scope"]:
+            data.update(self.withheld)
+        return data
+
+
 class ScopedSlugRelatedField(serializers.SlugRelatedField):
     """A related record named by a code (unit code, credit code), looked up only among those the caller sees.
 
@@ -146,6 +355,9 @@ class ScopedViewSetMixin:
     """
 
     write_capability: str | None = None
+    # Any text in the record's place of the URL reaches the view, which answers it with the JSON 404 of a
+    # missing record (DRF's default pattern left "/cases/0.5/" to the HTML page of the site).
+    lookup_value_regex = "[^/]+"
     create_serializer_class: type[serializers.Serializer] | None = None
     update_serializer_class: type[serializers.Serializer] | None = None
     delete_refusal = "记录不能删除。"

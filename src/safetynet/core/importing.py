@@ -8,7 +8,8 @@ The run (:func:`run_import`) has four steps:
 1. read: the file is opened by content (a zip is XLSX, anything else textual is CSV), the first non-empty row
    is the header, every later non-empty row goes through ``Importer.clean_row`` (no database access);
 2. check: ``Importer.check`` looks at all cleaned rows at once (duplicates in the file, lookups in the
-   database in a few queries) and marks each record ``create``, ``update`` or ``unchanged``;
+   database in a few queries) and marks each record ``create``, ``update`` or ``unchanged``; rows that
+   already have mistakes are looked up too, so that every mistake of a row is reported at once;
 3. save (unless ``dry_run``, and only when no row was rejected or ``keep_valid`` is set): ``Importer.save``
    writes the valid records set-based, in one transaction;
 4. report: an :class:`ImportResult` with the counts, the rejected rows (row number as the spreadsheet shows
@@ -28,18 +29,22 @@ import decimal
 import gc
 import importlib
 import re
+import struct
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
-from safetynet.core.normalize import clean_code, clean_text, parse_date, parse_yes_no
+from safetynet.core.normalize import clean_code, clean_name, clean_text, parse_date, parse_yes_no
 from safetynet.core.scope import user_scope_path
 
 Progress = Callable[[str, int, int | None], None]
@@ -151,7 +156,8 @@ class Record:
     """One cleaned row. ``action`` is set by the importer's check: ``create``, ``update`` or ``unchanged``.
 
     ``ok`` is False when cleaning already found errors; such records are still handed to ``check`` so that
-    duplicates in the file can name every row involved, but they are never saved.
+    duplicates in the file can name every row involved and the lookups (区划代码, credit codes) report the
+    row's other mistakes too, but they are never saved.
     """
 
     row: int
@@ -168,10 +174,13 @@ class Issues:
     def __init__(self) -> None:
         self.errors: list[RowError] = []
         self.rejected: set[int] = set()
+        # row → the columns (headers) with an error: a later check skips a value that is already wrong.
+        self.columns: dict[int, set[str]] = {}
 
     def add(self, row: int, column: str, message: str) -> None:
         self.errors.append(RowError(row, column, message))
         self.rejected.add(row)
+        self.columns.setdefault(row, set()).add(column)
 
     def __bool__(self) -> bool:
         return bool(self.errors)
@@ -225,8 +234,11 @@ class Row:
             self.error(key, f"{self._columns[key].header}不能为空，请填写。")
 
     # typed values
-    def text(self, key: str, *, required: bool = False, max_length: int | None = None) -> str | None:
-        value = clean_cell(self.raw(key))
+    def text(
+        self, key: str, *, required: bool = False, max_length: int | None = None, as_typed: bool = False
+    ) -> str | None:
+        """``as_typed`` for what people wrote (addresses, persons' names): no width folding, see clean_name."""
+        value = clean_name(self.raw(key)) if as_typed else clean_cell(self.raw(key))
         if not value:
             self._empty(key, required)
             return None if required else ""
@@ -235,28 +247,44 @@ class Row:
             return None
         return value
 
-    def code(self, key: str, *, required: bool = False) -> str | None:
-        """A code kept as text. A code that a spreadsheet stored as a number is refused when digits may be lost."""
+    def code(self, key: str, *, required: bool = False, what: str = "") -> str | None:
+        """A code kept as text. A code that a spreadsheet stored as a number is refused when digits may be lost
+        (:func:`number_cell_problem`; ``what`` names the code in the message, by default the column's header)."""
         value = self.raw(key)
         if isinstance(value, bool):
             self.error(key, f"“{value}”不是代码，请填写代码。")
             return None
+        problem = number_cell_problem(value, what or self._columns[key].header)
+        if problem:
+            self.error(key, problem)
+            return None
         if _is_number(value):
-            if isinstance(value, float) and not value.is_integer():
-                self.error(key, _number_code_message(format(value, ".15G")))
-                return None
-            if abs(int(value)) >= 10**_EXACT_DIGITS:
-                self.error(key, _number_code_message(format(float(value), ".15G")))
-                return None
             value = int(value)
         text = clean_cell(value).replace(" ", "").upper()
         if not text:
             self._empty(key, required)
             return None if required else ""
-        if "E" in text and _SCIENTIFIC.match(text):
-            self.error(key, _number_code_message(text))
-            return None
         return text
+
+    def phone(self, key: str, *, max_length: int = 30, what: str = "") -> str | None:
+        """A phone number kept as text; one a spreadsheet stored as a number is taken only when it is whole
+        and can be a mobile number (a landline stored as a number has lost its leading 0)."""
+        value = self.raw(key)
+        what = what or self._columns[key].header
+        if isinstance(value, bool):
+            self.error(key, f"“{value}”不是电话号码，请填写电话号码。")
+            return None
+        problem = number_cell_problem(value, what)
+        if problem:
+            self.error(key, problem)
+            return None
+        if _is_number(value):
+            digits = format(int(value), "d")
+            if not digits.startswith("1"):
+                self.error(key, number_cell_message(what, digits, LOST_LEADING_ZERO))
+                return None
+            return digits
+        return self.text(key, max_length=max_length)
 
     def integer(self, key: str, *, required: bool = False, default: int | None = 0) -> int | None:
         value = self.raw(key)
@@ -331,11 +359,53 @@ class Row:
         return None
 
 
-def _number_code_message(shown: str) -> str:
+# --- codes that a spreadsheet stored as numbers ----------------------------------------------------
+#
+# A credit code, ID number, phone or division code typed into a cell of the General format becomes a
+# number: 15 significant digits are kept (an 18-digit code loses its tail), a leading 0 is dropped, and a
+# CSV saved from such a sheet holds "9.12102111000002E+017". Every importer words this the same way, and
+# shows the cell as the spreadsheet shows it, never the float expanded into a plausible-looking code.
+
+LOST_DIGITS = "，数字最多只保留 15 位有效数字，后几位已经丢失"
+LOST_LEADING_ZERO = "，开头的 0 已经丢失"
+NOT_WHOLE = "，带有小数"
+
+
+def spreadsheet_number(value: object) -> str | None:
+    """How a spreadsheet shows a cell holding a number ("2.1020319600101E+17", "13800001111"), also a text
+    cell in scientific notation as a CSV saved from a sheet has it; None for any other cell."""
+    if _is_number(value):
+        return format(float(value), ".15G") if isinstance(value, float) else format(value, "d")
+    if type(value) is str and "E" in value.upper():
+        text = clean_cell(value).replace(" ", "").upper()
+        if _SCIENTIFIC.match(text):
+            return text
+    return None
+
+
+def number_cell_message(what: str, shown: str, why: str = LOST_DIGITS) -> str:
+    """The one message for a code column read as a number: ``what`` names the code (统一社会信用代码,
+    身份证号, 手机号, 区划代码), ``shown`` is the cell as the spreadsheet shows it, ``why`` what was lost."""
     return (
-        f"代码被表格软件当作数字保存了（显示为“{shown}”），最多只保留 15 位有效数字，后几位可能已经丢失。"
-        "请把该列设置为“文本”格式，重新填写完整代码后再导入。"
+        f"{what}被表格软件当作数字保存了（显示为“{shown}”）{why}。"
+        f"请把该列设置为“文本”格式，重新填写完整的{what}后再导入。"
     )
+
+
+def number_cell_problem(value: object, what: str) -> str | None:
+    """The message for a cell whose number cannot be the code it stood for: digits lost (15 significant
+    digits at most, or written in scientific notation) or a fraction; None for any other cell, including a
+    whole number short enough to be exact (the caller takes it as its digits)."""
+    shown = spreadsheet_number(value)
+    if shown is None:
+        return None
+    if not _is_number(value):
+        return number_cell_message(what, shown)  # scientific notation in a text cell
+    if isinstance(value, float) and not value.is_integer():
+        return number_cell_message(what, shown, NOT_WHOLE)
+    if abs(int(value)) >= 10**_EXACT_DIGITS:
+        return number_cell_message(what, shown)
+    return None
 
 
 # --- importers ---------------------------------------------------------------------------------
@@ -370,7 +440,8 @@ class Importer:
 
     # --- to implement
     def clean_row(self, row: Row) -> Record | None:
-        """Clean one row without touching the database; return None for a row with no usable key at all."""
+        """Clean one row without touching the database. Return a Record even for a row with mistakes (the
+        values that were wrong are None), so that ``check`` reports its other mistakes too; None drops it."""
         raise NotImplementedError
 
     def check(self, records: list[Record]) -> None:
@@ -391,6 +462,19 @@ class Importer:
 
     def valid(self, records: Iterable[Record]) -> list[Record]:
         return [r for r in records if r.ok and r.row not in self.issues.rejected]
+
+    def alive(self, record: Record) -> bool:
+        """Whether the record may still be saved (no error on its row so far)."""
+        return record.ok and record.row not in self.issues.rejected
+
+    def failed(self, record: Record, *keys: str) -> bool:
+        """Whether the row already has an error in one of these columns (its value there is None or unusable).
+
+        A row with mistakes still goes through every check of ``check`` that its other values allow, so
+        that all its mistakes are reported at once (people fix a file once, not once per mistake).
+        """
+        columns = self.issues.columns.get(record.row)
+        return bool(columns) and any(self._headers[key] in columns for key in keys)
 
     def in_scope(self, path: str) -> bool:
         return path.startswith(self.scope_path)
@@ -520,6 +604,186 @@ def snapshotter(model: type[models.Model], fields: Iterable[str]) -> Callable[[m
     return snapshot
 
 
+# --- checking a file before reading it -------------------------------------------------------------
+#
+# A file is refused before any parser sees it when it is too big, or when it is an XLSX (a zip of XML) that
+# unpacks to far more than a spreadsheet could (a "zip bomb"), lies about its sizes, or carries an XML
+# document type declaration (the "billion laughs": entities that expand to gigabytes). Excel never writes a
+# DOCTYPE. The check streams each member in 1 MB pieces, so its memory does not grow with the file.
+
+_MB = 1024 * 1024
+# Defaults of the settings IMPORT_MAX_MB and IMPORT_MAX_UNPACKED_MB (see settings.py and the README): a
+# million-row roster is about 110 MB as CSV, and its sheet unpacks to 300–600 MB of XML.
+DEFAULT_MAX_MB = 200
+DEFAULT_MAX_UNPACKED_MB = 2000
+# Spreadsheet XML compresses 5–20 times (a roster of identical rows: 17 times); deflate at its most ~1000.
+MAX_COMPRESSION_RATIO = 200
+# Small members (styles, themes) may compress better than sheets; their ratio does not matter.
+RATIO_APPLIES_ABOVE = 1 * _MB
+MAX_ZIP_MEMBERS = 10_000
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_CHUNK = 1 * _MB
+# A DTD, in the encodings XML may use (Excel writes UTF-8; UTF-16 is legal XML).
+_DTD_MARKS = tuple(
+    mark.encode(encoding)
+    for mark in ("<!DOCTYPE", "<!ENTITY")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+_MARK_OVERLAP = max(len(mark) for mark in _DTD_MARKS)
+
+
+def max_file_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_MB", DEFAULT_MAX_MB)) * _MB
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / _MB:,.1f} MB"
+
+
+def size_problem(name: str, size: int, *, limit_bytes: int | None = None) -> str | None:
+    """The Chinese reason a file of ``size`` bytes is too big to import, or None."""
+    limit = max_file_bytes() if limit_bytes is None else limit_bytes
+    if size <= limit:
+        return None
+    return (
+        f"文件“{name}”有 {_megabytes(size)}，超过了导入文件 {limit // _MB} MB 的上限，未读取。"
+        "请把数据分成几个文件分别导入（每个文件保留表头）。"
+    )
+
+
+class _Refused(Exception):
+    """A member of a zip that must not be read; ``reason`` completes the Chinese sentence."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def xlsx_problem(source: Any, name: str, *, thorough: bool = True) -> str | None:
+    """Why an XLSX (a path or a seekable binary file) must not be parsed, in Chinese; None when it may be.
+
+    Reads the zip directory, then every XML member once, unpacking it here in 1 MB pieces: it must unpack
+    to exactly the size and checksum it declares, all of them within ``IMPORT_MAX_UNPACKED_MB`` and
+    ``MAX_COMPRESSION_RATIO``, and no member may declare a DTD. Not ``thorough`` (the upload form, which
+    answers at once): the directory and the first 64 KB of each member, where a DTD stands in any file a
+    program wrote; the run then checks thoroughly before anything parses the file.
+    """
+    limit = int(getattr(settings, "IMPORT_MAX_UNPACKED_MB", DEFAULT_MAX_UNPACKED_MB)) * _MB
+    damaged = f"文件“{name}”不是可读取的 XLSX 表格（压缩包已损坏或不完整）。请用 Excel 打开后重新保存为 .xlsx 再导入。"
+    refuse = "，不像是 Excel 保存的表格，为安全起见已拒绝读取。请用 Excel 打开后“另存为”.xlsx 再导入。"
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return damaged
+    if len(members) > MAX_ZIP_MEMBERS:
+        return f"文件“{name}”的压缩包里有 {len(members):,} 个部件{refuse}"
+    declared = sum(info.file_size for info in members)
+    if declared > limit:
+        return (
+            f"文件“{name}”解压后有 {_megabytes(declared)}，超过了 {limit // _MB} MB 的上限，未读取。"
+            "请把数据分成几个文件分别导入。"
+        )
+    for info in members:
+        if info.flag_bits & 0x1:
+            return f"文件“{name}”设置了打开密码（已加密），无法读取。请在 Excel 中取消密码后重新保存再导入。"
+        if info.file_size > RATIO_APPLIES_ABOVE and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            return (
+                f"文件“{name}”中的“{info.filename}”由 {_megabytes(info.compress_size)} 解压为 "
+                f"{_megabytes(info.file_size)}（压缩比 {info.file_size // max(info.compress_size, 1):,} 倍）{refuse}"
+            )
+    handle = open(source, "rb") if isinstance(source, str | Path) else source
+    try:
+        for info in members:
+            if info.is_dir() or not info.filename.lower().endswith(_XML_SUFFIXES):
+                continue
+            try:
+                if _declares_dtd(handle, info, thorough=thorough):
+                    return (
+                        f"文件“{name}”中的“{info.filename}”含有 XML 文档类型声明（DOCTYPE/ENTITY，可被用来"
+                        f"制造“实体膨胀”攻击）{refuse}"
+                    )
+            except _Refused as exc:
+                return f"文件“{name}”中的“{info.filename}”{exc.reason}{refuse}"
+            except (zlib.error, OSError, struct.error):
+                return damaged
+    finally:
+        if handle is not source:
+            handle.close()
+        else:
+            handle.seek(0)
+    return None
+
+
+def _declares_dtd(handle: Any, info: zipfile.ZipInfo, *, thorough: bool) -> bool:
+    """Whether the member declares a DTD (all of it when ``thorough``, else its first 64 KB)."""
+    tail = b""
+    for chunk in _member_chunks(handle, info, verify=thorough, piece=_CHUNK if thorough else 65536):
+        window = tail + chunk
+        if any(mark in window for mark in _DTD_MARKS):
+            return True
+        if not thorough:
+            return False
+        tail = window[-_MARK_OVERLAP:]
+    return False
+
+
+def _member_chunks(
+    handle: Any, info: zipfile.ZipInfo, *, verify: bool, piece: int = _CHUNK
+) -> Iterator[bytes]:
+    """A member's content, unpacked here in pieces of at most ``piece`` bytes, from after its local header
+    (PKWARE APPNOTE 4.3.7); unpacking more than it declares stops at once. ``verify``: at its end, the size
+    and CRC-32 must be the declared ones."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _Refused(f"使用了 Excel 不会使用的压缩方式（{info.compress_type}）")
+    handle.seek(info.header_offset)
+    header = handle.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise _Refused("的位置与压缩包目录不符")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    handle.seek(info.header_offset + 30 + name_length + extra_length)
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    left = info.compress_size
+    produced = 0
+    checksum = 0
+    while True:
+        if inflate is not None and inflate.unconsumed_tail:
+            out = inflate.decompress(inflate.unconsumed_tail, piece)
+        elif left > 0:
+            data = handle.read(min(piece, left))
+            if not data:
+                raise _Refused("不完整（压缩包被截断）")
+            left -= len(data)
+            out = data if inflate is None else inflate.decompress(data, piece)
+        else:
+            break
+        produced += len(out)
+        if produced > info.file_size:
+            raise _Refused(f"解压出的内容多于它声明的 {_megabytes(info.file_size)}")
+        if verify:
+            checksum = zlib.crc32(out, checksum)
+        yield out
+        if inflate is not None and inflate.eof:
+            break
+    if verify and (
+        produced != info.file_size or checksum != info.CRC or (inflate is not None and not inflate.eof)
+    ):
+        raise _Refused("解压后的大小或校验和与声明的不符（已损坏或被篡改）")
+
+
+def file_problem(path: Path, *, limit_bytes: int | None = None) -> str | None:
+    """Size and (for an XLSX) :func:`xlsx_problem` of a stored file, before it is parsed."""
+    problem = size_problem(path.name, path.stat().st_size, limit_bytes=limit_bytes)
+    if problem:
+        return problem
+    with path.open("rb") as handle:
+        if handle.read(4) != b"PK\x03\x04":
+            return None
+    return xlsx_problem(path, path.name)
+
+
 # --- reading files -----------------------------------------------------------------------------
 
 
@@ -534,17 +798,26 @@ class SourceFile:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, path: str | Path) -> SourceFile:
+    def open(cls, path: str | Path, *, max_bytes: int | None = None) -> SourceFile:
+        """The file, checked (:func:`file_problem`) before anything parses it; ``max_bytes`` overrides
+        the ``IMPORT_MAX_MB`` setting."""
         path = Path(path)
         if not path.exists():
             raise ImportUnusable(f"找不到文件“{path}”。")
         if not path.is_file():
             raise ImportUnusable(f"“{path}”不是文件。")
-        if path.stat().st_size == 0:
+        size = path.stat().st_size
+        if size == 0:
             raise ImportUnusable(f"文件“{path.name}”是空的（0 字节），请检查是否选错了文件。")
+        problem = size_problem(path.name, size, limit_bytes=max_bytes)
+        if problem:
+            raise ImportUnusable(problem)
         with path.open("rb") as handle:
             head = handle.read(65536)
         if head.startswith(b"PK\x03\x04"):
+            problem = xlsx_problem(path, path.name)
+            if problem:
+                raise ImportUnusable(problem)
             return cls(path, "xlsx")
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             raise ImportUnusable(
@@ -768,31 +1041,52 @@ def run_import(
     dry_run: bool = False,
     keep_valid: bool = False,
     progress: Progress | None = None,
+    max_bytes: int | None = None,
+    before_commit: Callable[[], None] | None = None,
 ) -> ImportResult:
     """Import a file of ``kind``. Raises :class:`ImportUnusable` for an unusable file or arguments.
 
     Without ``keep_valid`` a file with any rejected row changes nothing; with it the valid rows are saved.
     ``actor`` None runs as the system (full scope); otherwise the user's scope and capabilities apply.
     ``progress(stage, done, total)`` is called now and then (``total`` None while reading).
+    ``max_bytes`` overrides the ``IMPORT_MAX_MB`` limit of the file's size. ``before_commit`` is called
+    inside the saving transaction just before it commits; an exception from it undoes the whole save.
     """
     # Hundreds of thousands of live records make each cyclic collection slower than the last; an import
     # creates no garbage cycles worth collecting, so the collector rests until it is done.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run_import(kind, path, actor=actor, dry_run=dry_run, keep_valid=keep_valid, progress=progress)
+        return _run_import(
+            kind,
+            path,
+            actor=actor,
+            dry_run=dry_run,
+            keep_valid=keep_valid,
+            progress=progress,
+            max_bytes=max_bytes,
+            before_commit=before_commit,
+        )
     finally:
         if collecting:
             gc.enable()
 
 
 def _run_import(
-    kind: str, path: str | Path, *, actor: Any, dry_run: bool, keep_valid: bool, progress: Progress | None
+    kind: str,
+    path: str | Path,
+    *,
+    actor: Any,
+    dry_run: bool,
+    keep_valid: bool,
+    progress: Progress | None,
+    max_bytes: int | None,
+    before_commit: Callable[[], None] | None,
 ) -> ImportResult:
     autodiscover()
     importer_class = get_importer(kind)
     _check_actor(actor, importer_class)
-    source = SourceFile.open(path)
+    source = SourceFile.open(path, max_bytes=max_bytes)
     result = ImportResult(
         kind=kind, label=importer_class.label, source=source, dry_run=dry_run, notes=list(source.notes)
     )
@@ -815,7 +1109,16 @@ def _run_import(
         actor=actor, today=timezone.localdate(), present=frozenset(index), issues=issues, progress=progress
     )
     if isinstance(importer, StreamingImporter):
-        _run_streaming(importer, rows, index, columns, result, dry_run=dry_run, keep_valid=keep_valid)
+        _run_streaming(
+            importer,
+            rows,
+            index,
+            columns,
+            result,
+            dry_run=dry_run,
+            keep_valid=keep_valid,
+            before_commit=before_commit,
+        )
         result.errors = sorted(issues.errors, key=lambda e: e.row)
         return result
     records: list[Record] = []
@@ -847,6 +1150,8 @@ def _run_import(
                 # A record refused while saving: leave the database as it was.
                 transaction.set_rollback(True)
             else:
+                if before_commit is not None:
+                    before_commit()
                 result.saved = True
     valid = importer.valid(records)
     result.created = sum(1 for r in valid if r.action == "create")
@@ -865,6 +1170,7 @@ def _run_streaming(
     *,
     dry_run: bool,
     keep_valid: bool,
+    before_commit: Callable[[], None] | None = None,
 ) -> None:
     """The two passes of a :class:`StreamingImporter` (see there); ``rows`` continues after the header."""
     issues, source = importer.issues, result.source
@@ -925,5 +1231,7 @@ def _run_streaming(
                 # A record refused while saving: leave the database as it was.
                 transaction.set_rollback(True)
             else:
+                if before_commit is not None:
+                    before_commit()
                 result.saved = True
     result.created, result.updated, result.unchanged = importer.counts()

@@ -10,6 +10,10 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", "删除"
     IMPORT = "import", "导入"
     VIEW_PERSONAL = "view_personal", "查看个人信息"
+    LOGIN = "login", "登录"
+    LOGIN_FAILED = "login_failed", "登录失败"
+    LOCKOUT = "lockout", "登录锁定"
+    LOGOUT = "logout", "退出登录"
 
 
 class AuditEntry(models.Model):

@@ -16,13 +16,36 @@ _DATE_PATTERNS = [
 
 
 def clean_text(value: object) -> str:
-    """Full-width letters and digits to half-width (NFKC), every run of whitespace to one space, trimmed."""
+    """Full-width letters and digits to half-width (NFKC), every run of whitespace to one space, trimmed.
+
+    For codes, numbers, dates, choices and search terms only: NFKC also turns Chinese full-width punctuation
+    (：，（）) into ASCII, so what people wrote is stored with :func:`clean_free_text` or :func:`clean_name`.
+    """
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value))
     return _SPACES.sub(" ", text).strip()
+
+
+def clean_free_text(value: object) -> str:
+    """What a person wrote (a statement, a note, a reason), stored exactly as typed: only the whitespace
+    around it goes, and Windows/old-Mac line endings (CR LF, CR) become LF. No width folding: "：，（）１２３"
+    stay as they were typed."""
+    if value is None:
+        return ""
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def clean_name(value: object) -> str:
+    """A name of a person as typed, on one line: outer whitespace trimmed, runs of whitespace inside (a
+    line break pasted from a spreadsheet cell, a doubled space) made one space. No width folding."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
 
 
 def clean_code(value: object) -> str:

@@ -4,7 +4,8 @@ from typing import Any
 
 from django import forms
 
-from safetynet.imports.services import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, upload_problem
+from safetynet.core.importing import max_file_bytes
+from safetynet.imports.services import ALLOWED_EXTENSIONS, max_upload_mb, upload_problem
 
 
 class ImportJobForm(forms.Form):
@@ -14,18 +15,11 @@ class ImportJobForm(forms.Form):
     )
     upload = forms.FileField(
         label="数据文件",
-        help_text=f"CSV（UTF-8）或 Excel 工作簿（.xlsx，读取第一个工作表），第一行为中文表头，最大 {MAX_UPLOAD_MB} MB。",
         error_messages={
             "required": "请选择要上传的文件。",
             "empty": "上传的文件是空的（0 字节），请检查是否选错了文件。",
         },
-        widget=forms.ClearableFileInput(
-            attrs={
-                "accept": ",".join(ALLOWED_EXTENSIONS),
-                "data-max-bytes": str(MAX_UPLOAD_BYTES),
-                "data-max-mb": str(MAX_UPLOAD_MB),
-            }
-        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_EXTENSIONS)}),
     )
     dry_run = forms.BooleanField(
         label="仅校验不写入",
@@ -41,6 +35,12 @@ class ImportJobForm(forms.Form):
     def __init__(self, *args: Any, kinds: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", "请选择…"), *kinds.items()]
+        # The limit is a setting: read when the form is made, so the page and the check agree.
+        upload = self.fields["upload"]
+        upload.help_text = f"CSV（UTF-8）或 Excel 工作簿（.xlsx，读取第一个工作表），第一行为中文表头，最大 {max_upload_mb()} MB。"
+        upload.widget.attrs.update(
+            {"data-max-bytes": str(max_file_bytes()), "data-max-mb": str(max_upload_mb())}
+        )
 
     def clean_upload(self) -> Any:
         upload = self.cleaned_data.get("upload")

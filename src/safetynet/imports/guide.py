@@ -21,9 +21,16 @@ from safetynet.orgs.models import Ownership, UnionType
 from safetynet.programmes.models import ContractKind, SystemKind
 
 DATE_FORMATS = "日期，写成 2012-03-15、2012/03/15 或 2012年03月15日，或用表格的日期格式"
+MOMENT_FORMATS = "北京时间，写成 2012-06-02 09:00（也可用表格的日期时间格式）"
 YES_NO = "“是”或“否”，不填视为“否”"
-CREDIT_CODE = "18 位统一社会信用代码（请把该列设为“文本”格式，以免 Excel 把代码变成科学计数法）"
+CREDIT_CODE = "18 位统一社会信用代码（该列已设为“文本”格式，以免表格软件把代码变成科学计数法而丢失后几位）"
 REQUIRED_MARK = "*"
+# Code, ID-number and phone columns are set to Text on this many rows (and as the column's style), so that a
+# file made from the template keeps every digit however the values get in (typed or pasted).
+TEXT_ROWS = 10_000
+# A column whose header names a code or a number kept as text is a text column even without a guide (a kind
+# added later): 区划代码, 报表代码, 统一社会信用代码, 身份证号, 证件号码, 手机号, 联系电话, 会员编号.
+_TEXT_HEADER_WORDS = ("代码", "身份证", "证件号", "号码", "电话", "手机", "编号")
 
 
 def _choices(labels: list[str]) -> str:
@@ -37,7 +44,7 @@ class Guide:
     rule: str
     allowed: str = ""
     example: str = ""
-    text: bool = False  # a code kept as text (set the column to text so Excel keeps every digit)
+    text: bool = False  # a code kept as text (the column is Text, so the spreadsheet keeps every digit)
     date: bool = False
 
 
@@ -84,8 +91,8 @@ GUIDES: dict[str, dict[str, Guide]] = {
     "members": {
         "name": Guide("职工姓名，与身份证件一致", example="王小明"),
         "id_number": Guide(
-            "18 位居民身份证号码（最后一位可为 X）；请把该列设为“文本”格式，否则 Excel 会把号码变成 "
-            "1.10101E+17 而丢失后几位",
+            "18 位居民身份证号码（最后一位可为 X）；该列已设为“文本”格式，请保持，否则表格软件会把号码变成 "
+            "2.1020219800315E+17 而丢失后几位",
             example="210202198003150012",
             text=True,
         ),
@@ -126,6 +133,38 @@ GUIDES: dict[str, dict[str, Guide]] = {
         "established_on": Guide(DATE_FORMATS, example="2010-06-01", date=True),
         "abolished_on": Guide(DATE_FORMATS + "；制度撤销时填写", date=True),
     },
+    # The periodic reports (INTERFACES.md, "Periodic reports and early warning").
+    "report-forms": {
+        "code": Guide("报表代码，字母和数字", example="YJ01", text=True),
+        "name": Guide("报表名称", example="劳动关系预警月报"),
+        "period_kind": Guide("报送周期", allowed="月、季、年", example="月"),
+        "level": Guide("由哪一级单位报送", allowed="区市县、乡镇街道、村社区", example="乡镇街道"),
+        "due_day": Guide("截止日：报告期结束后次月的第几日（1–28）", example="5"),
+        "is_warning": Guide("是否预警报表（零申报须与预警信息核对）", allowed=YES_NO, example="是"),
+        "enabled_from": Guide(DATE_FORMATS + "；不填表示一直启用", example="2012-01-01", date=True),
+        "enabled_to": Guide(DATE_FORMATS + "；报表停用时填写", date=True),
+    },
+    "reports": {
+        "form": Guide("报表代码", example="YJ01", text=True),
+        "unit": Guide("报送单位的区划代码", example="210202001", text=True),
+        "period": Guide("报告期：月写成 2012-05，季写成 2012Q2，年写成 2012", example="2012-05", text=True),
+        "submitted_at": Guide(MOMENT_FORMATS, example="2012-06-02 09:00"),
+        "is_zero": Guide("是否零申报", allowed="“是”或“否”", example="否"),
+        "content": Guide("报告内容，按原文保存", example="本月无欠薪等情况。"),
+    },
+    "warnings": {
+        "enterprise": Guide(CREDIT_CODE, example="91210202MA0QC1234C", text=True),
+        "category": Guide(
+            "预警类别",
+            allowed="欠薪、欠保、减员减薪、停产、改制搬迁、群体性事件苗头、其他",
+            example="欠薪",
+        ),
+        "discovered_on": Guide(DATE_FORMATS, example="2012-05-20", date=True),
+        "reported_at": Guide(MOMENT_FORMATS, example="2012-05-21 10:00"),
+        "workers_involved": Guide("涉及人数，不小于 0 的整数", example="35"),
+        "amount": Guide("涉及金额（元）", example="120000"),
+        "description": Guide("情况说明，按原文保存", example="三个月未发工资。"),
+    },
 }
 
 _HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
@@ -142,6 +181,11 @@ def guide_for(kind: str, column: Column) -> Guide:
     if column.key.endswith(("_on", "_from", "_to")):
         return _DATE
     return Guide("")
+
+
+def is_text_column(kind: str, column: Column) -> bool:
+    """Whether the template sets the column to Text: every code, ID-number and phone column."""
+    return guide_for(kind, column).text or any(word in column.header for word in _TEXT_HEADER_WORDS)
 
 
 def template_headers(importer: type[Importer]) -> list[str]:
@@ -175,10 +219,11 @@ def build_template(kind: str) -> bytes:
         cell.comment = Comment(note, "职工维权安全网", width=300, height=120)
         letter = get_column_letter(position)
         sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 6)
-        if guide.text:
-            # Typed into a text column, an 18-digit number keeps every digit.
+        if is_text_column(kind, column):
+            # Typed or pasted into a Text cell, an 18-digit number keeps every digit (in a General cell it
+            # becomes 2.1020219800315E+17). The column's style covers the rows after these.
             sheet.column_dimensions[letter].number_format = "@"
-            for row in range(2, 1002):
+            for row in range(2, TEXT_ROWS + 2):
                 sheet.cell(row=row, column=position).number_format = "@"
         elif guide.date:
             sheet.column_dimensions[letter].number_format = "yyyy-mm-dd"

@@ -14,9 +14,15 @@ from safetynet.core.scope import ScopedQuerySet
 
 # The first rejected rows kept on the job for the result page; all of them are in the error file.
 ERRORS_SHOWN = 50
-# A running job writes its progress at least every few seconds, except while it saves inside one transaction
-# on SQLite (a minute for a million rows). Silence much longer than that means its worker was stopped.
-STALLED_AFTER = datetime.timedelta(minutes=15)
+
+
+def stalled_after() -> datetime.timedelta:
+    """How long a running job may go without a heartbeat before its worker is taken for gone (a setting).
+
+    The worker beats every 30 seconds from a thread of its own, whatever the import is doing; only SQLite,
+    which lets one writer at a time, keeps the beat out while the import saves (see services).
+    """
+    return datetime.timedelta(minutes=int(getattr(settings, "IMPORT_STALLED_MINUTES", 5)))
 
 
 def _upload_path(job: ImportJob, filename: str) -> str:
@@ -94,6 +100,10 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     heartbeat_at = models.DateTimeField("最近进展时间", null=True, blank=True)
+    # The process that runs the job: the sweep and the job page tell from these whether it still lives.
+    worker_host = models.CharField("后台进程所在主机", max_length=100, blank=True)
+    worker_pid = models.PositiveIntegerField("后台进程号", null=True, blank=True)
+    worker_key = models.CharField("后台进程标识", max_length=120, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 
@@ -109,15 +119,6 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportJobStatus.DONE, ImportJobStatus.FAILED)
-
-    @property
-    def is_stalled(self) -> bool:
-        """Running, but silent for so long that its worker must have stopped (the sweep then fails it)."""
-        return (
-            self.status == ImportJobStatus.RUNNING
-            and self.heartbeat_at is not None
-            and timezone.now() - self.heartbeat_at > STALLED_AFTER
-        )
 
     @property
     def duration_seconds(self) -> float | None:

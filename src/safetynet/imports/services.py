@@ -9,28 +9,36 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
+import socket
 import tempfile
+import threading
 import time
 from functools import partial
 from pathlib import Path, PurePath
 from typing import Any
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from safetynet.core.errors import NotAllowed, ServiceError
-from safetynet.core.importing import ImportResult, ImportUnusable, autodiscover, get_importer, known_kinds
+from safetynet.core.importing import (
+    ImportResult,
+    ImportUnusable,
+    autodiscover,
+    get_importer,
+    known_kinds,
+    max_file_bytes,
+    size_problem,
+    xlsx_problem,
+)
 from safetynet.core.services import audit_created
-from safetynet.imports.models import ERRORS_SHOWN, STALLED_AFTER, ImportJob, ImportJobStatus
+from safetynet.imports.models import ERRORS_SHOWN, ImportJob, ImportJobStatus, stalled_after
 
 logger = logging.getLogger(__name__)
 
-# A million-row roster as CSV is about 130 MB; a little room above that, and no more.
-MAX_UPLOAD_MB: int = getattr(settings, "IMPORT_MAX_UPLOAD_MB", 200)
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 ALLOWED_EXTENSIONS = (".csv", ".xlsx")
 JOB_AUDIT_FIELDS = ("kind_label", "original_name", "size", "dry_run", "keep_valid")
 # The progress row is written at most this often (seconds), so a fast import is not slowed by it.
@@ -63,11 +71,9 @@ def upload_problem(upload: UploadedFile | None) -> str | None:
         return f"文件“{name}”不是 CSV 或 XLSX 文件，只能上传扩展名为 .csv 或 .xlsx 的文件。"
     if not upload.size:
         return f"文件“{name}”是空的（0 字节），请检查是否选错了文件。"
-    if upload.size > MAX_UPLOAD_BYTES:
-        return (
-            f"文件“{name}”有 {upload.size / 1024 / 1024:.1f} MB，超过了 {MAX_UPLOAD_MB} MB 的上限。"
-            "请把数据分成几个文件分别导入。"
-        )
+    problem = size_problem(name, upload.size)
+    if problem:
+        return problem
     upload.seek(0)
     head = upload.read(8)
     upload.seek(0)
@@ -77,7 +83,14 @@ def upload_problem(upload: UploadedFile | None) -> str | None:
                 f"文件“{name}”实际上是旧版 Excel 97-2003（.xls）文件，请在 Excel 中“另存为”.xlsx 后再上传。"
             )
         return f"文件“{name}”的扩展名是 .xlsx，但内容不是 Excel 表格，请用 Excel 重新保存后再上传。"
+    if head.startswith(b"PK\x03\x04"):
+        # The zip's directory and the head of each part now; the run unpacks all of it before parsing.
+        return xlsx_problem(upload, name, thorough=False)
     return None
+
+
+def max_upload_mb() -> int:
+    return max_file_bytes() // (1024 * 1024)
 
 
 def import_job_create(
@@ -137,6 +150,8 @@ def estimate_rows(path: Path) -> int | None:
         with path.open("rb") as handle:
             head = handle.read(4)
             if head.startswith(b"PK\x03\x04"):
+                if xlsx_problem(path, path.name, thorough=False):
+                    return None  # the run refuses the file, with the reason
                 from openpyxl import load_workbook
 
                 workbook = load_workbook(path, read_only=True)
@@ -231,9 +246,22 @@ class ProgressWriter:
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Run a queued job to its end (done or failed). Runs only once: a job that left the queue is left alone."""
+    """Run a queued job to its end (done or failed). Runs only once: a job that left the queue is left alone.
+
+    The job records which process runs it and a heartbeat from a thread of its own, so that a worker
+    killed mid-run is noticed (:func:`import_job_interrupt_dead`); the import saves in one transaction,
+    which first confirms that the job is still this run's (see :func:`_confirm_still_running`).
+    """
+    host, pid, key = process_identity()
+    now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJobStatus.QUEUED).update(
-        status=ImportJobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(), stage="读取"
+        status=ImportJobStatus.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        stage="读取",
+        worker_host=host,
+        worker_pid=pid,
+        worker_key=key,
     )
     if not claimed:
         return None
@@ -244,6 +272,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     job.rows_total = estimate_rows(path)
     ImportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
     progress = ProgressWriter(job)
+    heartbeat = Heartbeat(job.pk)
+    heartbeat.start()
     try:
         result = _run(job, path, progress)
         progress.close()
@@ -256,7 +286,25 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         )
         raise
     finally:
+        heartbeat.stop()
         progress.close()
+
+
+ABANDONED_MESSAGE = (
+    "该导入在保存时已被标记为中断（后台任务长时间没有响应），为避免与重新提交的导入重复，本次保存已撤销，"
+    "数据库未作修改。请点击“重新导入”再次提交。"
+)
+
+
+def _confirm_still_running(job_pk: int) -> None:
+    """Inside the import's transaction, just before it commits: the job row is updated (and so locked)
+    with ``saved`` — it commits with the data or not at all. A job the sweep has meanwhile declared
+    interrupted is not this run's any more: the save is undone."""
+    confirmed = ImportJob.objects.filter(pk=job_pk, status=ImportJobStatus.RUNNING).update(
+        saved=True, heartbeat_at=timezone.now()
+    )
+    if not confirmed:
+        raise ImportUnusable(ABANDONED_MESSAGE)
 
 
 def _run(job: ImportJob, path: Path, progress: ProgressWriter) -> ImportResult:
@@ -269,6 +317,7 @@ def _run(job: ImportJob, path: Path, progress: ProgressWriter) -> ImportResult:
         dry_run=job.dry_run,
         keep_valid=job.keep_valid,
         progress=progress,
+        before_commit=partial(_confirm_still_running, job.pk),
     )
 
 
@@ -314,16 +363,164 @@ def _fail(job: ImportJob, message: str) -> ImportJob:
     return job
 
 
-STALLED_MESSAGE = (
-    "后台导入任务中断了（超过 {minutes} 分钟没有进展，可能是服务重启）。导入在一个事务中写入，中断时不会留下"
-    "一半的数据。请重新上传该文件。"
+# --- workers that died ------------------------------------------------------------------------
+#
+# A worker killed mid-run (kill -9, out of memory, a restart) leaves its job "running". The import saves in
+# one transaction, so the database holds nothing of it; what is left is to tell the person. The job records
+# its process (host, pid, and a key that makes the pid comparable: the kernel boot, the pid namespace and
+# the process's start time) and a heartbeat every HEARTBEAT_SECONDS. The sweep and the job page then call a
+# running job interrupted when
+# - its process is visibly gone (same machine and namespace: no such pid, a zombie, or a newer process
+#   with the same pid) — at once; or
+# - its process cannot be checked from here (another machine or container) and its heartbeat is older
+#   than IMPORT_STALLED_MINUTES.
+# A process that is visibly alive is never interrupted: on SQLite the heartbeat cannot be written while
+# the import saves (one writer at a time), however long that takes.
+
+HEARTBEAT_SECONDS = 30.0
+
+INTERRUPTED_GONE = (
+    "后台任务在导入过程中中断（{host} 上的工作进程 {pid} 已被终止），数据库未写入任何数据。"
+    "请点击“重新导入”再次提交（无需重新上传文件）。"
+)
+INTERRUPTED_SILENT = (
+    "后台任务在导入过程中中断（工作进程自 {since} 起超过 {minutes} 分钟没有响应，可能已被终止或服务器已重启），"
+    "数据库未写入任何数据。请点击“重新导入”再次提交（无需重新上传文件）。"
+)
+INTERRUPTED_AFTER_SAVING = (
+    "数据已全部写入数据库，但后台任务随后中断，未能生成结果统计（新增、更新条数和错误行文件）。无需重新导入；"
+    "如需核对，请在相关名录或变更记录中查看。"
 )
 
 
-def import_job_fail_stalled(*, now: datetime.datetime) -> int:
-    """Running jobs whose worker went silent (stopped, restarted) are marked failed; returns how many."""
-    cutoff = now - STALLED_AFTER
-    message = STALLED_MESSAGE.format(minutes=int(STALLED_AFTER.total_seconds() // 60))
-    return ImportJob.objects.filter(status=ImportJobStatus.RUNNING, heartbeat_at__lt=cutoff).update(
-        status=ImportJobStatus.FAILED, failure=message, finished_at=now
+def _machine() -> str:
+    """This kernel boot and pid namespace: process ids are comparable only within them ("" off Linux)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+    return f"{boot}/{namespace}"
+
+
+def _process_stat(pid: int) -> tuple[str, str] | None:
+    """(state, start time in clock ticks) of a process from /proc/<pid>/stat (proc(5)); None when none."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    fields = text.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    if len(fields) < 20:
+        return None
+    return fields[0], fields[19]
+
+
+def process_identity(pid: int | None = None) -> tuple[str, int, str]:
+    """(host name, pid, key) of this process (or of process ``pid`` here), as a job records its worker."""
+    pid = os.getpid() if pid is None else pid
+    machine = _machine()
+    stat = _process_stat(pid) if machine else None
+    key = f"{machine}/{stat[1]}" if stat else ""
+    return socket.gethostname()[:100], pid, key[:120]
+
+
+def worker_state(job: ImportJob) -> str:
+    """``gone``, ``alive`` or ``unknown`` (another machine or container, or no /proc to look in)."""
+    machine, _, started = job.worker_key.rpartition("/")
+    if not machine or job.worker_pid is None or machine != _machine():
+        return "unknown"
+    stat = _process_stat(job.worker_pid)
+    if stat is None or stat[0] in ("Z", "X") or stat[1] != started:
+        return "gone"
+    return "alive"
+
+
+class Heartbeat:
+    """Marks the running job alive every ``HEARTBEAT_SECONDS``, from a thread with its own connection, so
+    the beat goes on while the import is busy in one long step."""
+
+    def __init__(self, job_pk: int) -> None:
+        self.job_pk = job_pk
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"import-heartbeat-{job_pk}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(HEARTBEAT_SECONDS):
+                try:
+                    ImportJob.objects.filter(pk=self.job_pk, status=ImportJobStatus.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:  # SQLite while the import saves: "database is locked"; next time then
+                    logger.debug("Heartbeat of import job %s not written", self.job_pk, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+
+def _interrupt_if_dead(job: ImportJob, now: datetime.datetime) -> bool:
+    """Mark a running job whose worker is dead (see above) as interrupted; whether it was."""
+    state = worker_state(job)
+    if state == "alive":
+        return False
+    jobs = ImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.RUNNING)
+    if state == "gone":
+        message = INTERRUPTED_GONE.format(host=job.worker_host or "—", pid=job.worker_pid)
+    else:
+        last = job.heartbeat_at or job.started_at
+        if last is None or last >= now - stalled_after():
+            return False
+        # Only if no beat came meanwhile.
+        jobs = jobs.filter(heartbeat_at=job.heartbeat_at)
+        since = timezone.localtime(last).strftime("%Y-%m-%d %H:%M:%S")
+        message = INTERRUPTED_SILENT.format(since=since, minutes=int(stalled_after().total_seconds() // 60))
+    if job.saved:
+        # The save had committed (``saved`` is written in its transaction): only the counts are missing.
+        changed = jobs.update(
+            status=ImportJobStatus.DONE,
+            summary=INTERRUPTED_AFTER_SAVING,
+            finished_at=now,
+            stage="",
+            percent=100,
+        )
+    else:
+        changed = jobs.update(status=ImportJobStatus.FAILED, failure=message, finished_at=now)
+    if changed:
+        logger.warning("Import job %s interrupted: %s", job.pk, message)
+    return bool(changed)
+
+
+def import_job_interrupt_dead(*, now: datetime.datetime) -> int:
+    """Every running job whose worker is dead is marked interrupted (failed, or done when its save had
+    committed); returns how many. Run by ``safetynet sweep``; idempotent."""
+    return sum(
+        _interrupt_if_dead(job, now) for job in ImportJob.objects.filter(status=ImportJobStatus.RUNNING)
     )
+
+
+def import_job_refresh(*, job: ImportJob, now: datetime.datetime | None = None) -> ImportJob:
+    """The job as the page shows it: a running job whose worker is dead is marked so first."""
+    if job.status == ImportJobStatus.RUNNING and _interrupt_if_dead(job, now or timezone.now()):
+        job.refresh_from_db()
+    return job
+
+
+def import_job_retry(*, actor: Any, job: ImportJob) -> ImportJob:
+    """Run a finished job's stored file again (same kind and options) as a new job of the actor."""
+    if not job.is_finished:
+        raise ServiceError("not_finished", "该导入尚未结束，不能重新导入。请等它结束后再试。")
+    try:
+        handle = job.source.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise ServiceError("source_missing", "原上传文件已不在服务器上，请重新上传该文件。") from None
+    with handle:
+        upload = File(handle, name=job.original_name)
+        return import_job_create(
+            actor=actor, kind=job.kind, upload=upload, dry_run=job.dry_run, keep_valid=job.keep_valid
+        )

@@ -1,4 +1,9 @@
-"""GET /api/v1/indicators/ (the rows of `safetynet indicators`) and /api/v1/indicators/series/."""
+"""GET /api/v1/indicators/ (the rows of `safetynet indicators`) and /api/v1/indicators/series/.
+
+Every query parameter is checked before any indicator is computed: a malformed one answers 400 with a Chinese
+message, a unit outside the caller's scope 404. A series is bounded (``MAX_SERIES_POINTS`` points), so no
+request costs minutes.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
 from safetynet.indicators.engine import AS_OF, BREAKDOWNS, TODAY, UnitNotFound
-from safetynet.indicators.selectors import indicator_rows_for_user, indicator_series_for_user
+from safetynet.indicators.selectors import (
+    MAX_SERIES_POINTS,
+    indicator_rows_for_user,
+    indicator_series_for_user,
+)
 
 
 class IndicatorRowSerializer(serializers.Serializer):
@@ -32,6 +41,11 @@ class IndicatorRowSerializer(serializers.Serializer):
     group = serializers.CharField(required=False, help_text="分组名（仅在 breakdown 时）")
 
 
+# Days the indicators can be asked for; outside, the engine's date arithmetic would overflow.
+FIRST_DAY = datetime.date(1900, 1, 1)
+LAST_DAY = datetime.date(2100, 12, 31)
+
+
 def _date(request: Request, name: str, default: datetime.date | None = None) -> datetime.date:
     raw = request.query_params.get(name)
     if not raw:
@@ -39,9 +53,22 @@ def _date(request: Request, name: str, default: datetime.date | None = None) -> 
             raise ValidationError({name: "必填，格式 YYYY-MM-DD"})
         return default
     try:
-        return datetime.date.fromisoformat(raw)
+        day = datetime.date.fromisoformat(raw)
     except ValueError:
         raise ValidationError({name: f"“{raw}”不是 YYYY-MM-DD 格式的日期"}) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError({name: f"日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间，收到 {day}。"})
+    return day
+
+
+def _unit_code(request: Request) -> str | None:
+    """The unit asked for (a division code: digits only), or None for the caller's own unit."""
+    raw = (request.query_params.get("unit") or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise ValidationError({"unit": f"“{raw[:20]}”不是区划代码：应为 4 至 12 位数字。"})
+    return raw
 
 
 def _choice(request: Request, name: str, choices: tuple[str, ...], default: str | None) -> str | None:
@@ -56,7 +83,12 @@ def _rows(rows: list, *, with_group: bool) -> list[dict]:
 
 
 COMMON = [
-    OpenApiParameter("unit", OpenApiTypes.STR, description="单位区划代码，默认本单位；范围外的单位返回 404"),
+    OpenApiParameter(
+        "unit",
+        OpenApiTypes.STR,
+        pattern=r"^[0-9]{0,12}$",
+        description="单位区划代码（数字），默认本单位；范围外的单位返回 404",
+    ),
     OpenApiParameter("indicator", OpenApiTypes.STR, many=True, description="指标代码，可重复"),
     OpenApiParameter(
         "hierarchy", OpenApiTypes.STR, enum=[AS_OF, TODAY], description="按当日或今天的隶属关系"
@@ -81,22 +113,24 @@ class IndicatorViewSet(viewsets.ViewSet):
             rows = indicator_rows_for_user(
                 request.user,
                 day=day,
-                unit_code=request.query_params.get("unit"),
+                unit_code=_unit_code(request),
                 indicator_codes=request.query_params.getlist("indicator") or None,
                 breakdown=breakdown,
                 hierarchy=_choice(request, "hierarchy", (AS_OF, TODAY), AS_OF),
             )
         except UnitNotFound as exc:
-            return Response({"detail": str(exc)}, status=404)
+            raise NotFound(str(exc)) from None
         except LookupError as exc:
             raise ValidationError({"indicator": str(exc)}) from None
         return Response(_rows(rows, with_group=breakdown is not None))
 
     @extend_schema(
         summary="指标的月度或年度趋势（单位及其直接下级）",
+        description=f"每个时间点（每月或每年的最后一天，最后一点为结束日期）计算一次；最多 {MAX_SERIES_POINTS} 个时间点"
+        "（按月 2 年，按年 24 年），更长的范围答 400。",
         parameters=[
-            OpenApiParameter("start", OpenApiTypes.DATE, required=True),
-            OpenApiParameter("end", OpenApiTypes.DATE, description="默认今天"),
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="开始日期（必填）"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="结束日期，默认今天"),
             OpenApiParameter("interval", OpenApiTypes.STR, enum=["month", "year"]),
             *COMMON,
         ],
@@ -104,20 +138,27 @@ class IndicatorViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["get"])
     def series(self, request: Request, *args: object, **kwargs: object) -> Response:
+        start = _date(request, "start")
+        end = _date(request, "end", timezone.localdate())
+        interval = _choice(request, "interval", ("month", "year"), "month")
+        hierarchy = _choice(request, "hierarchy", (AS_OF, TODAY), AS_OF)
         try:
             rows = indicator_series_for_user(
                 request.user,
-                start=_date(request, "start"),
-                end=_date(request, "end", timezone.localdate()),
-                interval=_choice(request, "interval", ("month", "year"), "month"),
-                unit_code=request.query_params.get("unit"),
+                start=start,
+                end=end,
+                interval=interval,
+                unit_code=_unit_code(request),
                 indicator_codes=request.query_params.getlist("indicator") or None,
-                hierarchy=_choice(request, "hierarchy", (AS_OF, TODAY), AS_OF),
+                hierarchy=hierarchy,
             )
         except UnitNotFound as exc:
-            return Response({"detail": str(exc)}, status=404)
-        except (LookupError, ValueError) as exc:
-            raise ValidationError({"detail": str(exc)}) from None
+            raise NotFound(str(exc)) from None
+        except LookupError as exc:
+            raise ValidationError({"indicator": str(exc)}) from None
+        except ValueError as exc:
+            # The range: end before start, or more points than MAX_SERIES_POINTS.
+            raise ValidationError({"end": str(exc)}) from None
         return Response(_rows(rows, with_group=False))
 
 

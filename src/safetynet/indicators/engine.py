@@ -324,15 +324,26 @@ def _facts(reg: Any, population: Any, indicators: list[Any], day: datetime.date)
     return {name: reg.facts[population.name][name].build(day, population.enterprise_ref) for name in needed}
 
 
-def _rows(reg: Any, state: _DayState, wanted: list[str], breakdown: str | None) -> list[IndicatorRow]:
+def _rows(
+    reg: Any, state: _DayState, wanted: list[str], breakdown: str | None, depth: int | None = None
+) -> list[IndicatorRow]:
+    """The rows of the day's units; with ``depth``, only the top unit and those that many levels below it
+    (a trend shows a unit and its children: building every street's and community's rows for every day
+    cost more than counting them)."""
     day = state.day
+    nodes = state.nodes
+    if depth is not None and nodes:
+        deepest = nodes[0].level + depth
+        nodes = [node for node in nodes if node.level <= deepest]
     targets = {
         (t.indicator, t.org_unit_id): float(t.value)
-        for t in Target.objects.filter(year=day.year, org_unit_id__in=list(state.by_id), indicator__in=wanted)
+        for t in Target.objects.filter(
+            year=day.year, org_unit_id__in=[node.unit_id for node in nodes], indicator__in=wanted
+        )
     }
     group_list = sorted(state.groups) if breakdown else [""]
     rows: list[IndicatorRow] = []
-    for node in state.nodes:
+    for node in nodes:
         for code in wanted:
             indicator = reg.indicators[code]
             for grp in group_list:
@@ -386,8 +397,9 @@ def compute_days(
     indicator_codes: Iterable[str] | None = None,
     breakdown: str | None = None,
     hierarchy: str = AS_OF,
+    depth: int | None = None,
 ) -> dict[datetime.date, list[IndicatorRow]]:
-    """``compute`` for several days at once (a trend), with the same numbers. A population of dated rows
+    """``compute`` for several days at once (a trend), with the same numbers (``depth``: see ``_rows``). A population of dated rows
     per enterprise (``Population.interval``) is read once for all the days instead of once per day (see
     ``_grouped_counts_per_enterprise_days``); the other populations are counted day by day, beside it on a
     second connection."""
@@ -415,7 +427,7 @@ def compute_days(
     for rows in _run_all(jobs):
         for index, unit_id, grp, values in rows:
             states[index].add([(unit_id, grp, values)])
-    return {state.day: _rows(reg, state, wanted, breakdown) for state in states}
+    return {state.day: _rows(reg, state, wanted, breakdown, depth) for state in states}
 
 
 def _grouped_counts_per_enterprise_days(

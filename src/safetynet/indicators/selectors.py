@@ -92,19 +92,27 @@ def compute_days_cached(
     unit_code: str | None,
     indicator_codes: list[str] | None = None,
     hierarchy: str = AS_OF,
+    depth: int | None = None,
 ) -> dict[datetime.date, list[IndicatorRow]]:
-    """``compute_days`` through the same cache entries as ``compute_cached``: the days already there are
-    served from it, the others are computed together."""
+    """``compute_days`` through the cache: the days already there are served from it, the others are
+    computed together. Without ``depth`` the entries are ``compute_cached``'s (every unit of the subtree); a
+    trend's entries, with only ``depth`` levels of rows, are kept under keys of their own."""
     from django.core.cache import cache
 
     version = data_version()
     keys = {day: _cache_key(version, day, unit_code, indicator_codes, None, hierarchy) for day in days}
+    if depth is not None:
+        keys = {day: f"{key}:depth{depth}" for day, key in keys.items()}
     found = cache.get_many(list(keys.values()))
     result = {day: found[key] for day, key in keys.items() if key in found}
     missing = [day for day in days if day not in result]
     if missing:
         computed = compute_days(
-            days=missing, unit_code=unit_code, indicator_codes=indicator_codes, hierarchy=hierarchy
+            days=missing,
+            unit_code=unit_code,
+            indicator_codes=indicator_codes,
+            hierarchy=hierarchy,
+            depth=depth,
         )
         cache.set_many({keys[day]: rows for day, rows in computed.items()}, timeout=CACHE_SECONDS)
         result.update(computed)
@@ -124,6 +132,18 @@ def indicator_rows_for_user(
     return compute(
         day=day, unit_code=code, indicator_codes=indicator_codes, breakdown=breakdown, hierarchy=hierarchy
     )
+
+
+# A series is computed point by point (each point is a whole indicator run): its length is bounded so that no
+# request costs minutes. 24 points: two years by month, or 24 years by year.
+MAX_SERIES_POINTS = 24
+
+
+def period_count(start: datetime.date, end: datetime.date, interval: str) -> int:
+    """How many points ``period_ends`` gives, counted without building them."""
+    if interval == "year":
+        return end.year - start.year + 1
+    return (end.year - start.year) * 12 + end.month - start.month + 1
 
 
 def period_ends(start: datetime.date, end: datetime.date, interval: str) -> list[datetime.date]:
@@ -157,9 +177,14 @@ def indicator_series_for_user(
 ) -> list[IndicatorRow]:
     """The unit and its children (``depth`` levels below) at the end of every period."""
     if end < start:
-        raise ValueError("结束日期不能早于开始日期")
-    if (end - start).days > 366 * 30:
-        raise ValueError("时间跨度过长：最多 30 年")
+        raise ValueError(f"结束日期 {end} 不能早于开始日期 {start}。")
+    points = period_count(start, end, interval)
+    if points > MAX_SERIES_POINTS:
+        raise ValueError(
+            f"时间跨度过长：{start} 至 {end} 按{'年' if interval == 'year' else '月'}共 {points} 个时间点，"
+            f"最多 {MAX_SERIES_POINTS} 个。请缩短起止日期"
+            + ("。" if interval == "year" else "，或改为按年（interval=year）。")
+        )
     days = period_ends(start, end, interval)
     codes = {day: resolve_unit_code_for_user(user, unit_code, day) for day in days}
     # The days are computed together (one read of the employment spans for all of them); a unit whose code
@@ -172,6 +197,7 @@ def indicator_series_for_user(
                 unit_code=code,
                 indicator_codes=indicator_codes,
                 hierarchy=hierarchy,
+                depth=depth,
             )
         )
     rows: list[IndicatorRow] = []

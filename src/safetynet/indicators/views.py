@@ -26,6 +26,7 @@ from safetynet.indicators.selectors import (
 )
 from safetynet.indicators.services import can_set_target, target_set
 from safetynet.orgs.models import OrgLevel, OrgUnit, active_on_q
+from safetynet.reporting.selectors import reporting_cards_for_user
 
 
 def _day(request: HttpRequest) -> datetime.date:
@@ -98,6 +99,8 @@ class DashboardView(StaffView):
                 "records_url": reverse("indicators:records"),
                 "chart_data": chart_data,
                 "deeper_levels": [level for level in OrgLevel if level > unit.level + 1],
+                # 信息报送: a card per warning form (cached under the data version, like the indicators).
+                "reporting_cards": reporting_cards_for_user(request.user, unit=unit, day=day),
             },
         )
 

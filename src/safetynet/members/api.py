@@ -16,15 +16,17 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import BaseRouter
 
-from safetynet.core.api_base import ErrorSerializer, ScopedGenericViewSet
+from safetynet.core.api_base import ErrorSerializer, IdFilter, ScopedGenericViewSet
 from safetynet.members import selectors, services
 from safetynet.members import serializers as s
 from safetynet.members.models import CardStatus, Employment, MemberCard, Membership, Person, interval_active_q
+from safetynet.members.validation import IdNumberError, validate_resident_id
 
 ERRORS = {
     400: OpenApiResponse(
@@ -55,6 +57,13 @@ class PersonFilter(filters.FilterSet):
         return selectors.person_search(self.request.user, value)
 
     def by_number(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # A resident ID number with a wrong length, birth date or check character answers 400 saying so;
+        # other documents (passports, permits) are looked up as typed.
+        if value and value.strip()[:1].isdigit():
+            try:
+                validate_resident_id(value)
+            except IdNumberError as exc:
+                raise ValidationError({"id_number": exc.messages[0]}) from None
         person = selectors.person_find_by_id_number(self.request.user, value)
         return queryset.filter(pk=person.pk) if person is not None else queryset.none()
 
@@ -67,7 +76,7 @@ class DatedFilter(filters.FilterSet):
 
 
 class EmploymentFilter(DatedFilter):
-    person = filters.NumberFilter(field_name="person_id", label="职工编号")
+    person = IdFilter(field_name="person_id", label="职工编号")
     enterprise = filters.CharFilter(field_name="enterprise__credit_code", label="企业统一社会信用代码")
 
     class Meta:
@@ -76,8 +85,8 @@ class EmploymentFilter(DatedFilter):
 
 
 class MembershipFilter(DatedFilter):
-    person = filters.NumberFilter(field_name="person_id", label="职工编号")
-    union = filters.NumberFilter(field_name="union_id", label="基层工会编号")
+    person = IdFilter(field_name="person_id", label="职工编号")
+    union = IdFilter(field_name="union_id", label="基层工会编号")
     member_number = filters.CharFilter(field_name="member_number", label="会员编号（精确）")
 
     class Meta:
@@ -87,7 +96,7 @@ class MembershipFilter(DatedFilter):
 
 class CardFilter(filters.FilterSet):
     card_number = filters.CharFilter(field_name="card_number", label="卡号（精确）")
-    person = filters.NumberFilter(field_name="person_id", label="职工编号")
+    person = IdFilter(field_name="person_id", label="职工编号")
     status = filters.ChoiceFilter(field_name="status", choices=CardStatus.choices, label="状态")
 
     class Meta:

@@ -37,7 +37,6 @@ import datetime
 import functools
 import json
 import operator
-import unicodedata
 from array import array
 from collections import defaultdict
 from collections.abc import Iterator
@@ -53,6 +52,7 @@ from safetynet.core.importing import (
     Record,
     Row,
     StreamingImporter,
+    number_cell_problem,
     register_importer,
 )
 from safetynet.core.models import AuditAction, AuditEntry
@@ -79,9 +79,11 @@ from safetynet.members.models import (
 from safetynet.members.spans import employment_spans_rebuild
 from safetynet.members.validation import (
     EARLIEST_BIRTH_DATE,
+    NAME_MAX_LENGTH,
     IdNumberError,
     IdType,
     Sex,
+    clean_person_name,
     division_code_name,
     mask_id_number,
     mask_phone,
@@ -221,16 +223,15 @@ def _phone_text(code: int) -> str:
 
 
 def _clean_name(row: Any, raw_name: object) -> str | None:
-    """The usual name (letters only — Chinese characters are letters —, already half-width) as it is; any
-    other through the row's checked text (normalised, or an error on the row)."""
-    if (
-        type(raw_name) is str
-        and raw_name.isalnum()
-        and len(raw_name) <= 50
-        and unicodedata.is_normalized("NFKC", raw_name)
-    ):
+    """The name as typed (no width folding, like the forms and the API): the usual name — letters only,
+    Chinese characters are letters — as it is; any other through the shared check (or an error on the row)."""
+    if type(raw_name) is str and raw_name.isalnum() and len(raw_name) <= NAME_MAX_LENGTH:
         return raw_name
-    return row.text("name", required=True, max_length=50)
+    try:
+        return clean_person_name(raw_name)
+    except ValidationError as exc:
+        row.error("name", exc.messages[0])
+        return None
 
 
 class MemberRow:
@@ -513,22 +514,19 @@ class MemberImporter(StreamingImporter):
                 member_number = (row.text("member_number", max_length=30) or "").replace(" ", "")
         if employed_to is not None or joined_on is not None or left_on is not None or member_number:
             self._check_dates(row, employed_from, employed_to, joined_on, left_on, member_number)
-        if identity is None:
-            if credit_code:
-                # The row is left out of the batch checks; its other mistakes are still all reported.
-                problem = _credit_code_problem(credit_code)
-                if problem:
-                    row.error("credit_code", problem)
-            return None
+        # A row with mistakes still goes to the batch checks (as not ok), so that its enterprise and union
+        # are looked up too and every mistake of the row is reported at once.
+        number, birth_date, sex = identity if identity is not None else (None, None, None)
         return Record(
             row.number,
             {},
+            ok=identity is not None,
             target=Cleaned(
                 name,
                 id_type,
-                identity[0],
-                identity[1],
-                identity[2],
+                number,
+                birth_date,
+                sex,
                 phone or "",
                 household or "",
                 employment_type,
@@ -569,12 +567,19 @@ class MemberImporter(StreamingImporter):
             )
         return Record(number, {}, target=(slot, (name, id_type, *identity)))
 
-    def _document(self, row: Row, id_type: str) -> tuple[str, datetime.date | None, str] | None:
-        raw = row.raw("id_number")
+    def _document(self, row: Row, id_type: str, raw: object) -> tuple[str, datetime.date | None, str] | None:
         if id_type == IdType.RESIDENT_ID and type(raw) is str and len(raw) == 18 and raw.isascii():
             found = self._resident_number(raw)
             if found is not None:
                 return found
+        # A number stored by a spreadsheet: said as every importer says it, showing the cell as the sheet
+        # does (never the float expanded into an 18-digit number that looks like an ID).
+        problem = number_cell_problem(raw, "身份证号" if id_type == IdType.RESIDENT_ID else "证件号码")
+        if problem:
+            row.error("id_number", problem)
+            return None
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            raw = format(int(raw), "d")  # a whole number of at most 15 digits is exact
         # Anything unusual goes through the full check, which says what is wrong and how to fix it.
         try:
             identity = validate_identity(id_type, raw)
@@ -602,7 +607,7 @@ class MemberImporter(StreamingImporter):
         ):
             identity = self._resident_number(raw_number)
         if identity is None:
-            identity = self._document(row, id_type)
+            identity = self._document(row, id_type, raw_number)
         return id_type, identity
 
     def _resident_number(self, raw: str) -> tuple[str, datetime.date, str] | None:
@@ -636,6 +641,11 @@ class MemberImporter(StreamingImporter):
         raw = row.raw("phone")
         if type(raw) is str and len(raw) == 11 and raw.isdigit() and raw[0] == "1" and raw[1] in "3456789":
             return raw
+        if not isinstance(raw, str) or "E" in raw.upper():
+            # A number stored by a spreadsheet: whole and mobile-shaped it is exact, else the shared message.
+            raw = row.phone("phone")
+            if raw is None:
+                return None
         try:
             return normalize_phone(raw)
         except ValidationError as exc:
@@ -692,9 +702,9 @@ class MemberImporter(StreamingImporter):
             # For the whole import, given back in counts() (the run's last call) or abandon_save().
             self._cache_set, self._previous_cache = True, sqlite_cache()
         self._resolve_enterprises(records)
-        valid = [r for r in records if r.ok and r.row not in self.issues.rejected]
-        self._resolve_unions(valid)
-        self._keep(valid)
+        # Rows with mistakes are checked against the unions too (their other mistakes are reported at once).
+        self._resolve_unions([r for r in records if r.target.credit_code in self.enterprises])
+        self._keep([r for r in records if r.ok and r.row not in self.issues.rejected])
 
     def _resolve_enterprises(self, records: list[Record]) -> None:
         codes = {r.target.credit_code for r in records if r.target.credit_code}
@@ -718,21 +728,18 @@ class MemberImporter(StreamingImporter):
                 continue
             enterprise = self.enterprises.get(code)
             if enterprise is None:
-                problem = self._unknown_codes[code]
-                if problem:
-                    self.reject(record, "credit_code", problem)
-                elif record.ok:
-                    self.reject(
-                        record,
-                        "credit_code",
-                        f"统一社会信用代码“{code}”尚未登记为企业，请核对，或先导入该企业。",
-                    )
-                continue
-            if not record.ok or record.row in self.issues.rejected:
+                self.reject(
+                    record,
+                    "credit_code",
+                    self._unknown_codes[code]
+                    or f"统一社会信用代码“{code}”尚未登记为企业，请核对，或先导入该企业。",
+                )
                 continue
             pk, name, path, founded, deregistered = enterprise
             if not self.in_scope(path):
                 self.reject(record, "credit_code", f"企业“{name}”不在您的管辖范围内。")
+            elif data.employed_from is None:
+                continue  # the row's own mistake, already reported
             elif data.employed_from < founded:
                 self.reject(
                     record,
@@ -744,8 +751,9 @@ class MemberImporter(StreamingImporter):
                     record, "employed_from", f"企业“{name}”已于 {deregistered} 注销，入职日期不能在此之后。"
                 )
 
-    def _resolve_unions(self, valid: list[Record]) -> None:
-        joining = [r for r in valid if r.target.joined_on is not None]
+    def _resolve_unions(self, records: list[Record]) -> None:
+        """The union each joining row's enterprise has on 入会日期 (``records``: enterprise known)."""
+        joining = [r for r in records if r.target.joined_on is not None]
         wanted = sorted({self.enterprises[r.target.credit_code][0] for r in joining} - self._coverages.keys())
         if wanted:
             found: dict[int, list[tuple[Any, ...]]] = {pk: [] for pk in wanted}

@@ -12,6 +12,13 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from safetynet.core.api_base import (
+    MAX_ID,
+    OTHER_UNIT,
+    NestedRecordListSerializer,
+    NestedRecordSerializer,
+    RecordSerializer,
+)
 from safetynet.members.models import (
     CardStatus,
     Employment,
@@ -23,13 +30,15 @@ from safetynet.members.models import (
     Person,
 )
 from safetynet.members.services import card_qr_payload
-from safetynet.members.validation import IdType
+from safetynet.members.validation import IdNumberError, IdType, validate_identity
 from safetynet.orgs.models import GrassrootsUnion
 from safetynet.orgs.serializers import enterprise_code_field
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID})
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related record by id, looked up only among those the caller sees."""
+    """A related record by id, looked up only among those the caller sees (an id past ``MAX_ID`` is simply
+    not found: the database is never asked with a number its column cannot hold)."""
 
     default_error_messages = {
         "does_not_exist": "编号为 {pk_value} 的记录不存在或不在您的管辖范围内。",
@@ -44,7 +53,7 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 # --- rendering -------------------------------------------------------------------------------
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(RecordSerializer):
     id_number = serializers.CharField(source="id_number_masked", read_only=True, help_text="证件号码（脱敏）")
     id_type_label = serializers.CharField(source="get_id_type_display", read_only=True, help_text="证件类型")
     phone = serializers.CharField(source="phone_masked", read_only=True, help_text="电话（脱敏）")
@@ -73,7 +82,7 @@ class PersonSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EmploymentSerializer(serializers.ModelSerializer):
+class EmploymentSerializer(RecordSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True, help_text="职工姓名")
     enterprise = serializers.CharField(
         source="enterprise.credit_code", read_only=True, help_text="企业统一社会信用代码"
@@ -100,7 +109,7 @@ class EmploymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(RecordSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True, help_text="职工姓名")
     union_name = serializers.CharField(source="union.name", read_only=True, help_text="基层工会名称")
     end_reason_label = serializers.CharField(
@@ -124,8 +133,48 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PersonEmploymentSerializer(NestedRecordSerializer, EmploymentSerializer):
+    """An employment in a person's timeline. One at an enterprise outside the caller's scope keeps its dates
+    and kind but not the record's id nor the enterprise's code and name (docs/API.md)."""
+
+    scope_model = Employment
+    withheld = {"id": None, "enterprise": None, "enterprise_name": OTHER_UNIT}
+
+    id = serializers.IntegerField(read_only=True, allow_null=True, help_text="用工记录编号")
+    enterprise = serializers.CharField(
+        source="enterprise.credit_code", read_only=True, allow_null=True, help_text="企业统一社会信用代码"
+    )
+
+    class Meta(EmploymentSerializer.Meta):
+        fields = [*EmploymentSerializer.Meta.fields, "in_scope"]
+        read_only_fields = fields
+        list_serializer_class = NestedRecordListSerializer
+
+
+class PersonMembershipSerializer(NestedRecordSerializer, MembershipSerializer):
+    """A membership in a person's timeline. One in a union outside the caller's scope keeps its dates and
+    end reason but not the record's id, the union's id and name, nor the member number (docs/API.md)."""
+
+    scope_model = Membership
+    withheld = {"id": None, "union": None, "union_name": OTHER_UNIT, "member_number": None}
+
+    id = serializers.IntegerField(read_only=True, allow_null=True, help_text="会员关系编号")
+    union = serializers.IntegerField(
+        source="union_id", read_only=True, allow_null=True, help_text="基层工会编号"
+    )
+    member_number = serializers.CharField(read_only=True, allow_null=True, help_text="会员编号")
+
+    class Meta(MembershipSerializer.Meta):
+        fields = [*MembershipSerializer.Meta.fields, "in_scope"]
+        read_only_fields = fields
+        list_serializer_class = NestedRecordListSerializer
+
+
 class PersonDetailSerializer(PersonSerializer):
-    """A person with the whole timeline: every employment and membership, dated."""
+    """A person with the whole timeline: every employment and membership, dated.
+
+    The person is visible when one of their employments or memberships is in the caller's scope; the others
+    are listed too, without what identifies them (PersonEmploymentSerializer, PersonMembershipSerializer)."""
 
     employments = serializers.SerializerMethodField(help_text="用工经历（按入职日期）")
     memberships = serializers.SerializerMethodField(help_text="会员关系（按入会日期）")
@@ -134,18 +183,18 @@ class PersonDetailSerializer(PersonSerializer):
         fields = [*PersonSerializer.Meta.fields, "employments", "memberships"]
         read_only_fields = fields
 
-    @extend_schema_field(EmploymentSerializer(many=True))
+    @extend_schema_field(PersonEmploymentSerializer(many=True))
     def get_employments(self, person: Person) -> list[dict[str, Any]]:
         rows = person.employments.select_related("person", "enterprise").order_by("valid_from", "pk")
-        return EmploymentSerializer(rows, many=True).data
+        return PersonEmploymentSerializer(rows, many=True, context=self.context).data
 
-    @extend_schema_field(MembershipSerializer(many=True))
+    @extend_schema_field(PersonMembershipSerializer(many=True))
     def get_memberships(self, person: Person) -> list[dict[str, Any]]:
         rows = person.memberships.select_related("person", "union").order_by("valid_from", "pk")
-        return MembershipSerializer(rows, many=True).data
+        return PersonMembershipSerializer(rows, many=True, context=self.context).data
 
 
-class CardSerializer(serializers.ModelSerializer):
+class CardSerializer(RecordSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True, help_text="持卡人姓名")
     union_name = serializers.CharField(source="union.name", read_only=True, help_text="发卡工会名称")
     status_label = serializers.CharField(source="get_status_display", read_only=True, help_text="状态")
@@ -184,6 +233,15 @@ class PersonLookupSerializer(serializers.Serializer):
     id_number = serializers.CharField(
         max_length=40, label="证件号码", help_text="完整号码，按加密检索码精确查找"
     )
+    id_type = serializers.ChoiceField(choices=IdType.choices, default=IdType.RESIDENT_ID, label="证件类型")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A malformed number is told what is wrong (length, birth date, check character), not "not found".
+        try:
+            validate_identity(attrs["id_type"], attrs["id_number"])
+        except IdNumberError as exc:
+            raise serializers.ValidationError({"id_number": exc.messages[0]}) from None
+        return attrs
 
 
 class PersonRegisterSerializer(serializers.Serializer):

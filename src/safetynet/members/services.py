@@ -34,6 +34,7 @@ from safetynet.members.validation import (
     IdentityInfo,
     IdNumberError,
     IdType,
+    clean_person_name,
     mask_id_number,
     mask_phone,
     normalize_phone,
@@ -140,12 +141,10 @@ def _set_phone(person: Person, phone: str) -> None:
 
 
 def _check_name(name: str) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ServiceError("name_required", "姓名不能为空。", field="name")
-    if len(name) > 50:
-        raise ServiceError("name_length", "姓名不能超过 50 个字。", field="name")
-    return name
+    try:
+        return clean_person_name(name)
+    except ValidationError as exc:
+        raise ServiceError(exc.code or "name", exc.messages[0], field="name") from None
 
 
 def _check_household(household: str) -> str:

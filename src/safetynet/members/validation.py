@@ -20,10 +20,13 @@ from django.utils import timezone
 from stdnum import numdb
 from stdnum.cn import ric
 
-from safetynet.core.normalize import clean_code, clean_text
+from safetynet.core.importing import NOT_WHOLE, number_cell_message, spreadsheet_number
+from safetynet.core.normalize import clean_code, clean_name, clean_text
 
-EXCEL_NUMBER_MESSAGE = "该列被 Excel 当作数字，请把列格式设为文本后重新填写"
+# The shared wording of a code typed or pasted as a spreadsheet number (see core.importing).
+EXCEL_NUMBER_MESSAGE = "被表格软件当作数字保存了"
 EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+NAME_MAX_LENGTH = 50
 
 
 class IdType(models.TextChoices):
@@ -76,9 +79,9 @@ def _looks_like_excel_number(value: object) -> bool:
 def clean_document_number(value: object) -> str:
     """Half-width, no spaces or separators, upper case ('x' → 'X'); raises on spreadsheet-mangled numbers."""
     if _looks_like_excel_number(value):
-        raise IdNumberError(
-            f"“{clean_text(value)}”：{EXCEL_NUMBER_MESSAGE}（数字已丢失，无法还原）。", code="excel_number"
-        )
+        # One wording everywhere (forms, API, imports): the cell as the spreadsheet shows it, what was lost.
+        shown = spreadsheet_number(value) or clean_text(value)
+        raise IdNumberError(number_cell_message("证件号码", shown), code="excel_number")
     return clean_code(value).replace("-", "").replace("(", "").replace(")", "")
 
 
@@ -102,19 +105,22 @@ def division_code_name(code: str) -> str | None:
     return None
 
 
-def _birth_date(digits: str, where: str) -> datetime.date:
+def _birth_date_problem(digits: str) -> tuple[datetime.date | None, str]:
+    """The birth date of the 8 digits YYYYMMDD, or what is wrong with it."""
     year, month, day = int(digits[0:4]), int(digits[4:6]), int(digits[6:8])
     try:
         born = datetime.date(year, month, day)
     except ValueError:
-        raise IdNumberError(
-            f"{where}中的出生日期“{digits}”不存在（{year}年没有{month}月{day}日），请核对号码。",
-            code="birth_date",
-        ) from None
+        return None, f"出生日期 {digits} 不是有效日期（{year}年没有{month}月{day}日）"
     if born < EARLIEST_BIRTH_DATE or born > timezone.localdate():
-        raise IdNumberError(
-            f"{where}中的出生日期“{born:%Y年%m月%d日}”不可能，请核对号码。", code="birth_date"
-        )
+        return None, f"出生日期 {born:%Y-%m-%d} 不可能（早于 1900 年或晚于今天）"
+    return born, ""
+
+
+def _birth_date(digits: str, where: str) -> datetime.date:
+    born, problem = _birth_date_problem(digits)
+    if born is None:
+        raise IdNumberError(f"{where}有误：{problem}。请核对号码。", code="birth_date")
     return born
 
 
@@ -124,11 +130,44 @@ def convert_fifteen_digit(number: str) -> str:
     return body + check_character(body)
 
 
+ADVICE = "请与本人居民身份证逐位核对。"
+
+
+def resident_id_problems(number: str) -> list[tuple[str, str]]:
+    """Everything wrong with a cleaned 18-character-or-not resident ID number, as (code, Chinese text):
+    length and characters first; the birth date, check character and address code once those are right."""
+    problems: list[tuple[str, str]] = []
+    allowed = set("0123456789")
+    wrong = [c for i, c in enumerate(number) if c not in allowed and not (c == "X" and i == len(number) - 1)]
+    if len(number) != 18:
+        problems.append(("length", f"证件号码应为 18 位，现为 {len(number)} 位"))
+    if wrong:
+        shown = "".join(f"“{c}”" for c in dict.fromkeys(wrong))
+        problems.append(("format", f"只能由数字组成（最后一位可以是 X），不能含{shown}"))
+    if problems:
+        return problems
+    born, problem = _birth_date_problem(number[6:14])
+    if born is None:
+        problems.append(("birth_date", problem))
+    expected = check_character(number[:17])
+    if number[17] != expected:
+        hint = (
+            "（末尾是 000，可能是 Excel 把号码当作数字截断了：请把该列设为文本后重新填写）"
+            if number.endswith("000")
+            else ""
+        )
+        problems.append(("checksum", f"按前 17 位计算校验码应为 {expected}，现为 {number[17]}{hint}"))
+    if not problems and division_code_name(number[:6]) is None:
+        problems.append(("address_code", f"前 6 位地址码 {number[:6]} 不是有效的行政区划代码"))
+    return problems
+
+
 def validate_resident_id(value: object) -> IdentityInfo:
-    """A resident ID number checked character by character; raises :class:`IdNumberError` in Chinese."""
+    """A resident ID number checked character by character; raises :class:`IdNumberError` whose message says
+    every thing that is wrong ("“12345”：证件号码应为 18 位，现为 5 位。…"), with the first one's code."""
     number = clean_document_number(value)
     if not number:
-        raise IdNumberError("身份证号不能为空。", code="required")
+        raise IdNumberError("身份证号码不能为空。", code="required")
     if len(number) == 15 and number.isdigit():
         suggestion = ""
         try:
@@ -147,30 +186,12 @@ def validate_resident_id(value: object) -> IdentityInfo:
             code="old_number",
             suggestion=suggestion,
         )
-    if len(number) != 18:
-        raise IdNumberError(f"身份证号“{number}”有 {len(number)} 位，应为 18 位。", code="length")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    problems = resident_id_problems(number)
+    if problems:
         raise IdNumberError(
-            f"身份证号“{number}”格式不对：前 17 位应为数字，最后一位为数字或 X。", code="format"
-        )
-    expected = check_character(number[:17])
-    if number[17] != expected:
-        hint = (
-            "；末尾几位是 0，可能是 Excel 把号码当作数字截断了，请把列格式设为文本后重新填写"
-            if number.endswith("000")
-            else ""
-        )
-        raise IdNumberError(
-            f"身份证号“{number}”的校验位不对：按前 17 位计算最后一位应为“{expected}”，现为“{number[17]}”，"
-            f"请核对是否抄错{hint}。",
-            code="checksum",
+            f"“{number}”：{'；'.join(text for _code, text in problems)}。{ADVICE}", code=problems[0][0]
         )
     born = _birth_date(number[6:14], "身份证号")
-    if division_code_name(number[:6]) is None:
-        raise IdNumberError(
-            f"身份证号“{number}”的前 6 位地址码“{number[:6]}”不是有效的行政区划代码，请核对号码。",
-            code="address_code",
-        )
     sex = Sex.MALE if int(number[16]) % 2 else Sex.FEMALE
     return IdentityInfo(IdType.RESIDENT_ID, number, birth_date=born, sex=sex, address_code=number[:6])
 
@@ -209,6 +230,22 @@ def validate_identity(id_type: str, value: object) -> IdentityInfo:
     return IdentityInfo(id_type, number)
 
 
+# --- names ----------------------------------------------------------------------------------
+
+
+def clean_person_name(value: object) -> str:
+    """A person's name as typed (no width folding: "阿依古丽·买买提" keeps its dot), on one line; the same
+    rule and messages for the forms, the API (through the services) and the roster import."""
+    name = clean_name(value)
+    if not name:
+        raise ValidationError("姓名不能为空，请填写。", code="name_required")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            f"姓名有 {len(name)} 个字，最多 {NAME_MAX_LENGTH} 个字，请核对。", code="name_length"
+        )
+    return name
+
+
 # --- phones ----------------------------------------------------------------------------------
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -222,12 +259,15 @@ def normalize_phone(value: object) -> str:
     '+86 138-0000-0000', '0086 13800000000', '(0411) 8234 5678' are all accepted.
     """
     if isinstance(value, float) and not value.is_integer():
-        raise ValidationError(f"手机号“{value}”：{EXCEL_NUMBER_MESSAGE}。", code="excel_number")
+        raise ValidationError(
+            number_cell_message("电话号码", spreadsheet_number(value) or str(value), NOT_WHOLE),
+            code="excel_number",
+        )
     text = clean_code(value)
     if not text:
         return ""
     if _SCIENTIFIC.match(text):
-        raise ValidationError(f"手机号“{text}”：{EXCEL_NUMBER_MESSAGE}。", code="excel_number")
+        raise ValidationError(number_cell_message("电话号码", text), code="excel_number")
     digits = re.sub(r"[\s\-()（）.]", "", text)
     if digits.startswith("+"):
         digits = digits[1:]

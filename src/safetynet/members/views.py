@@ -28,9 +28,20 @@ from safetynet.core.normalize import clean_text, parse_date
 from safetynet.core.scope import get_for_user
 from safetynet.core.views_base import StaffView
 from safetynet.members import exports, selectors, services
-from safetynet.members.forms import CardChangeForm, CardIssueForm, JoinForm, LeaveForm, TransferForm
-from safetynet.members.models import CardStatus, MemberCard, Membership, Person
-from safetynet.members.validation import IdNumberError, clean_document_number
+from safetynet.members.forms import (
+    CardChangeForm,
+    CardIssueForm,
+    EmploymentAddForm,
+    EmploymentEndForm,
+    JoinForm,
+    LeaveForm,
+    PersonJoinForm,
+    PersonSearchForm,
+    TransferForm,
+    WorkerForm,
+)
+from safetynet.members.models import CardStatus, Employment, MemberCard, Membership, Person
+from safetynet.members.validation import IdNumberError, clean_document_number, validate_resident_id
 from safetynet.orgs.models import Enterprise, GrassrootsUnion, OrgUnit
 from safetynet.orgs.selectors import union_list
 from safetynet.orgs.views import ServiceFormView, first_url, is_htmx
@@ -66,34 +77,79 @@ def _is_document_number(text: str) -> bool:
     return len(number) >= 15 and number[:-1].isdigit()
 
 
-class PersonSearchView(StaffView):
-    """Search by name, full ID number (keyed hash, exact), masked number, phone, member or card number.
+def resident_id_problem(text: str) -> str:
+    """What is wrong with a query that looks like a resident ID number (mostly digits, 15 or more), or ''.
 
-    An empty query lists nobody: the registry is searched for a person, not browsed.
+    Shown only when nothing was found: the same digits may be a card or member number."""
+    try:
+        number = clean_document_number(text)
+    except IdNumberError as error:
+        return error.messages[0]
+    digits = sum(c.isdigit() for c in number)
+    if len(number) < 15 or digits < len(number) - 1:
+        return ""
+    try:
+        validate_resident_id(number)
+    except IdNumberError as error:
+        return error.messages[0]
+    return ""
+
+
+class PersonSearchView(StaffView):
+    """Search by name, full ID number (keyed hash, exact), masked number, phone, member or card number,
+    narrowed by unit, enterprise, 会籍 and 在职 on a day, and household type.
+
+    Nothing typed and no filter lists nobody: the registry is searched for a person, not browsed. The list
+    counts exactly up to ``selectors.SEARCH_CAP`` persons; beyond, it shows the first ones and asks for filters.
     """
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        unit_id = request.GET.get("unit")
+        if unit_id:
+            get_for_user(OrgUnit, user, pk=unit_id)  # a unit outside the scope is a 404, as everywhere
+        form = PersonSearchForm(request.GET or None, user=user)
         q = clean_text(request.GET.get("q", ""))
-        today = timezone.localdate()
+        day = timezone.localdate()
+        result = None
         page_obj = None
-        if q:
-            persons = selectors.person_search(request.user, q)
-            page_obj = Paginator(persons, PAGE_SIZE).get_page(request.GET.get("page"))
-            employers = selectors.current_enterprise_names([p.pk for p in page_obj.object_list], today)
-            for person in page_obj.object_list:
-                person.current_enterprise = employers.get(person.pk, "")
-            # A full ID number names one person: go straight to their page.
-            if _is_document_number(q) and page_obj.paginator.count == 1:
-                return HttpResponseRedirect(reverse("members:person_detail", args=[page_obj[0].pk]))
+        persons: list[Person] = []
+        id_problem = ""
+        if form.is_bound and form.is_valid():
+            criteria = form.criteria()
+            day = criteria.day or day
+            if criteria.q or criteria.has_filters:
+                result = selectors.person_search_page(user, criteria)
+                page_obj = Paginator(result.ids, PAGE_SIZE).get_page(request.GET.get("page"))
+                persons = selectors.persons_in_order(list(page_obj.object_list))
+                page_ids = [person.pk for person in persons]
+                employers = selectors.current_enterprise_names(page_ids, day)
+                members = selectors.member_person_ids(page_ids, day)
+                for person in persons:
+                    person.current_enterprise = employers.get(person.pk, "")
+                    person.is_member = person.pk in members
+                # A full ID number names one person: go straight to their page.
+                if _is_document_number(q) and result.count == 1 and not criteria.has_filters:
+                    return HttpResponseRedirect(reverse("members:person_detail", args=[result.ids[0]]))
+                if not result.count and q:
+                    id_problem = resident_id_problem(q)
         return render(
             request,
             "members/person_search.html",
             {
+                "form": form,
                 "q": q,
+                "day": day,
+                "is_today": day == timezone.localdate(),
+                "result": result,
+                "cap": selectors.SEARCH_CAP,
                 "page_obj": page_obj,
-                "persons": page_obj.object_list if page_obj else [],
-                "import_url": members_import_url() if request.user.can("import") else None,
-                "can_edit": request.user.can("edit_registry"),
+                "persons": persons,
+                "filtered": form.filtered,
+                "searched": result is not None,
+                "import_url": members_import_url() if user.can("import") else None,
+                "can_edit": user.can("edit_registry"),
+                "id_problem": id_problem,
             },
         )
 
@@ -107,35 +163,48 @@ class TimelineEvent:
     detail: str = ""
 
 
+OTHER_UNIT = "其他单位"
+
+
+def _place(record: Any, relation: str) -> str:
+    """The name to show for a record's enterprise or union: its own when in scope, else 其他单位."""
+    return getattr(record, "place", None) or getattr(record, relation).name
+
+
 def person_timeline(employments: list[Any], memberships: list[Any]) -> list[TimelineEvent]:
     """Hires, departures, joins, leaves and transfers in date order (a transfer is one event)."""
     events: list[TimelineEvent] = []
     for e in employments:
         kind = e.get_employment_type_display()
-        events.append(TimelineEvent(e.valid_from, "employment", gettext("入职"), e.enterprise.name, kind))
+        events.append(
+            TimelineEvent(e.valid_from, "employment", gettext("入职"), _place(e, "enterprise"), kind)
+        )
         if e.valid_to:
-            events.append(TimelineEvent(e.valid_to, "employment", gettext("离职"), e.enterprise.name))
+            events.append(TimelineEvent(e.valid_to, "employment", gettext("离职"), _place(e, "enterprise")))
     for m in memberships:
-        number = gettext("会员编号 %(n)s") % {"n": m.member_number} if m.member_number else ""
+        shown = getattr(m, "shown_number", m.member_number)
+        number = gettext("会员编号 %(n)s") % {"n": shown} if shown else ""
         previous = next(
             (p for p in memberships if p.valid_to == m.valid_from and p.end_reason == "transferred"), None
         )
         if previous is None:
-            events.append(TimelineEvent(m.valid_from, "membership", gettext("入会"), m.union.name, number))
+            events.append(
+                TimelineEvent(m.valid_from, "membership", gettext("入会"), _place(m, "union"), number)
+            )
         else:
             events.append(
                 TimelineEvent(
                     m.valid_from,
                     "transfer",
                     gettext("会员关系接转"),
-                    m.union.name,
-                    gettext("自“%(union)s”转入") % {"union": previous.union.name},
+                    _place(m, "union"),
+                    gettext("自“%(union)s”转入") % {"union": _place(previous, "union")},
                 )
             )
         if m.valid_to and m.end_reason != "transferred":
             events.append(
                 TimelineEvent(
-                    m.valid_to, "membership", gettext("离会"), m.union.name, m.get_end_reason_display()
+                    m.valid_to, "membership", gettext("离会"), _place(m, "union"), m.get_end_reason_display()
                 )
             )
     order = {"employment": 0, "transfer": 1, "membership": 2}
@@ -161,13 +230,19 @@ class PersonDetailView(StaffView):
             .filter(pk__in=[m.union_id for m in memberships])
             .values_list("pk", flat=True)
         )
+        # The rule of the API (docs/API.md): a record outside the user's scope shows its dates and kind, never
+        # what identifies it — the enterprise or union reads “其他单位”, the member number is withheld.
         for e in employments:
             e.visible = e.enterprise_id in visible_enterprises
             e.active = e.is_active_on(today)
+            e.place = e.enterprise.name if e.visible else OTHER_UNIT
         for m in memberships:
             m.visible = m.union_id in visible_unions
             m.active = m.is_active_on(today)
+            m.place = m.union.name if m.visible else OTHER_UNIT
+            m.shown_number = m.member_number if m.visible else ""
         cards = list(selectors.person_cards(user, person))
+        can_edit = user.can("edit_registry")
         return {
             "person": person,
             "employments": employments,
@@ -178,7 +253,11 @@ class PersonDetailView(StaffView):
             "is_member": any(m.active for m in memberships),
             "history": selectors.person_history(person)[:100],
             "can_reveal": services.can_view_personal_data(user),
-            "can_edit": user.can("edit_registry"),
+            "can_edit": can_edit,
+            # 入会 is offered while the person works somewhere in scope and belongs to no union (open-ended).
+            "can_join": can_edit
+            and any(e.active and e.visible for e in employments)
+            and not any(m.valid_to is None for m in memberships),
             "today": today,
         }
 
@@ -315,7 +394,8 @@ class JoinView(MembershipFormView):
         if person is None:
             raise ServiceError(
                 "unknown_person",
-                "未找到该证件号码的职工：请核对号码，或先在企业名册中登记其用工。",
+                "在您的管辖范围内未找到该证件号码的职工：请核对号码；新职工请先在其企业的“职工与会员”页"
+                "点“登记职工”登记用工，再办理入会。",
                 field="id_number",
             )
         services.membership_join(
@@ -329,10 +409,21 @@ class JoinView(MembershipFormView):
 
 
 class MembershipActionView(MembershipFormView):
+    """退会 and 转会 of one membership; opened from the person's page (``?from=person``) they return there."""
+
+    model = Membership
+
     def load(self) -> None:
         queryset = Membership.objects.select_related("person", "union__org_unit")
         self.membership = get_for_user(queryset, self.request.user, pk=self.kwargs["pk"])
         self.union = self.membership.union
+        self.from_person = self.request.GET.get("from") == "person"
+
+    def person_url(self) -> str:
+        return reverse("members:person_detail", args=[self.membership.person_id])
+
+    def cancel_url(self) -> str:
+        return self.person_url() if self.from_person else super().cancel_url()
 
     def context(self) -> dict[str, Any]:
         person = self.membership.person
@@ -398,7 +489,192 @@ class TransferView(MembershipActionView):
             on=form.cleaned_data["on"],
             member_number=number,
         )
+        if self.from_person:
+            return self.person_url()
         return reverse("members:union_roster", args=[following.union_id])
+
+
+# --- registering workers and employments from the web ----------------------------------------
+
+
+class RegistryFormView(ServiceFormView):
+    """Base of the person-centred forms: each ends on the person's page with a success message."""
+
+    template_name = "members/form.html"
+    capability = "edit_registry"
+
+    def person_url(self, person_id: int) -> str:
+        return reverse("members:person_detail", args=[person_id])
+
+
+class WorkerRegisterView(RegistryFormView):
+    """登记职工: an employment at an enterprise, with the person found by document number or created.
+
+    ``?enterprise=`` (the enterprise's 职工与会员 tab) fixes the enterprise; ``?person=`` (the person's page)
+    adds an employment for someone already registered, without typing their number again."""
+
+    model = Person
+    error_fields = {
+        "enterprise": "enterprise_code",
+        "valid_from": "employed_from",
+        "valid_to": "employed_from",
+    }
+
+    def load(self) -> None:
+        user = self.request.user
+        enterprise_id = self.request.GET.get("enterprise")
+        person_id = self.request.GET.get("person")
+        self.enterprise = (
+            get_for_user(Enterprise.objects.select_related("org_unit"), user, pk=enterprise_id)
+            if enterprise_id
+            else None
+        )
+        self.person = get_for_user(Person.objects.all(), user, pk=person_id) if person_id else None
+        self.title = gettext("登记用工") if self.person is not None else gettext("登记职工")
+        self.submit_label = self.title
+
+    def make_form(self, data: Any = None) -> WorkerForm | EmploymentAddForm:
+        user = self.request.user
+        if self.person is not None:
+            return EmploymentAddForm(data, user=user)
+        return WorkerForm(data, user=user, enterprise=self.enterprise)
+
+    def cancel_url(self) -> str:
+        if self.person is not None:
+            return self.person_url(self.person.pk)
+        if self.enterprise is not None:
+            return reverse("orgs:enterprise_detail", args=[self.enterprise.pk]) + "?tab=members"
+        return reverse("members:person_search")
+
+    def context(self) -> dict[str, Any]:
+        if self.person is not None:
+            return {
+                "person": self.person,
+                "intro": gettext("为 %(name)s（%(id)s）登记在另一家企业的用工。")
+                % {"name": self.person.name, "id": self.person.id_number_masked},
+            }
+        crumbs = [(gettext("职工查询"), reverse("members:person_search"))]
+        intro = gettext(
+            "已登记的职工填写证件号码和姓名即可（姓名须与登记的一致）；新职工请一并填写手机号和户籍类型。"
+        )
+        if self.enterprise is not None:
+            crumbs = [(self.enterprise.name, self.cancel_url())]
+            intro = gettext("在“%(enterprise)s”登记职工。") % {"enterprise": self.enterprise.name} + intro
+        return {"crumbs": crumbs, "intro": intro}
+
+    def perform(self, form: WorkerForm | EmploymentAddForm) -> str:
+        data = form.cleaned_data
+        enterprise = form.enterprise
+        if self.person is not None:
+            employment = services.employment_start(
+                actor=self.request.user,
+                person=self.person,
+                enterprise=enterprise,
+                valid_from=data["employed_from"],
+                employment_type=data["employment_type"],
+            )
+            name = self.person.name
+        else:
+            employment = services.person_register(
+                actor=self.request.user,
+                name=data["name"],
+                id_type=data["id_type"],
+                id_number=data["id_number"],
+                phone=data["phone"],
+                household=data["household"],
+                enterprise=enterprise,
+                employed_from=data["employed_from"],
+                employment_type=data["employment_type"],
+            )
+            name = employment.person.name
+        self.success_message = gettext("已登记%(name)s在“%(enterprise)s”的用工（%(day)s 起）。") % {
+            "name": name,
+            "enterprise": enterprise.name,
+            "day": data["employed_from"].isoformat(),
+        }
+        return self.person_url(employment.person_id)
+
+
+class EmploymentEndView(RegistryFormView):
+    """结束用工: the worker left the enterprise on a day; the person's page shows it at once."""
+
+    model = Employment
+    title = _("结束用工")
+    submit_label = _("结束用工")
+    submit_class = "btn-danger"
+    success_message = _("已结束用工。")
+
+    def load(self) -> None:
+        queryset = Employment.objects.select_related("person", "enterprise__org_unit")
+        self.employment = get_for_user(queryset, self.request.user, pk=self.kwargs["pk"])
+
+    def make_form(self, data: Any = None) -> EmploymentEndForm:
+        return EmploymentEndForm(data)
+
+    def cancel_url(self) -> str:
+        return self.person_url(self.employment.person_id)
+
+    def context(self) -> dict[str, Any]:
+        person = self.employment.person
+        intro = gettext("%(name)s（%(id)s）在“%(enterprise)s”的用工，%(since)s 起。") % {
+            "name": person.name,
+            "id": person.id_number_masked,
+            "enterprise": self.employment.enterprise.name,
+            "since": self.employment.valid_from.isoformat(),
+        }
+        if Membership.objects.filter(person=person, valid_to__isnull=True).exists():
+            intro += gettext("其会员关系不随之结束：转入新单位工会请办理转会，不再是会员请办理退会。")
+        return {"person": person, "intro": intro}
+
+    def perform(self, form: EmploymentEndForm) -> str:
+        services.employment_end(
+            actor=self.request.user, employment=self.employment, valid_to=form.cleaned_data["valid_to"]
+        )
+        return self.cancel_url()
+
+
+class PersonJoinView(RegistryFormView):
+    """入会 from the person's page: the unions offered are those covering where the person works that day."""
+
+    model = Person
+    title = _("办理入会")
+    submit_label = _("入会")
+    success_message = _("已办理入会。")
+
+    def load(self) -> None:
+        self.person = get_for_user(Person.objects.all(), self.request.user, pk=self.kwargs["pk"])
+
+    def make_form(self, data: Any = None) -> PersonJoinForm:
+        day = timezone.localdate()
+        if data is not None:
+            try:
+                day = parse_date(data.get("valid_from", "")) or day
+            except ValueError:
+                pass
+        self.unions = selectors.unions_for_transfer(self.request.user, self.person, day)
+        return PersonJoinForm(data, unions=self.unions)
+
+    def cancel_url(self) -> str:
+        return self.person_url(self.person.pk)
+
+    def context(self) -> dict[str, Any]:
+        intro = gettext("%(name)s（%(id)s）加入其工作单位的基层工会。") % {
+            "name": self.person.name,
+            "id": self.person.id_number_masked,
+        }
+        if not self.unions.exists():
+            intro += gettext("该职工目前没有在有工会覆盖的企业任职（在您的管辖范围内），暂不能入会。")
+        return {"person": self.person, "intro": intro}
+
+    def perform(self, form: PersonJoinForm) -> str:
+        services.membership_join(
+            actor=self.request.user,
+            person=self.person,
+            union=form.cleaned_data["union"],
+            valid_from=form.cleaned_data["valid_from"],
+            member_number=form.cleaned_data["member_number"],
+        )
+        return self.cancel_url()
 
 
 class UnionRosterExportView(StaffView):
@@ -517,7 +793,7 @@ class CardIssueView(ServiceFormView):
         )
 
     def make_form(self, data: Any = None) -> CardIssueForm:
-        return CardIssueForm(data)
+        return CardIssueForm(data, person=self.person)
 
     def cancel_url(self) -> str:
         if self.person is not None:
@@ -529,7 +805,6 @@ class CardIssueView(ServiceFormView):
             return {}
         return {
             "person": self.person,
-            "form_action": f"?person={self.person.pk}",
             "intro": gettext("为 %(name)s（%(id)s）发放会员服务卡。")
             % {"name": self.person.name, "id": self.person.id_number_masked},
         }

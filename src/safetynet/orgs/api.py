@@ -184,9 +184,13 @@ class UnionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
         union = self.get_object()
         if request.method == "POST":
             coverage = union_cover_enterprise(actor=request.user, union=union, **self.validated_input())
-            return Response(s.CoverageSerializer(coverage).data, status=status.HTTP_201_CREATED)
+            context = self.get_serializer_context()
+            return Response(
+                s.CoverageSerializer(coverage, context=context).data, status=status.HTTP_201_CREATED
+            )
         page = self.paginate_queryset(union_coverages(union))
-        return self.get_paginated_response(s.CoverageSerializer(page, many=True).data)
+        context = self.get_serializer_context()
+        return self.get_paginated_response(s.CoverageSerializer(page, many=True, context=context).data)
 
 
 def register(router: BaseRouter) -> None:

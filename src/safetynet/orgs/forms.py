@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from safetynet.core.normalize import clean_code, clean_text, parse_date
+from safetynet.core.normalize import clean_code, clean_name, clean_text, parse_date
 from safetynet.orgs.models import (
     Enterprise,
     GrassrootsUnion,
@@ -27,6 +27,7 @@ from safetynet.orgs.models import (
     UnionCoverage,
     UnionType,
 )
+from safetynet.orgs.services import ENTERPRISE_AUDIT_FIELDS, UNION_AUDIT_FIELDS, record_version
 from safetynet.orgs.validation import normalize_credit_code
 
 CREDIT_CODE_SEPARATORS = re.compile(r"[\s,，;；、]+")
@@ -87,8 +88,20 @@ class ChineseForm(forms.Form):
         chinese_field_errors(self)
 
     def add_service_error(self, field: str | None, message: str) -> None:
-        """A service refusal goes next to its field when the form has one, otherwise above the form."""
-        self.add_error(field if field in self.fields else None, message)
+        """A service refusal goes next to its field when the form shows one, otherwise above the form (a
+        hidden field such as ``version`` has nowhere to show it)."""
+        shown = field in self.fields and not self.fields[field].widget.is_hidden
+        self.add_error(field if shown else None, message)
+
+
+class VersionField(forms.IntegerField):
+    """The version of the record the form showed (optimistic locking, see ``orgs.services.record_version``)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("版本"))
+        super().__init__(required=False, min_value=0, **kwargs)
 
 
 def visible_units(user: Any) -> Any:
@@ -102,6 +115,7 @@ class OrgUnitRenameForm(ChineseForm):
     name = forms.CharField(label=_("名称"), max_length=100)
     code = forms.CharField(label=_("区划代码"), max_length=12)
     effective_on = ChineseDateField(label=_("生效日期"), required=False, help_text=_("留空表示今天起生效。"))
+    version = VersionField()
 
     def clean_name(self) -> str:
         return clean_text(self.cleaned_data["name"])
@@ -194,18 +208,21 @@ class EnterpriseForm(ChineseForm):
         required=False,
         help_text=_("所属区划或职工人数变化时，从哪天起按新值统计；留空表示今天。"),
     )
+    version = VersionField()
 
     def __init__(self, *args: Any, user: Any, instance: Enterprise | None = None, **kwargs: Any) -> None:
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {name: getattr(instance, name) for name in ENTERPRISE_FIELDS}
             kwargs["initial"]["org_unit"] = instance.org_unit_id
             kwargs["initial"]["industry"] = instance.industry_id
+            kwargs["initial"]["version"] = record_version(instance, ENTERPRISE_AUDIT_FIELDS)
         super().__init__(*args, **kwargs)
         self.instance = instance
         self.fields["org_unit"].queryset = visible_units(user)
         if instance is None:
-            # The effective date only matters when an existing record changes.
+            # The effective date and the version only matter when an existing record changes.
             del self.fields["effective_on"]
+            del self.fields["version"]
 
     def clean_credit_code(self) -> str:
         try:
@@ -341,11 +358,13 @@ class UnionForm(ChineseForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("填写企业的统一社会信用代码，每行一个（也可用逗号、分号或顿号分隔）。"),
     )
+    version = VersionField()
 
     def __init__(self, *args: Any, user: Any, instance: GrassrootsUnion | None = None, **kwargs: Any) -> None:
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {name: getattr(instance, name) for name in UNION_FIELDS}
             kwargs["initial"]["org_unit"] = instance.org_unit_id
+            kwargs["initial"]["version"] = record_version(instance, UNION_AUDIT_FIELDS)
         super().__init__(*args, **kwargs)
         self.user = user
         self.instance = instance
@@ -354,12 +373,14 @@ class UnionForm(ChineseForm):
         if instance is not None:
             # Coverage of an existing union changes on its own page, with dates.
             del self.fields["enterprise_codes"]
+        else:
+            del self.fields["version"]
 
     def clean_name(self) -> str:
         return clean_text(self.cleaned_data["name"])
 
     def clean_chair_name(self) -> str:
-        return clean_text(self.cleaned_data["chair_name"])
+        return clean_name(self.cleaned_data["chair_name"])
 
     def clean_enterprise_codes(self) -> str:
         text = self.cleaned_data.get("enterprise_codes", "")

@@ -32,6 +32,7 @@ from safetynet.core.importing import (
     insert_rows,
     register_importer,
     snapshotter,
+    spreadsheet_number,
 )
 from safetynet.core.models import AuditAction
 from safetynet.core.normalize import chinese
@@ -135,6 +136,37 @@ def _credit_code(row: Row, key: str, *, required: bool) -> str | None:
         return None
 
 
+def credit_code_list(row: Row, key: str, empty_message: str) -> list[str] | None:
+    """One or several credit codes separated by ';' or '、' (or ',' / spaces), each checked: every wrong one
+    is reported (one message each), the right ones are returned so that they are looked up too; None when
+    the cell gives none at all."""
+    raw = row.raw(key)
+    if isinstance(raw, str) and spreadsheet_number(raw) is None:
+        text = row.text(key) or ""
+    else:
+        # A lone code stored as a number: refused like any code whose digits may be lost.
+        text = row.code(key, required=True, what="统一社会信用代码")
+        if text is None:
+            return None
+    tokens = [t for t in _CODE_SEPARATORS.split(text) if t]
+    if not tokens:
+        row.error(key, empty_message)
+        return None
+    codes: list[str] = []
+    for token in tokens:
+        if _valid_credit_code_fast(token):
+            code = token
+        else:
+            try:
+                code = normalize_credit_code(token)
+            except ValidationError as exc:
+                row.error(key, exc.messages[0])
+                continue
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
 _SNAPSHOTS: dict[tuple[type, tuple[str, ...]], Any] = {}
 
 
@@ -204,8 +236,6 @@ class UnitImporter(Importer):
                     f"“{code}”不是国家标准 GB/T 2260 中的县级区划代码，也不以上级区划代码“{parent_code[:4]}”开头，"
                     "请核对。",
                 )
-        if not code:
-            return None
         return Record(
             row.number,
             {
@@ -222,12 +252,12 @@ class UnitImporter(Importer):
         self.reject_duplicates(records, lambda r: r.data["code"], "code", lambda c: f"区划代码“{c}”")
         self.units = {u.code: u for u in OrgUnit.objects.all()}
         self.codes_by_id = {u.pk: code for code, u in self.units.items()}
-        in_file = {r.data["code"]: r for r in records}
-        # Parents before children, whatever the order in the file.
+        in_file = {r.data["code"]: r for r in records if r.data["code"]}
+        # Parents before children, whatever the order in the file; rows with mistakes are checked too, so
+        # that all their mistakes are reported at once.
         ordered = sorted(records, key=lambda r: (r.data["level"] or 9, r.row))
         for record in ordered:
-            if record.ok and record.row not in self.issues.rejected:
-                self._check_one(record, in_file)
+            self._check_one(record, in_file)
 
     def _state(self, code: str, in_file: dict[str, Record]) -> tuple[int, str, datetime.date | None] | None:
         """Level, name and 停用日期 of a unit as it will stand after the import."""
@@ -245,89 +275,106 @@ class UnitImporter(Importer):
             return unit.level, unit.name, unit.valid_to
         return None
 
-    def _check_one(self, record: Record, in_file: dict[str, Record]) -> None:
+    def _own_dates(self, record: Record, existing: OrgUnit | None) -> tuple[Any, Any] | None:
+        """启用日期 and 停用日期 as they will stand; None when one of them is itself wrong on the row."""
+        if self.failed(record, "valid_from", "valid_to"):
+            return None
         data = record.data
-        code, level, parent_code = data["code"], data["level"], data["parent_code"]
-        existing = self.units.get(code)
-        if parent_code:
-            parent_record = in_file.get(parent_code)
-            if parent_record is not None and not (
-                parent_record.ok and parent_record.row not in self.issues.rejected
-            ):
-                self.reject(
-                    record,
-                    "parent_code",
-                    f"上级区划代码“{parent_code}”所在的第 {parent_record.row} 行有错误，本行无法导入。",
-                )
-                return
-            parent = self._state(parent_code, in_file)
-            if parent is None:
-                self.reject(
-                    record,
-                    "parent_code",
-                    f"上级区划代码“{parent_code}”不存在：系统中没有，本文件中也没有，请先导入上级单位。",
-                )
-                return
-            parent_level, parent_name, parent_to = parent
-            if parent_level != level - 1:
-                self.reject(
-                    record,
-                    "parent_code",
-                    f"上级单位“{parent_name}”是{OrgLevel(parent_level).label}，"
-                    f"{OrgLevel(level).label}的上级应是{OrgLevel(level - 1).label}。",
-                )
-                return
-            own_from, own_to = (
-                data[key] if key in self.present or existing is None else getattr(existing, key)
-                for key in ("valid_from", "valid_to")
+        return tuple(  # type: ignore[return-value]
+            data[key] if key in self.present or existing is None else getattr(existing, key)
+            for key in ("valid_from", "valid_to")
+        )
+
+    def _check_parent(self, record: Record, in_file: dict[str, Record], existing: OrgUnit | None) -> None:
+        level, parent_code = record.data["level"], record.data["parent_code"]
+        parent_record = in_file.get(parent_code)
+        if parent_record is not None and parent_record is not record and not self.alive(parent_record):
+            self.reject(
+                record,
+                "parent_code",
+                f"上级区划代码“{parent_code}”所在的第 {parent_record.row} 行有错误，本行无法导入。",
             )
-            placed_here = existing is None or self.codes_by_id.get(existing.parent_id, "") != parent_code
-            if (
-                placed_here
-                and parent_to is not None
-                and ((own_from is not None and own_from >= parent_to) or own_to is None or own_to > parent_to)
-            ):
+            return
+        parent = self._state(parent_code, in_file)
+        if parent is None:
+            self.reject(
+                record,
+                "parent_code",
+                f"上级区划代码“{parent_code}”不存在：系统中没有，本文件中也没有，请先导入上级单位。",
+            )
+            return
+        parent_level, parent_name, parent_to = parent
+        if level and parent_level != level - 1:
+            self.reject(
+                record,
+                "parent_code",
+                f"上级单位“{parent_name}”是{OrgLevel(parent_level).label}，"
+                f"{OrgLevel(level).label}的上级应是{OrgLevel(level - 1).label}。",
+            )
+            return
+        dates = self._own_dates(record, existing)
+        placed_here = existing is None or self.codes_by_id.get(existing.parent_id, "") != parent_code
+        if placed_here and parent_to is not None and dates is not None:
+            own_from, own_to = dates
+            if (own_from is not None and own_from >= parent_to) or own_to is None or own_to > parent_to:
                 self.reject(
                     record,
                     "parent_code",
                     f"上级单位“{parent_name}”已于 {parent_to} 停用，本单位不能在它停用后仍在其下。",
                 )
-                return
+
+    def _check_one(self, record: Record, in_file: dict[str, Record]) -> None:
+        """Every check the row's values allow (each independent one even after another failed); the action
+        only for a row without mistakes."""
+        data = record.data
+        code, level, parent_code = data["code"], data["level"], data["parent_code"]
+        existing = self.units.get(code) if code else None
+        if parent_code:
+            self._check_parent(record, in_file, existing)
+        in_scope = True
         if existing is not None:
             record.target = existing
             if not self.in_scope(existing.path):
                 self.reject(record, "code", f"单位{_unit_label(existing)}不在您的管辖范围内。")
-                return
+                in_scope = False
         parent_now = self.codes_by_id.get(existing.parent_id, "") if existing is not None else ""
-        if existing is None or parent_code != parent_now:
+        if in_scope and parent_code is not None and (existing is None or parent_code != parent_now):
             # A new unit, or one moved: where it goes must be in the user's scope (a new parent from this
             # file was checked on its own row).
             anchor = self.units.get(parent_code)
             if anchor is not None and not self.in_scope(anchor.path):
                 self.reject(record, "parent_code", f"上级单位{_unit_label(anchor)}不在您的管辖范围内。")
-                return
-            if not parent_code and self.scope_path != "" and getattr(self.actor, "role", "") != "city_admin":
+            elif (
+                not parent_code
+                and level == OrgLevel.CITY
+                and self.scope_path != ""
+                and getattr(self.actor, "role", "") != "city_admin"
+            ):
                 self.reject(record, "level", "只有市级管理员可以建立市级单位。")
-                return
+        if existing is not None and in_scope:
+            if level and existing.level != level:
+                self.reject(
+                    record,
+                    "level",
+                    f"系统中该单位的层级是“{existing.get_level_display()}”，导入不能改变单位的层级。",
+                )
+            for key in ("valid_from", "valid_to"):
+                if (
+                    key in self.present
+                    and not self.failed(record, key)
+                    and data[key] != getattr(existing, key)
+                ):
+                    stored = getattr(existing, key) or "空"
+                    self.reject(
+                        record,
+                        key,
+                        f"与系统记录（{stored}）不同；导入不能修改已有单位的{self.header(key)}，请在单位页面中修改。",
+                    )
+        if not self.alive(record):
+            return
         if existing is None:
             record.action = "create"
             return
-        if existing.level != level:
-            self.reject(
-                record,
-                "level",
-                f"系统中该单位的层级是“{existing.get_level_display()}”，导入不能改变单位的层级。",
-            )
-            return
-        for key in ("valid_from", "valid_to"):
-            if key in self.present and data[key] != getattr(existing, key):
-                stored = getattr(existing, key) or "空"
-                self.reject(
-                    record,
-                    key,
-                    f"与系统记录（{stored}）不同；导入不能修改已有单位的{self.header(key)}，请在单位页面中修改。",
-                )
-                return
         if data["name"] != existing.name:
             record.changes["name"] = [existing.name, data["name"]]
         if parent_code != parent_now:
@@ -473,11 +520,9 @@ class EnterpriseImporter(Importer):
         if row.has("deregistered_on"):
             data["deregistered_on"] = row.date("deregistered_on")
         if row.has("address"):
-            data["address"] = row.text("address", max_length=200)
+            data["address"] = row.text("address", max_length=200, as_typed=True)
         if row.has("contact_phone"):
-            data["contact_phone"] = row.text("contact_phone", max_length=30)
-        if not code:
-            return None
+            data["contact_phone"] = row.phone("contact_phone", max_length=30)
         return Record(row.number, data)
 
     def check(self, records: list[Record]) -> None:
@@ -486,58 +531,71 @@ class EnterpriseImporter(Importer):
         )
         self.units_by_code = {u.code: u for u in OrgUnit.objects.all()}
         self.units_by_id = {u.pk: u for u in self.units_by_code.values()}
-        valid = self.valid(records)
         existing: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks([r.data["credit_code"] for r in valid]):
+        for chunk in _chunks(sorted({r.data["credit_code"] for r in records if r.data["credit_code"]})):
             for values in Enterprise.objects.filter(credit_code__in=chunk).values(*_ENTERPRISE_VALUES):
                 existing[values["credit_code"]] = values
-        for record in valid:
-            self._check_one(record, existing.get(record.data["credit_code"]))
+        # Rows with mistakes too: their 区划代码 and the rest are checked, so all mistakes show at once.
+        for record in records:
+            code = record.data["credit_code"]
+            self._check_one(record, existing.get(code) if code else None)
 
     def _check_one(self, record: Record, stored: dict[str, Any] | None) -> None:
+        """Every check the row's values allow, each independent one even after another failed; the action
+        only for a row without mistakes."""
         data = record.data
-        unit = self.units_by_code.get(data["org_unit"])
-        if unit is None:
-            self.reject(
-                record, "org_unit", f"所属区划代码“{data['org_unit']}”不存在，请核对，或先导入该区域单位。"
-            )
-            return
+        unit = None
+        if data["org_unit"]:
+            unit = self.units_by_code.get(data["org_unit"])
+            if unit is None:
+                self.reject(
+                    record,
+                    "org_unit",
+                    f"所属区划代码“{data['org_unit']}”不存在，请核对，或先导入该区域单位。",
+                )
         if stored is not None:
             current_unit = self.units_by_id[stored["org_unit_id"]]
             if not self.in_scope(current_unit.path):
                 self.reject(record, "credit_code", "该企业已登记在您管辖范围以外的单位，不能由您修改。")
-                return
-        if not self.in_scope(unit.path):
-            self.reject(record, "org_unit", f"所属区划{_unit_label(unit)}不在您的管辖范围内。")
-            return
-        unit_changed = stored is None or stored["org_unit_id"] != unit.pk
-        if unit_changed and unit.valid_to is not None and unit.valid_to <= self.today:
+        if unit is not None:
+            unit_changed = stored is None or stored["org_unit_id"] != unit.pk
+            if not self.in_scope(unit.path):
+                self.reject(record, "org_unit", f"所属区划{_unit_label(unit)}不在您的管辖范围内。")
+            elif unit_changed and unit.valid_to is not None and unit.valid_to <= self.today:
+                self.reject(
+                    record,
+                    "org_unit",
+                    f"所属区划{_unit_label(unit)}已于 {unit.valid_to} 停用，请填写现在的区划代码。",
+                )
+        # The values of the row where they are right, else the stored ones: the checks between columns.
+        merged = {**(stored or {})}
+        merged.update((key, value) for key, value in data.items() if not self.failed(record, key))
+        headcount = None if self.failed(record, "headcount") else merged.get("headcount")
+        for key in ("migrant_headcount", "dispatched_headcount"):
+            if headcount is not None and not self.failed(record, key) and (merged.get(key) or 0) > headcount:
+                self.reject(
+                    record,
+                    key,
+                    f"{self.header(key)}（{merged[key]}）不能多于职工人数（{headcount}）。",
+                )
+        founded, deregistered = merged.get("founded_on"), merged.get("deregistered_on")
+        if (
+            founded
+            and deregistered
+            and deregistered < founded
+            and not self.failed(record, "founded_on", "deregistered_on")
+        ):
             self.reject(
                 record,
-                "org_unit",
-                f"所属区划{_unit_label(unit)}已于 {unit.valid_to} 停用，请填写现在的区划代码。",
+                "deregistered_on",
+                f"注销日期（{deregistered}）不能早于成立日期（{founded}）。",
             )
+        if not self.alive(record) or unit is None:
             return
         new = {key: value for key, value in data.items() if key != "org_unit"}
         new["org_unit_id"] = unit.pk
         if "industry" in new:
             new["industry_id"] = new.pop("industry")
-        merged = {**(stored or {}), **new}
-        for key in ("migrant_headcount", "dispatched_headcount"):
-            if (merged.get(key) or 0) > merged["headcount"]:
-                self.reject(
-                    record,
-                    key,
-                    f"{self.header(key)}（{merged[key]}）不能多于职工人数（{merged['headcount']}）。",
-                )
-                return
-        if merged.get("deregistered_on") and merged["deregistered_on"] < merged["founded_on"]:
-            self.reject(
-                record,
-                "deregistered_on",
-                f"注销日期（{merged['deregistered_on']}）不能早于成立日期（{merged['founded_on']}）。",
-            )
-            return
         record.data = new
         if stored is None:
             record.action = "create"
@@ -693,30 +751,11 @@ class UnionImporter(Importer):
     )
 
     def _enterprise_codes(self, row: Row) -> list[str] | None:
-        if isinstance(row.raw("enterprises"), str):
-            text = row.text("enterprises") or ""
-        else:
-            # A lone code stored as a number: refused like any code whose digits may be lost.
-            text = row.code("enterprises", required=True)
-            if text is None:
-                return None
-        tokens = [t for t in _CODE_SEPARATORS.split(text) if t]
-        if not tokens:
-            row.error(
-                "enterprises",
-                "覆盖企业不能为空：请填写该工会覆盖的企业的统一社会信用代码，多个用“;”或“、”分隔。",
-            )
-            return None
-        codes: list[str] = []
-        for token in tokens:
-            try:
-                code = normalize_credit_code(token)
-            except ValidationError as exc:
-                row.error("enterprises", exc.messages[0])
-                return None
-            if code not in codes:
-                codes.append(code)
-        return codes
+        return credit_code_list(
+            row,
+            "enterprises",
+            "覆盖企业不能为空：请填写该工会覆盖的企业的统一社会信用代码，多个用“;”或“、”分隔。",
+        )
 
     def clean_row(self, row: Row) -> Record | None:
         name = row.text("name", required=True, max_length=200)
@@ -731,7 +770,7 @@ class UnionImporter(Importer):
         if row.has("dissolved_on"):
             data["dissolved_on"] = row.date("dissolved_on")
         if row.has("chair_name"):
-            data["chair_name"] = row.text("chair_name", max_length=50)
+            data["chair_name"] = row.text("chair_name", max_length=50, as_typed=True)
         if row.has("chair_directly_elected"):
             data["chair_directly_elected"] = row.yes_no("chair_directly_elected")
         founded, dissolved = data["founded_on"], data.get("dissolved_on")
@@ -744,21 +783,19 @@ class UnionImporter(Importer):
                 row.error(
                     "dissolved_on", f"撤销日期与成立日期是同一天（{founded}），工会须在成立之后撤销，请核对。"
                 )
-        if not (name and unit_code):
-            return None
         return Record(row.number, data)
 
+    @staticmethod
+    def _key(record: Record) -> tuple[str, str] | None:
+        unit_code, name = record.data["org_unit"], record.data["name"]
+        return (unit_code, name) if unit_code and name else None
+
     def check(self, records: list[Record]) -> None:
-        self.reject_duplicates(
-            records,
-            lambda r: (r.data["org_unit"], r.data["name"]),
-            "name",
-            lambda key: f"“{key[0]}”下的工会“{key[1]}”",
-        )
+        self.reject_duplicates(records, self._key, "name", lambda key: f"“{key[0]}”下的工会“{key[1]}”")
         self.units_by_code = {u.code: u for u in OrgUnit.objects.all()}
         self.units_by_id = {u.pk: u for u in self.units_by_code.values()}
-        valid = self.valid(records)
-        codes = sorted({c for r in valid for c in r.data["enterprises"]})
+        # Rows with mistakes are looked up too, so that all their mistakes are reported at once.
+        codes = sorted({c for r in records for c in r.data["enterprises"] or ()})
         self.enterprises: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(codes):
             for values in Enterprise.objects.filter(credit_code__in=chunk).values(
@@ -766,60 +803,57 @@ class UnionImporter(Importer):
             ):
                 self.enterprises[values["credit_code"]] = values
         self.enterprise_names = {v["pk"]: v["name"] for v in self.enterprises.values()}
-        unit_ids = sorted(
-            {
-                self.units_by_code[r.data["org_unit"]].pk
-                for r in valid
-                if r.data["org_unit"] in self.units_by_code
-            }
-        )
+        keys = [k for k in map(self._key, records) if k and k[0] in self.units_by_code]
+        unit_ids = sorted({self.units_by_code[unit_code].pk for unit_code, _name in keys})
         stored: dict[tuple[int, str], dict[str, Any]] = {}
         for chunk in _chunks(unit_ids):
             for values in GrassrootsUnion.objects.filter(org_unit_id__in=chunk).values(*_UNION_VALUES):
                 stored[(values["org_unit_id"], values["name"])] = values
-        names = {(r.data["org_unit"], r.data["name"]) for r in valid}
+        names = set(keys)
         stored = {k: v for k, v in stored.items() if (self.units_by_id[k[0]].code, k[1]) in names}
         self.coverages: dict[int, list[UnionCoverage]] = {}
         for chunk in _chunks(sorted(v["pk"] for v in stored.values())):
             for coverage in UnionCoverage.objects.filter(union_id__in=chunk):
                 self.coverages.setdefault(coverage.union_id, []).append(coverage)
-        for record in valid:
-            unit = self.units_by_code.get(record.data["org_unit"])
+        for record in records:
+            unit = self.units_by_code.get(record.data["org_unit"]) if record.data["org_unit"] else None
             self._check_one(record, unit, stored.get((unit.pk, record.data["name"])) if unit else None)
 
     def _check_one(self, record: Record, unit: OrgUnit | None, stored: dict[str, Any] | None) -> None:
+        """Every check the row's values allow, each independent one even after another failed; the action
+        only for a row without mistakes."""
         data = record.data
-        if unit is None:
+        if unit is None and data["org_unit"]:
             self.reject(
                 record, "org_unit", f"所属区划代码“{data['org_unit']}”不存在，请核对，或先导入该区域单位。"
             )
-            return
-        if not self.in_scope(unit.path):
+        elif unit is not None and not self.in_scope(unit.path):
             self.reject(record, "org_unit", f"所属区划{_unit_label(unit)}不在您的管辖范围内。")
-            return
-        dissolved = data.get("dissolved_on", stored["dissolved_on"] if stored else None)
-        if unit.valid_to is not None and (dissolved is None or dissolved > unit.valid_to):
-            self.reject(
-                record,
-                "org_unit",
-                f"所属区划{_unit_label(unit)}已于 {unit.valid_to} 停用，未撤销的工会请填写现在的区划代码。",
-            )
-            return
-        unknown = [c for c in data["enterprises"] if c not in self.enterprises]
+        elif unit is not None and not self.failed(record, "dissolved_on"):
+            dissolved = data.get("dissolved_on", stored["dissolved_on"] if stored else None)
+            if unit.valid_to is not None and (dissolved is None or dissolved > unit.valid_to):
+                self.reject(
+                    record,
+                    "org_unit",
+                    f"所属区划{_unit_label(unit)}已于 {unit.valid_to} 停用，未撤销的工会请填写现在的区划代码。",
+                )
+        codes = data["enterprises"] or []
+        unknown = [c for c in codes if c not in self.enterprises]
         if unknown:
             self.reject(
                 record,
                 "enterprises",
                 f"统一社会信用代码“{'、'.join(unknown)}”尚未登记为企业，请核对，或先导入这些企业。",
             )
-            return
         outside = [
             c
-            for c in data["enterprises"]
-            if not self.in_scope(self.units_by_id[self.enterprises[c]["org_unit_id"]].path)
+            for c in codes
+            if c in self.enterprises
+            and not self.in_scope(self.units_by_id[self.enterprises[c]["org_unit_id"]].path)
         ]
         if outside:
             self.reject(record, "enterprises", f"企业“{'、'.join(outside)}”不在您的管辖范围内。")
+        if not self.alive(record) or unit is None:
             return
         new = {k: v for k, v in data.items() if k not in ("org_unit", "enterprises")}
         new["org_unit_id"] = unit.pk

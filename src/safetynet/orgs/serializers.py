@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from safetynet.core.api_base import ScopedSlugRelatedField
+from safetynet.core.api_base import (
+    OTHER_UNIT,
+    NestedRecordListSerializer,
+    NestedRecordSerializer,
+    RecordSerializer,
+    ScopedSlugRelatedField,
+)
 from safetynet.core.normalize import clean_code
 from safetynet.orgs.models import (
     Enterprise,
@@ -48,7 +54,7 @@ def enterprise_code_field(**kwargs: object) -> ScopedSlugRelatedField:
 # --- org units -------------------------------------------------------------------------------
 
 
-class OrgUnitSerializer(serializers.ModelSerializer):
+class OrgUnitSerializer(RecordSerializer):
     level_label = serializers.CharField(source="get_level_display", read_only=True, help_text="层级名称")
     parent = serializers.CharField(
         source="parent.code", read_only=True, allow_null=True, help_text="上级单位区划代码"
@@ -84,7 +90,7 @@ class OrgUnitCreateSerializer(serializers.Serializer):
         choices=OrgLevel.choices, label="层级", help_text="1 市，2 区市县，3 乡镇街道，4 村社区"
     )
     parent = unit_code_field(
-        allow_null=True, required=False, label="上级单位区划代码", help_text="市级单位不填"
+        allow_null=True, required=False, default=None, label="上级单位区划代码", help_text="市级单位不填"
     )
     valid_from = serializers.DateField(required=False, allow_null=True, label="启用日期")
     valid_to = serializers.DateField(required=False, allow_null=True, label="停用日期")
@@ -107,7 +113,7 @@ class OrgUnitUpdateSerializer(serializers.Serializer):
 # --- enterprises -----------------------------------------------------------------------------
 
 
-class EnterpriseSerializer(serializers.ModelSerializer):
+class EnterpriseSerializer(RecordSerializer):
     org_unit = serializers.CharField(source="org_unit.code", read_only=True, help_text="所属区划代码")
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True, help_text="所属区划名称")
     ownership_label = serializers.CharField(
@@ -144,7 +150,7 @@ class EnterpriseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EnterpriseWriteSerializer(serializers.ModelSerializer):
+class EnterpriseWriteSerializer(RecordSerializer):
     # Longer than 18 so that codes typed with spaces or full-width characters reach the service's check.
     credit_code = serializers.CharField(max_length=40, label="统一社会信用代码")
     org_unit = unit_code_field(label="所属区划代码")
@@ -184,7 +190,7 @@ class EnterpriseWriteSerializer(serializers.ModelSerializer):
 # --- grassroots unions -----------------------------------------------------------------------
 
 
-class UnionSerializer(serializers.ModelSerializer):
+class UnionSerializer(RecordSerializer):
     union_type_label = serializers.CharField(
         source="get_union_type_display", read_only=True, help_text="工会类型名称"
     )
@@ -212,7 +218,7 @@ class UnionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UnionUpdateSerializer(serializers.ModelSerializer):
+class UnionUpdateSerializer(RecordSerializer):
     union_type = serializers.ChoiceField(choices=UnionType.choices, label="工会类型")
     org_unit = unit_code_field(label="所属区划代码")
 
@@ -239,15 +245,35 @@ class UnionCreateSerializer(UnionUpdateSerializer):
         fields = [*UnionUpdateSerializer.Meta.fields, "enterprises"]
 
 
-class CoverageSerializer(serializers.ModelSerializer):
-    enterprise = serializers.IntegerField(source="enterprise_id", read_only=True, help_text="企业编号")
-    enterprise_credit_code = serializers.CharField(source="enterprise.credit_code", read_only=True)
+class CoverageSerializer(NestedRecordSerializer, RecordSerializer):
+    """An enterprise the union covers. An enterprise outside the caller's scope (a union of the district
+    covering one in another) is shown without its code and name (docs/API.md)."""
+
+    scope_model = Enterprise
+    scope_key = "enterprise_id"
+    withheld = {"enterprise": None, "enterprise_credit_code": None, "enterprise_name": OTHER_UNIT}
+
+    enterprise = serializers.IntegerField(
+        source="enterprise_id", read_only=True, allow_null=True, help_text="企业编号"
+    )
+    enterprise_credit_code = serializers.CharField(
+        source="enterprise.credit_code", read_only=True, allow_null=True
+    )
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
 
     class Meta:
         model = UnionCoverage
-        fields = ["id", "enterprise", "enterprise_credit_code", "enterprise_name", "valid_from", "valid_to"]
+        fields = [
+            "id",
+            "enterprise",
+            "enterprise_credit_code",
+            "enterprise_name",
+            "in_scope",
+            "valid_from",
+            "valid_to",
+        ]
         read_only_fields = fields
+        list_serializer_class = NestedRecordListSerializer
 
 
 class CoverageCreateSerializer(serializers.Serializer):

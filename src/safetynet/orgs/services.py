@@ -6,13 +6,13 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q, Value
+from django.db import models, transaction
+from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
 from safetynet.core.errors import NotAllowed, OutOfScope, ServiceError
-from safetynet.core.models import AuditAction
+from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.core.normalize import chinese
 from safetynet.core.scope import user_scope_path
 from safetynet.core.services import audit_created, audit_diff, audit_record, audit_snapshot
@@ -56,8 +56,68 @@ UNION_AUDIT_FIELDS = (
 )
 
 
+# The fields each edit form shows: a change to one of them (by anyone, an import included) is a conflict.
+ORGUNIT_EDIT_FIELDS = ("code", "name")
+
+
 def today() -> datetime.date:
     return timezone.localdate()
+
+
+# --- optimistic locking ----------------------------------------------------------------------
+#
+# An edit form carries the version of the record it showed: the id of the last audit entry that changed one
+# of the form's fields (every write of the registry writes one, imports included; member imports' counts
+# and coverage changes name no such field, so they do not count). The update service compares it under the
+# row lock; a different one means someone saved in between: the second save is refused, naming who and
+# when, and nothing is overwritten.
+
+
+def version_entries(instance: models.Model, fields: tuple[str, ...]) -> QuerySet[AuditEntry]:
+    """The audit entries that changed any of ``fields`` of the record, newest first."""
+    return (
+        AuditEntry.objects.filter(entity=instance._meta.label_lower, object_id=str(instance.pk))
+        .filter(changes__has_any_keys=list(fields))
+        .select_related("actor")
+        .order_by("-pk")
+    )
+
+
+def record_version(instance: models.Model, fields: tuple[str, ...]) -> int:
+    """The version an edit form carries (0 for a record with no audited change yet)."""
+    return version_entries(instance, fields).values_list("pk", flat=True).first() or 0
+
+
+def change_author(entry: AuditEntry) -> tuple[str, str]:
+    """(who, when) of an audit entry as a conflict message names them: "张三", "14:05" (today) or a date."""
+    who = (entry.actor.full_name if entry.actor else "") or entry.actor_name or "系统"
+    if entry.action == AuditAction.IMPORT or entry.note.startswith("导入"):
+        who = f"{who}（通过导入）"
+    moment = timezone.localtime(entry.at)
+    when = f"{moment:%H:%M}" if moment.date() == timezone.localdate() else f"{moment:%Y-%m-%d %H:%M}"
+    return who, when
+
+
+def _check_version(instance: models.Model, version: int | None, fields: tuple[str, ...], label: str) -> None:
+    """Call with the record locked (select_for_update). ``version`` None: no check (commands, API)."""
+    if version is None:
+        return
+    latest = version_entries(instance, fields).first()
+    if int(version) == (latest.pk if latest else 0):
+        return
+    if latest is None:  # a version from nowhere: the record cannot have been shown with it
+        raise ServiceError(
+            "conflict",
+            f"该{label}的版本信息无效，您的修改未保存。请重新打开编辑页面后再修改。",
+            field="version",
+        )
+    who, when = change_author(latest)
+    raise ServiceError(
+        "conflict",
+        f"该{label}已被 {who} 于 {when} 修改，您的修改未保存。请查看最新内容后重新修改"
+        "（您填写的内容仍保留在下方，其间的修改列在表单上方）。",
+        field="version",
+    )
 
 
 # --- permission and scope guards -------------------------------------------------------------
@@ -186,11 +246,15 @@ def orgunit_update(
     name: str | None = None,
     code: str | None = None,
     effective_on: datetime.date | None = None,
+    version: int | None = None,
 ) -> OrgUnit:
-    """Rename a unit (or change its code, as when 普兰店市 became 普兰店区) from a day on, keeping history."""
+    """Rename a unit (or change its code, as when 普兰店市 became 普兰店区) from a day on, keeping history.
+
+    ``version``: what :func:`record_version` gave the form (``ORGUNIT_EDIT_FIELDS``); see above."""
     require_capability(actor, "edit_units")
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
     require_unit_in_scope(actor, unit)
+    _check_version(unit, version, ORGUNIT_EDIT_FIELDS, "单位")
     on = effective_on or today()
     before = audit_snapshot(unit, ORGUNIT_AUDIT_FIELDS)
     if code is not None and code != unit.code:
@@ -372,13 +436,19 @@ def _close_and_open(
 
 @transaction.atomic
 def enterprise_update(
-    *, actor: Any, enterprise: Enterprise, data: dict[str, Any], effective_on: datetime.date | None = None
+    *,
+    actor: Any,
+    enterprise: Enterprise,
+    data: dict[str, Any],
+    effective_on: datetime.date | None = None,
+    version: int | None = None,
 ) -> Enterprise:
     """Change an enterprise. A new org unit or headcount applies from ``effective_on`` (default today), so
-    numbers for earlier days keep the old values."""
+    numbers for earlier days keep the old values. ``version``: see :func:`record_version`."""
     require_capability(actor, "edit_registry")
     enterprise = Enterprise.objects.select_for_update().select_related("org_unit").get(pk=enterprise.pk)
     require_unit_in_scope(actor, enterprise.org_unit)
+    _check_version(enterprise, version, ENTERPRISE_AUDIT_FIELDS, "企业")
     if "org_unit" in data:
         require_unit_in_scope(actor, data["org_unit"])
     if "credit_code" in data:
@@ -476,11 +546,51 @@ def union_create(*, actor: Any, enterprises: list[Enterprise] | None = None, **d
     return union
 
 
+def _check_union_dates_against_coverage(
+    union: GrassrootsUnion, *, old_founded: Any, changes: dict[str, Any]
+) -> None:
+    """A corrected founding or dissolution date must leave every coverage inside the union's life: refused
+    with the coverage named, rather than failing on the database's date check."""
+    coverages = UnionCoverage.objects.filter(union=union).select_related("enterprise")
+    founded = union.founded_on
+    if "founded_on" in changes and founded is not None:
+        old_day = datetime.date.fromisoformat(old_founded) if isinstance(old_founded, str) else old_founded
+        for coverage in coverages:
+            start = founded if coverage.valid_from == old_day else coverage.valid_from
+            if start is not None and start < founded:
+                raise ServiceError(
+                    "coverage_before_founding",
+                    f"对“{coverage.enterprise.name}”的覆盖自 {coverage.valid_from} 起，早于新的成立日期 {founded}："
+                    "请先调整该覆盖关系，或核对成立日期。",
+                    field="founded_on",
+                )
+            if coverage.valid_to is not None and start is not None and coverage.valid_to <= start:
+                raise ServiceError(
+                    "coverage_ends_before_founding",
+                    f"对“{coverage.enterprise.name}”的覆盖已于 {coverage.valid_to} 终止，不晚于新的成立日期 {founded}："
+                    "请先调整或删除该覆盖关系，或核对成立日期。",
+                    field="founded_on",
+                )
+    if "dissolved_on" in changes and union.dissolved_on is not None:
+        late = coverages.filter(valid_from__gte=union.dissolved_on).first()
+        if late is not None:
+            raise ServiceError(
+                "coverage_after_dissolution",
+                f"对“{late.enterprise.name}”的覆盖自 {late.valid_from} 起，不早于撤销日期 {union.dissolved_on}："
+                "请先调整该覆盖关系，或核对撤销日期。",
+                field="dissolved_on",
+            )
+
+
 @transaction.atomic
-def union_update(*, actor: Any, union: GrassrootsUnion, data: dict[str, Any]) -> GrassrootsUnion:
+def union_update(
+    *, actor: Any, union: GrassrootsUnion, data: dict[str, Any], version: int | None = None
+) -> GrassrootsUnion:
+    """Change a union's own fields (coverage has its own services). ``version``: see :func:`record_version`."""
     require_capability(actor, "edit_registry")
     union = GrassrootsUnion.objects.select_for_update().select_related("org_unit").get(pk=union.pk)
     require_unit_in_scope(actor, union.org_unit)
+    _check_version(union, version, UNION_AUDIT_FIELDS, "工会")
     if "org_unit" in data:
         require_unit_in_scope(actor, data["org_unit"])
     before = audit_snapshot(union, UNION_AUDIT_FIELDS)
@@ -494,6 +604,7 @@ def union_update(*, actor: Any, union: GrassrootsUnion, data: dict[str, Any]) ->
     changes = audit_diff(before, audit_snapshot(union, UNION_AUDIT_FIELDS))
     if not changes:
         return union
+    _check_union_dates_against_coverage(union, old_founded=before["founded_on"], changes=changes)
     union.save()
     if "founded_on" in changes:
         # Coverage that began with the union (its founding day) follows a corrected founding date.

@@ -6,9 +6,12 @@ a 404 like a missing one), every write through one ``orgs.services`` call with `
 
 from __future__ import annotations
 
+import copy
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -21,9 +24,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from safetynet.core.errors import ServiceError
-from safetynet.core.normalize import clean_text
+from safetynet.core.normalize import chinese, clean_text
 from safetynet.core.scope import get_for_user
 from safetynet.core.selectors import audit_history
+from safetynet.core.services import audit_snapshot
 from safetynet.core.views_base import ScopedMixin, StaffView
 from safetynet.orgs import exports, selectors, services
 from safetynet.orgs.forms import (
@@ -102,6 +106,32 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def copy_with(record: Any, values: dict[str, Any]) -> Any:
+    """An unsaved copy of ``record`` with ``values`` set (to snapshot what a form asks for)."""
+    duplicate = copy.copy(record)
+    for key, value in values.items():
+        setattr(duplicate, key, value)
+    return duplicate
+
+
+def put_form_value(data: Any, form: Any, key: str) -> None:
+    """Set ``data[key]`` to what the unbound ``form`` shows for the field, as a browser would send it."""
+    value = form[key].value()
+    if isinstance(form.fields[key], forms.BooleanField):
+        if value:
+            data[key] = "on"
+        else:
+            data.pop(key, None)
+    elif isinstance(value, datetime.date):
+        data[key] = value.isoformat()
+    else:
+        data[key] = "" if value is None else str(value)
+
+
+def blank_as_dash(value: Any) -> str:
+    return "（空）" if value in (None, "") else str(value)
+
+
 class ServiceFormView(ScopedMixin, StaffView):
     """A small form page whose valid POST calls one service; a refusal shows next to its field."""
 
@@ -129,7 +159,11 @@ class ServiceFormView(ScopedMixin, StaffView):
     def context(self) -> dict[str, Any]:
         return {}
 
-    def render_form(self, form: Any) -> HttpResponse:
+    def versioned(self) -> tuple[Any, tuple[str, ...]] | None:
+        """The record an edit form changes and the fields it shows (optimistic locking), or None."""
+        return None
+
+    def render_form(self, form: Any, *, status: int = 200) -> HttpResponse:
         return render(
             self.request,
             self.template_name,
@@ -139,8 +173,10 @@ class ServiceFormView(ScopedMixin, StaffView):
                 "submit_label": self.submit_label,
                 "submit_class": self.submit_class,
                 "cancel_url": self.cancel_url(),
+                "conflict_entries": getattr(self, "conflict_entries", None),
                 **self.context(),
             },
+            status=status,
         )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -154,12 +190,65 @@ class ServiceFormView(ScopedMixin, StaffView):
             try:
                 url = self.perform(form)
             except ServiceError as error:
+                if error.code == "conflict" and self.versioned():
+                    return self.render_conflict(form, error)
                 form.add_service_error(self.error_fields.get(error.field or "", error.field), error.message)
             else:
                 if self.success_message:
                     messages.success(request, self.success_message)
                 return HttpResponseRedirect(url)
         return self.render_form(form)
+
+    def typed_values(self, form: Any) -> dict[str, Any]:
+        """What the user asked for, as model attribute values (for comparing with the audit trail)."""
+        return form.service_data()
+
+    def render_conflict(self, form: Any, error: ServiceError) -> HttpResponse:
+        """Someone saved the record after this form was shown; nothing was saved. Field by field:
+        - changed by the other person only: the form now shows their value (the user had not touched it);
+        - changed by both, differently: the field says who set what, and keeps the user's value;
+        The changes made meanwhile are listed, and the form carries the current version: sending it again
+        is then a choice made knowing what the other person did."""
+        record, fields = self.versioned()  # type: ignore[misc]
+        seen = form.cleaned_data.get("version") or 0
+        typed = self.typed_values(form)
+        self.conflict_entries = list(services.version_entries(record, fields).filter(pk__gt=seen)[:50])
+        self.load()  # the record as it is now
+        record, fields = self.versioned()  # type: ignore[misc]
+        shown: dict[str, Any] = {}  # field → its value when the form was shown (audit form)
+        last_change: dict[str, Any] = {}  # field → the entry that last changed it
+        for entry in reversed(self.conflict_entries):
+            for key, (before, _after) in entry.changes.items():
+                if key in fields and key in typed:
+                    shown.setdefault(key, before)
+                    last_change[key] = entry
+        mine = audit_snapshot(copy_with(record, typed), list(shown))
+        now = audit_snapshot(record, list(shown))
+        current = self.make_form()
+        data = self.request.POST.copy()
+        taken, clashes = [], {}
+        for key, before in shown.items():
+            label = chinese(current.fields[key].label)
+            if mine[key] == before:
+                put_form_value(data, current, key)
+                taken.append(label)
+            elif mine[key] != now[key]:
+                who, when = services.change_author(last_change[key])
+                clashes[key] = (
+                    f"{who} 于 {when} 已将“{label}”改为“{blank_as_dash(now[key])}”，与您填写的不同。"
+                    "请确定保留哪一个；再次保存将以您填写的为准。"
+                )
+        data["version"] = str(services.record_version(record, fields))
+        form = self.make_form(data)
+        form.is_valid()
+        form.add_service_error(None, error.message)
+        if taken:
+            form.add_service_error(
+                None, f"您未改动的{'、'.join(f'“{t}”' for t in taken)}已换成对方保存的内容。"
+            )
+        for key, message in clashes.items():
+            form.add_service_error(key, message)
+        return self.render_form(form, status=409)
 
 
 # --- the unit tree ---------------------------------------------------------------------------
@@ -261,7 +350,16 @@ class UnitEditView(UnitFormView):
     success_message = _("单位信息已更新。")
 
     def make_form(self, data: Any = None) -> OrgUnitRenameForm:
-        return OrgUnitRenameForm(data, initial={"name": self.unit.name, "code": self.unit.code})
+        version = services.record_version(self.unit, services.ORGUNIT_EDIT_FIELDS)
+        return OrgUnitRenameForm(
+            data, initial={"name": self.unit.name, "code": self.unit.code, "version": version}
+        )
+
+    def versioned(self) -> tuple[Any, tuple[str, ...]]:
+        return self.unit, services.ORGUNIT_EDIT_FIELDS
+
+    def typed_values(self, form: OrgUnitRenameForm) -> dict[str, Any]:
+        return {"name": form.cleaned_data["name"], "code": form.cleaned_data["code"]}
 
     def perform(self, form: OrgUnitRenameForm) -> str:
         services.orgunit_update(
@@ -270,6 +368,7 @@ class UnitEditView(UnitFormView):
             name=form.cleaned_data["name"],
             code=form.cleaned_data["code"],
             effective_on=form.cleaned_data["effective_on"],
+            version=form.cleaned_data["version"],
         )
         return self.cancel_url()
 
@@ -505,12 +604,16 @@ class EnterpriseEditView(ServiceFormView):
     def context(self) -> dict[str, Any]:
         return {"enterprise": self.enterprise, "unit": self.enterprise.org_unit}
 
+    def versioned(self) -> tuple[Any, tuple[str, ...]]:
+        return self.enterprise, services.ENTERPRISE_AUDIT_FIELDS
+
     def perform(self, form: EnterpriseForm) -> str:
         services.enterprise_update(
             actor=self.request.user,
             enterprise=self.enterprise,
             data=form.service_data(),
             effective_on=form.cleaned_data.get("effective_on"),
+            version=form.cleaned_data.get("version"),
         )
         return self.cancel_url()
 
@@ -643,8 +746,16 @@ class UnionEditView(ServiceFormView):
     def context(self) -> dict[str, Any]:
         return {"union": self.union, "unit": self.union.org_unit}
 
+    def versioned(self) -> tuple[Any, tuple[str, ...]]:
+        return self.union, services.UNION_AUDIT_FIELDS
+
     def perform(self, form: UnionForm) -> str:
-        services.union_update(actor=self.request.user, union=self.union, data=form.service_data())
+        services.union_update(
+            actor=self.request.user,
+            union=self.union,
+            data=form.service_data(),
+            version=form.cleaned_data.get("version"),
+        )
         return self.cancel_url()
 
 

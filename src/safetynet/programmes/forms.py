@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from safetynet.core.normalize import clean_text
+from safetynet.core.normalize import clean_free_text, clean_text
 from safetynet.orgs.forms import (
     ChineseDateField,
     ChineseForm,
@@ -125,7 +125,7 @@ class ContractOfferForm(ChineseForm):
         self.enterprises: list[Enterprise] = []
 
     def clean_title(self) -> str:
-        return clean_text(self.cleaned_data["title"])
+        return clean_free_text(self.cleaned_data["title"])
 
     def clean_enterprise_codes(self) -> str:
         text = self.cleaned_data.get("enterprise_codes", "")
@@ -157,7 +157,7 @@ class ContractOfferForm(ChineseForm):
             "offered_on": data["offered_on"],
             "title": data["title"],
             "covered_employees": data["covered_employees"],
-            "comment": clean_text(data["comment"]),
+            "comment": clean_free_text(data["comment"]),
             "attachment": data["attachment"],
         }
 

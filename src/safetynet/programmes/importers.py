@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import re
 from collections.abc import Iterator
 from typing import Any
-
-from django.core.exceptions import ValidationError
 
 from safetynet.core.importing import Column, Importer, Record, Row, register_importer
 from safetynet.core.models import AuditAction
 from safetynet.core.normalize import clean_text
 from safetynet.core.services import audit_build, audit_bulk, audit_diff, audit_snapshot
+from safetynet.orgs.importers import credit_code_list
 from safetynet.orgs.models import Enterprise, OrgUnit
-from safetynet.orgs.validation import normalize_credit_code
 from safetynet.programmes import workflow
 from safetynet.programmes.models import (
     CollectiveContract,
@@ -72,7 +69,6 @@ SYSTEMS = {label: value for value, label in SystemKind.choices} | {
 }
 SYSTEM_HINT = "“职代会”、“厂务公开”"
 
-_CODE_SEPARATORS = re.compile(r"[;,、\s]+")
 _WAGE_RISE_LIMIT = decimal.Decimal("1000")
 
 
@@ -82,28 +78,10 @@ def _chunks(items: list[Any], size: int = LOOKUP_CHUNK) -> Iterator[list[Any]]:
 
 
 def _credit_codes(row: Row, key: str, header: str) -> list[str] | None:
-    """One or several credit codes separated by ';' or '、' (or ',' / spaces), each checked."""
-    if isinstance(row.raw(key), str):
-        text = row.text(key) or ""
-    else:
-        # A lone code stored as a number: refused like any code whose digits may be lost.
-        text = row.code(key, required=True)
-        if text is None:
-            return None
-    tokens = [t for t in _CODE_SEPARATORS.split(text) if t]
-    if not tokens:
-        row.error(key, f"{header}不能为空：请填写企业的统一社会信用代码，多个用“;”或“、”分隔。")
-        return None
-    codes: list[str] = []
-    for token in tokens:
-        try:
-            code = normalize_credit_code(token)
-        except ValidationError as exc:
-            row.error(key, exc.messages[0])
-            return None
-        if code not in codes:
-            codes.append(code)
-    return codes
+    """One or several credit codes (see orgs.importers.credit_code_list): every wrong one is reported."""
+    return credit_code_list(
+        row, key, f"{header}不能为空：请填写企业的统一社会信用代码，多个用“;”或“、”分隔。"
+    )
 
 
 def _percent(row: Row, key: str) -> decimal.Decimal | None:
@@ -195,12 +173,11 @@ class ContractImporter(Importer):
             row.error(
                 "filed_on", f"备案日期（{filed}）早于签订日期（{signed}），合同须先签订再备案，请核对。"
             )
-        if not (data["kind"] and data["enterprises"] and effective):
-            return None
         return Record(row.number, data)
 
-    @staticmethod
-    def _key(record: Record) -> tuple[str, tuple[str, ...], datetime.date]:
+    def _key(self, record: Record) -> tuple[str, tuple[str, ...], datetime.date] | None:
+        if self.failed(record, "kind", "enterprises", "effective_on"):
+            return None
         return (record.data["kind"], tuple(sorted(record.data["enterprises"])), record.data["effective_on"])
 
     def check(self, records: list[Record]) -> None:
@@ -210,11 +187,11 @@ class ContractImporter(Importer):
             "enterprises",
             lambda key: f"{ContractKind(key[0]).label}合同（覆盖 {'、'.join(key[1])}，生效日期 {key[2]}）",
         )
-        valid = self.valid(records)
-        self.lookup = _EnterpriseLookup({c for r in valid for c in r.data["enterprises"]})
-        for record in valid:
+        # Rows with mistakes are looked up too, so that all their mistakes are reported at once.
+        self.lookup = _EnterpriseLookup({c for r in records for c in r.data["enterprises"] or ()})
+        for record in records:
             self._resolve(record)
-        valid = self.valid(valid)
+        valid = self.valid(records)
         digests = sorted({r.data["coverage_digest"] for r in valid})
         stored: dict[tuple[str, str, datetime.date], dict[str, Any]] = {}
         for chunk in _chunks(digests):
@@ -246,8 +223,9 @@ class ContractImporter(Importer):
             record.action = "update" if record.changes else "unchanged"
 
     def _resolve(self, record: Record) -> None:
-        """Enterprises to ids, the handling unit, the match digest; rejects unknown or foreign enterprises."""
-        codes = record.data["enterprises"]
+        """Enterprises to ids, the handling unit, the match digest; rejects unknown or foreign enterprises.
+        A row with other mistakes has its enterprises checked too, but is not resolved further."""
+        codes = record.data["enterprises"] or []
         unknown = [c for c in codes if c not in self.lookup.by_code]
         if unknown:
             self.reject(
@@ -255,11 +233,11 @@ class ContractImporter(Importer):
                 "enterprises",
                 f"统一社会信用代码“{'、'.join(unknown)}”尚未登记为企业，请核对，或先导入这些企业。",
             )
-            return
-        found = [self.lookup.by_code[c] for c in codes]
+        found = [self.lookup.by_code[c] for c in codes if c in self.lookup.by_code]
         outside = [e["credit_code"] for e in found if not self.in_scope(e["org_unit__path"])]
         if outside:
             self.reject(record, "enterprises", f"企业“{'、'.join(outside)}”不在您的管辖范围内。")
+        if not self.alive(record):
             return
         unit_id = common_unit_id([e["org_unit__path"] for e in found])
         if unit_id is None:
@@ -422,21 +400,27 @@ class CongressImporter(Importer):
                 "abolished_on",
                 f"撤销日期（{abolished}）应晚于建立日期（{established}），请核对。",
             )
-        if not (data["enterprise"] and data["system"] and established):
-            return None
         return Record(row.number, data)
+
+    def _key(self, record: Record) -> tuple[str, str, datetime.date] | None:
+        data = record.data
+        if not (data["enterprise"] and data["system"] and data["established_on"]):
+            return None
+        return data["enterprise"], data["system"], data["established_on"]
 
     def check(self, records: list[Record]) -> None:
         self.reject_duplicates(
             records,
-            lambda r: (r.data["enterprise"], r.data["system"], r.data["established_on"]),
+            self._key,
             "enterprise",
             lambda key: f"企业“{key[0]}”{SystemKind(key[1]).label}（建立日期 {key[2]}）",
         )
-        valid = self.valid(records)
-        lookup = _EnterpriseLookup({r.data["enterprise"] for r in valid})
+        # Rows with mistakes are looked up too, so that all their mistakes are reported at once.
+        lookup = _EnterpriseLookup({r.data["enterprise"] for r in records if r.data["enterprise"]})
         self.enterprises = lookup.by_code
-        for record in valid:
+        for record in records:
+            if not record.data["enterprise"]:
+                continue
             enterprise = self.enterprises.get(record.data["enterprise"])
             if enterprise is None:
                 self.reject(
@@ -446,7 +430,7 @@ class CongressImporter(Importer):
                 )
             elif not self.in_scope(enterprise["org_unit__path"]):
                 self.reject(record, "enterprise", f"企业“{enterprise['name']}”不在您的管辖范围内。")
-        valid = self.valid(valid)
+        valid = self.valid(records)
         ids = sorted({self.enterprises[r.data["enterprise"]]["pk"] for r in valid})
         stored: dict[tuple[int, str, datetime.date], dict[str, Any]] = {}
         for chunk in _chunks(ids):

@@ -2,13 +2,27 @@
 
 Units and enterprises are named by their codes and resolved among those the caller sees. Each workflow step
 has its own small input, whose field names are the keywords of its service.
+
+A contract, a system or a station shows the enterprises it covers; one outside the caller's scope (moved to
+another district since) is shown without its code and name (docs/API.md, "Records outside your scope").
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from safetynet.core.api_base import (
+    OTHER_UNIT,
+    NestedRecordListSerializer,
+    RecordSerializer,
+    ScopeCheck,
+    bounded_integer,
+    scope_check,
+)
+from safetynet.orgs.models import Enterprise
 from safetynet.orgs.serializers import enterprise_code_field, unit_code_field
 from safetynet.programmes import workflow
 from safetynet.programmes.models import (
@@ -30,14 +44,35 @@ from safetynet.programmes.models import (
 # --- contracts: what is rendered -------------------------------------------------------------
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class CoveredEnterprisesMixin:
+    """``enterprises``: the covered enterprises' credit codes, null for one outside the caller's scope. The
+    list serializer asks once per page which of them the caller sees."""
+
+    context: dict[str, Any]
+
+    def prime_scope(self, check: ScopeCheck, rows: list[Any]) -> None:
+        check.prime(Enterprise, [c.enterprise_id for row in rows for c in row.coverages.all()])
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(allow_null=True)))
+    def get_enterprises(self, record: Any) -> list[str | None]:
+        check = scope_check(self.context)
+        coverages = list(record.coverages.all())
+        check.prime(Enterprise, [c.enterprise_id for c in coverages])
+        return [
+            c.enterprise.credit_code if check.sees(Enterprise, c.enterprise_id) else None for c in coverages
+        ]
+
+
+class ContractSerializer(CoveredEnterprisesMixin, RecordSerializer):
     name = serializers.CharField(source="__str__", read_only=True, help_text="合同名称")
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     scope_label = serializers.CharField(source="get_scope_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     org_unit = serializers.CharField(source="org_unit.code", read_only=True, help_text="承办单位区划代码")
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True)
-    enterprises = serializers.SerializerMethodField(help_text="覆盖企业的统一社会信用代码")
+    enterprises = serializers.SerializerMethodField(
+        help_text="覆盖企业的统一社会信用代码（不在您管辖范围内的为 null）"
+    )
     next_actions = serializers.SerializerMethodField(help_text="当前状态下可以办理的步骤（动作代码）")
 
     class Meta:
@@ -74,17 +109,14 @@ class ContractSerializer(serializers.ModelSerializer):
             "next_actions",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_enterprises(self, contract: CollectiveContract) -> list[str]:
-        return [coverage.enterprise.credit_code for coverage in contract.coverages.all()]
+        list_serializer_class = NestedRecordListSerializer
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ContractAction.choices)))
     def get_next_actions(self, contract: CollectiveContract) -> list[str]:
         return [str(action) for action in workflow.allowed_actions(contract.status)]
 
 
-class ContractStepSerializer(serializers.ModelSerializer):
+class ContractStepSerializer(RecordSerializer):
     # Plain strings: the codes are those of ContractSerializer.status and next_actions (one enum each in the schema).
     action = serializers.CharField(read_only=True, help_text="步骤代码（同 next_actions）")
     from_status = serializers.CharField(read_only=True, help_text="原状态代码（同合同 status）")
@@ -140,9 +172,7 @@ class ContractOfferSerializer(serializers.Serializer):
     org_unit = unit_code_field(required=False, allow_null=True, label="承办单位区划代码")
     offered_on = serializers.DateField(required=False, label="要约日期", help_text="默认今天")
     title = serializers.CharField(required=False, allow_blank=True, max_length=200, label="合同名称")
-    covered_employees = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, label="覆盖职工人数"
-    )
+    covered_employees = bounded_integer(required=False, allow_null=True, label="覆盖职工人数")
     comment = _comment()
     attachment = _attachment()
 
@@ -160,9 +190,7 @@ class DraftInputSerializer(StepInputSerializer):
     wage_rise_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, required=False, allow_null=True, label="工资增幅（%）"
     )
-    covered_employees = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, label="覆盖职工人数"
-    )
+    covered_employees = bounded_integer(required=False, allow_null=True, label="覆盖职工人数")
 
 
 class PreReviewInputSerializer(serializers.Serializer):
@@ -174,11 +202,11 @@ class PreReviewInputSerializer(serializers.Serializer):
 
 class VoteInputSerializer(serializers.Serializer):
     held_on = serializers.DateField(label="职代会召开日期")
-    representatives_total = serializers.IntegerField(min_value=1, label="职工代表总数")
-    attended = serializers.IntegerField(min_value=0, label="出席代表数")
-    votes_for = serializers.IntegerField(min_value=0, label="赞成票")
-    votes_against = serializers.IntegerField(min_value=0, label="反对票")
-    abstentions = serializers.IntegerField(min_value=0, required=False, default=0, label="弃权票")
+    representatives_total = bounded_integer(min_value=1, label="职工代表总数")
+    attended = bounded_integer(label="出席代表数")
+    votes_for = bounded_integer(label="赞成票")
+    votes_against = bounded_integer(label="反对票")
+    abstentions = bounded_integer(required=False, default=0, label="弃权票")
     comment = _comment()
     attachment = _attachment()
 
@@ -190,9 +218,7 @@ class SignInputSerializer(serializers.Serializer):
     wage_rise_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, required=False, allow_null=True, label="工资增幅（%）"
     )
-    covered_employees = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, label="覆盖职工人数"
-    )
+    covered_employees = bounded_integer(required=False, allow_null=True, label="覆盖职工人数")
     comment = _comment()
     attachment = _attachment()
 
@@ -227,7 +253,7 @@ class WithdrawInputSerializer(serializers.Serializer):
 # --- workers' congress and openness ----------------------------------------------------------
 
 
-class CongressVoteSerializer(serializers.ModelSerializer):
+class CongressVoteSerializer(RecordSerializer):
     item_kind_label = serializers.CharField(source="get_item_kind_display", read_only=True)
 
     class Meta:
@@ -246,7 +272,7 @@ class CongressVoteSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CongressSessionSerializer(serializers.ModelSerializer):
+class CongressSessionSerializer(RecordSerializer):
     quorate = serializers.BooleanField(read_only=True, help_text="出席代表是否达到三分之二")
     votes = CongressVoteSerializer(many=True, read_only=True)
 
@@ -256,13 +282,15 @@ class CongressSessionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SystemSerializer(serializers.ModelSerializer):
+class SystemSerializer(CoveredEnterprisesMixin, RecordSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
     system_label = serializers.CharField(source="get_system_display", read_only=True)
     scope_label = serializers.CharField(source="get_scope_display", read_only=True)
     org_unit = serializers.CharField(source="org_unit.code", read_only=True)
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True)
-    enterprises = serializers.SerializerMethodField(help_text="覆盖企业的统一社会信用代码")
+    enterprises = serializers.SerializerMethodField(
+        help_text="覆盖企业的统一社会信用代码（不在您管辖范围内的为 null）"
+    )
     sessions = CongressSessionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -282,10 +310,7 @@ class SystemSerializer(serializers.ModelSerializer):
             "sessions",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_enterprises(self, record: EnterpriseSystem) -> list[str]:
-        return [coverage.enterprise.credit_code for coverage in record.coverages.all()]
+        list_serializer_class = NestedRecordListSerializer
 
 
 class SystemCreateSerializer(serializers.Serializer):
@@ -301,7 +326,7 @@ class SystemCreateSerializer(serializers.Serializer):
 # --- service stations ------------------------------------------------------------------------
 
 
-class StationSerializer(serializers.ModelSerializer):
+class StationSerializer(RecordSerializer):
     station_type_label = serializers.CharField(source="get_station_type_display", read_only=True)
     org_unit = serializers.CharField(source="org_unit.code", read_only=True)
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True)
@@ -325,6 +350,17 @@ class StationSerializer(serializers.ModelSerializer):
             "staff_count",
         ]
         read_only_fields = fields
+        list_serializer_class = NestedRecordListSerializer
+
+    def prime_scope(self, check: ScopeCheck, rows: list[ServiceStation]) -> None:
+        check.prime(Enterprise, [row.enterprise_id for row in rows])
+
+    def to_representation(self, station: ServiceStation) -> dict[str, Any]:
+        data = super().to_representation(station)
+        # The enterprise of a station outside the caller's scope (moved since) is withheld (docs/API.md).
+        if station.enterprise_id and not scope_check(self.context).sees(Enterprise, station.enterprise_id):
+            data.update(enterprise=None, enterprise_name=OTHER_UNIT)
+        return data
 
 
 class StationWriteSerializer(serializers.Serializer):
@@ -339,4 +375,4 @@ class StationWriteSerializer(serializers.Serializer):
     )
     opened_on = serializers.DateField(label="启用日期")
     closed_on = serializers.DateField(required=False, allow_null=True, label="撤销日期")
-    staff_count = serializers.IntegerField(required=False, min_value=0, label="工作人员数")
+    staff_count = bounded_integer(required=False, label="工作人员数")

@@ -183,7 +183,7 @@ def test_admin_cannot_add_change_or_delete_audit_rows_even_for_a_superuser(
     client: Any, superuser: Any
 ) -> None:
     row = entry(timezone.now(), object_repr="不可更改")
-    admin = site._registry[AuditEntry]
+    admin = site.get_model_admin(AuditEntry)
     request = RequestFactory().get("/admin/")
     request.user = superuser
     assert not admin.has_add_permission(request)

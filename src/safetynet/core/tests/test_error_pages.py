@@ -9,8 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse
 from django.template import loader
-from django.urls import reverse
+from django.test import Client
+from django.urls import include, path, reverse
 from django.utils import translation
 
 from safetynet.orgs.tests.factories import EnterpriseFactory, make_credit_code
@@ -65,7 +68,8 @@ def test_sibling_districts_enterprise_is_a_chinese_404_inside_the_shell(
     # The shell: menu, top bar and the two ways out.
     assert 'class="sidebar"' in html and 'class="topbar"' in html
     assert f'href="{reverse("shell:home")}"' in html and "回到工作台" in html
-    assert "history.back()" in html and "返回上一页" in html
+    # "Back" is a plain link driven by a static script (the CSP allows no javascript: URL).
+    assert "data-history-back" in html and "返回上一页" in html and "javascript:" not in html
     assert '<html lang="zh-CN">' in html
 
 
@@ -140,3 +144,89 @@ def test_a_request_for_an_unknown_host_gets_our_400_page(client, db):
     response = client.get("/", HTTP_HOST="attacker.example")
     assert response.status_code == 400
     assert "无法处理该请求" in response.content.decode()
+
+
+# ---- every status through a real request, with DEBUG off (as production and `make demo` run) --------------
+
+
+def explode(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("a bug in a view: secret internals that must not be shown")
+
+
+def refuse(request: HttpRequest) -> HttpResponse:
+    raise PermissionDenied("Some English framework message")
+
+
+def suspicious(request: HttpRequest) -> HttpResponse:
+    raise SuspiciousOperation("tampered")
+
+
+# The project's own URLs plus three views that fail (used with pytest.mark.urls(__name__)).
+urlpatterns = [
+    path("explode/", explode),
+    path("refuse/", refuse),
+    path("suspicious/", suspicious),
+    path("", include("safetynet.urls")),
+]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(
+    ("url", "status", "sentence"),
+    [
+        ("/suspicious/", 400, "无法处理该请求：请求的内容或地址不正确。"),
+        ("/refuse/", 403, "您的角色无权进行此操作。"),
+        ("/no-such-page/", 404, "未找到该记录，或您无权查看。"),
+        ("/explode/", 500, "服务器处理您的请求时出错，错误已记录。"),
+    ],
+)
+def test_each_error_status_is_our_chinese_page(db, url: str, status: int, sentence: str) -> None:
+    client = Client(raise_request_exception=False)
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == status
+    assert sentence in html and '<html lang="zh-CN">' in html
+    # Not Django's technical pages, and nothing of the failure itself.
+    assert "Traceback" not in html and "secret internals" not in html and "Some English" not in html
+    assert "URLconf" not in html and "DEBUG = True" not in html
+    assert response["Content-Security-Policy"]
+
+
+@pytest.mark.urls(__name__)
+def test_staff_see_the_500_page_too(db, city, make_staff) -> None:
+    client = Client(raise_request_exception=False)
+    client.force_login(make_staff("zs_operator", city.zhongshan, "operator"))
+    response = client.get("/explode/")
+    assert response.status_code == 500 and "系统出错" in response.content.decode()
+
+
+@pytest.mark.browser
+def test_the_demo_shows_the_chinese_404_page(live_server, transactional_db, city, make_staff, chromium_page):
+    """`make demo` runs with SAFETYNET_DEBUG off (like the suite): an unknown address or a record of another
+    district gives the project's own Chinese page, styled, and its "back" link works without inline script."""
+    from playwright.sync_api import expect
+
+    assert settings.DEBUG is False
+    sibling = EnterpriseFactory(
+        name="西岗区外部公司", org_unit=city.street_b, credit_code=make_credit_code(105, region="210203")
+    )
+    make_staff("zs_operator", city.zhongshan, "operator")
+    page = chromium_page
+    page.goto(f"{live_server.url}/no-such-page/")
+    expect(page.locator("h1")).to_have_text("未找到")
+    expect(page.locator("main")).to_contain_text("未找到该记录，或您无权查看。")
+    # The stylesheet loaded (the card is centred on the coloured login background).
+    assert page.evaluate("getComputedStyle(document.querySelector('.login-box')).maxWidth") == "380px"
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "zs_operator")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}{reverse('orgs:enterprise_list')}")
+    page.goto(f"{live_server.url}{reverse('orgs:enterprise_detail', args=[sibling.pk])}")
+    expect(page.locator(".empty-state")).to_contain_text("链接可能已过期，或该记录属于您管辖范围以外的单位。")
+    assert "西岗区外部公司" not in page.content()
+    assert "Page not found" not in page.content() and "URLconf" not in page.content()
+    page.get_by_role("link", name="返回上一页").click()
+    page.wait_for_url(f"{live_server.url}{reverse('orgs:enterprise_list')}")

@@ -15,6 +15,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from safetynet.core.importing import (
+    LOST_LEADING_ZERO,
+    NOT_WHOLE,
     Column,
     Importer,
     ImportUnusable,
@@ -27,8 +29,11 @@ from safetynet.core.importing import (
     header_key,
     insert_rows,
     known_kinds,
+    number_cell_message,
+    number_cell_problem,
     run_import,
     snapshotter,
+    spreadsheet_number,
 )
 from safetynet.core.models import AuditEntry
 from safetynet.core.services import audit_snapshot
@@ -101,6 +106,28 @@ def test_code_written_by_excel_in_scientific_notation_is_refused():
 
 def test_short_code_stored_as_number_is_exact_and_accepted():
     assert make_row([210202001001.0, "", "", ""]).code("code") == "210202001001"
+
+
+def test_a_code_read_as_a_number_is_shown_as_the_spreadsheet_shows_it():
+    assert spreadsheet_number(2.1020319600101e17) == "2.1020319600101E+17"
+    assert spreadsheet_number(13800001111.0) == "13800001111"
+    assert spreadsheet_number("9.12102111000002E+017") == "9.12102111000002E+017"
+    assert spreadsheet_number("91210202E015811284") is None  # a real credit code with an E in it
+    assert spreadsheet_number("210202") is None
+    assert number_cell_problem(13800001111.0, "手机号") is None  # exact: taken as its digits
+    assert number_cell_problem(210202.5, "区划代码") == number_cell_message("区划代码", "210202.5", NOT_WHOLE)
+    row = make_row([2.1020319600101e17, "", "", ""])
+    assert row.code("code", what="身份证号") is None
+    assert row.errors[0].message == number_cell_message("身份证号", "2.1020319600101E+17")
+    assert "210203196001009984" not in row.errors[0].message
+
+
+def test_a_phone_read_as_a_number_keeps_a_mobile_and_refuses_a_landline_without_its_0():
+    assert make_row([13800001111.0, "", "", ""]).phone("code") == "13800001111"
+    assert make_row(["0411-82345678", "", "", ""]).phone("code") == "0411-82345678"
+    row = make_row([41182345678.0, "", "", ""])
+    assert row.phone("code") is None
+    assert row.errors[0].message == number_cell_message("代码", "41182345678", LOST_LEADING_ZERO)
 
 
 def test_full_width_digits_and_spaces_in_codes_are_normalised():

@@ -144,6 +144,8 @@ def test_money_has_thousands_separators_in_every_language(language):
 
 def test_changes_under_a_reverse_relation_name_are_labelled_by_the_related_model():
     # An enterprise's "locations" is a reverse relation (EnterpriseLocation rows): it has no verbose name.
-    entry = AuditEntry(entity="orgs.enterprise", object_id="1", action="update", changes={"locations": [1, 2]})
+    entry = AuditEntry(
+        entity="orgs.enterprise", object_id="1", action="update", changes={"locations": [1, 2]}
+    )
     rows = audit_changes(entry)
     assert rows[0]["field"] not in ("", "locations") and rows[0]["after"] == "2"

@@ -19,3 +19,19 @@ def test_pages_link_the_icon(db, city, make_staff):
     client.force_login(make_staff("officer", city.zhongshan, Role.OPERATOR))
     page = client.get("/orgs/", secure=True)
     assert 'rel="icon"' in page.content.decode()
+
+
+def test_the_client_address_is_the_one_our_proxy_saw_not_what_the_client_wrote(settings):
+    from django.test import RequestFactory
+
+    from safetynet.core.middleware import client_address
+
+    forged = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="1.2.3.4, 10.0.0.7", REMOTE_ADDR="127.0.0.1")
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_address(forged) == "10.0.0.7"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_address(forged) == "1.2.3.4"
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_address(forged) == "127.0.0.1"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_address(RequestFactory().get("/", REMOTE_ADDR="127.0.0.1")) == "127.0.0.1"

@@ -32,6 +32,7 @@ class EnterpriseRoster:
     counts: dict[str, int]
     exports: list[tuple[str, str]]
     import_url: str | None
+    register_url: str | None = None
 
     @property
     def rate(self) -> float | None:
@@ -62,4 +63,8 @@ def enterprise_roster(context: Any, enterprise: Enterprise) -> EnterpriseRoster:
         counts=counts,
         exports=exports,
         import_url=members_import_url() if user.can("import") else None,
+        # 登记职工 on the tab of an operating enterprise, for roles that edit the registry.
+        register_url=f"{reverse('members:worker_register')}?enterprise={enterprise.pk}"
+        if user.can("edit_registry") and enterprise.is_operating
+        else None,
     )

@@ -185,3 +185,21 @@ def test_card_lookup_by_number(make_staff, city, worker):
     client = api(make_staff, city.zhongshan, "viewer")
     assert client.get("/api/v1/cards/", {"card_number": card.card_number}).json()["count"] == 1
     assert client.get("/api/v1/persons/", {"q": card.card_number}).json()["results"][0]["name"] == "王小明"
+
+
+@pytest.mark.parametrize(
+    ("number", "said"),
+    [
+        ("12345", "应为 18 位"),
+        ("210202198013450011", "校验码应为"),
+    ],
+)
+def test_lookup_and_filter_say_what_is_wrong_with_a_malformed_id_number(city, make_staff, number, said):
+    from safetynet.accounts.models import Role
+
+    client = APIClient()
+    client.force_authenticate(make_staff("zs_officer", city.zhongshan, Role.OPERATOR))
+    answer = client.post("/api/v1/persons/lookup/", {"id_number": number}, format="json", secure=True)
+    assert answer.status_code == 400 and said in str(answer.json())
+    listed = client.get("/api/v1/persons/", {"id_number": number}, secure=True)
+    assert listed.status_code == 400 and said in str(listed.json())

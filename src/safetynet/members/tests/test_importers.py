@@ -11,13 +11,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from safetynet.core.importing import run_import
+from safetynet.core.importing import number_cell_message, run_import
 from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.members.importers import NO_COVERAGE
 from safetynet.members.models import Employment, EmploymentType, Household, Membership, Person
 from safetynet.members.services import membership_join, person_register
 from safetynet.members.tests.factories import make_id_number
-from safetynet.members.validation import EXCEL_NUMBER_MESSAGE
 
 D = datetime.date
 HEADER = (
@@ -244,9 +243,10 @@ def test_id_number_problems_are_explained(registry, tmp_path):
         line(registry.acme, "210202" + "19800231" + "001" + "0", "钱七"),
     )
     errors = errors_by_row(run_import("members", path))
-    assert f"应为“{A[-1]}”" in errors[2][0]
+    assert f"按前 17 位计算校验码应为 {A[-1]}" in errors[2][0]
+    assert "出生日期 19800231 不是有效日期" in errors[5][0]
     assert "15 位旧号码" in errors[3][0] and "210202198003158" in errors[3][0]
-    assert EXCEL_NUMBER_MESSAGE in errors[4][0]
+    assert errors[4] == ["身份证号:" + number_cell_message("身份证号", "1.10101E+17")]
     assert all(message.startswith("身份证号:") for messages in errors.values() for message in messages)
 
 
@@ -285,7 +285,11 @@ def test_xlsx_number_cells_for_id_numbers_are_refused(registry, tmp_path):
     workbook.save(path)
     result = run_import("members", path)
     assert [(e.row, e.column) for e in result.errors] == [(2, "身份证号")]
-    assert EXCEL_NUMBER_MESSAGE in result.errors[0].message
+    # The cell as the spreadsheet shows it, in the words every importer uses; never the float expanded
+    # into 18 digits that look like a real ID number.
+    shown = format(float(A) if A[-1] != "X" else 2.10202198003158e17, ".15G")
+    assert result.errors[0].message == number_cell_message("身份证号", shown)
+    assert "E+17" in shown and f"{float(A):.0f}" not in result.errors[0].message
 
 
 def test_matching_persons_registered_before(registry, tmp_path):

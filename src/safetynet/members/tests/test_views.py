@@ -352,3 +352,37 @@ def test_enterprise_export_and_scope(client, make_staff, city, worker, registry)
     login(client, make_staff, city.zhongshan, "viewer", name="v2")
     rows = _csv(client.get(url, {"format": "csv"}))
     assert rows[1][0] == "王小明" and rows[1][2] == worker.id_number_masked and rows[1][-1] == "是"
+
+
+def test_a_persons_records_outside_the_users_scope_show_dates_but_not_the_place(city, make_staff):
+    """The rule of docs/API.md on the person page too: another district's enterprise reads 其他单位."""
+    import datetime
+
+    from django.test import Client
+
+    from safetynet.accounts.models import Role
+    from safetynet.members.services import employment_start, person_create
+    from safetynet.members.tests.factories import make_id_number
+    from safetynet.orgs.tests.factories import EnterpriseFactory
+
+    earlier = EnterpriseFactory(org_unit=city.street_b, name="西岗旧东家有限公司")
+    now = EnterpriseFactory(org_unit=city.community_a, name="中山新东家有限公司")
+    person = person_create(actor=None, name="赵一", id_number=make_id_number(7))
+    employment_start(
+        actor=None,
+        person=person,
+        enterprise=earlier,
+        valid_from=datetime.date(2015, 1, 1),
+        valid_to=datetime.date(2018, 1, 1),
+    )
+    employment_start(actor=None, person=person, enterprise=now, valid_from=datetime.date(2018, 1, 1))
+    client = Client()
+    client.force_login(make_staff("zs_viewer", city.zhongshan, Role.VIEWER))
+    html = client.get(f"/members/persons/{person.pk}/", secure=True).content.decode()
+    timeline = html[html.index('class="history timeline"') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    table = html[html.index('id="employments"') :]
+    table = table[: table.index("</table>")]
+    for part in (timeline, table):
+        assert "中山新东家有限公司" in part and "2015-01-01" in part
+        assert "西岗旧东家有限公司" not in part and "其他单位" in part

@@ -501,7 +501,14 @@ def test_me(world):
     assert body["username"] == "zs_operator"
     assert body["unit"] == "210202"
     assert body["role"] == "operator"
-    assert set(body["capabilities"]) == {"edit_registry", "import", "view_audit", "handle_cases"}
+    assert set(body["capabilities"]) == {
+        "edit_registry",
+        "import",
+        "view_audit",
+        "handle_cases",
+        "file_reports",
+        "handle_warnings",
+    }
     assert world.zs_viewer.get("/api/v1/me/").json()["capabilities"] == []
     assert APIClient().get("/api/v1/me/").status_code in {401, 403}
 

@@ -136,3 +136,29 @@ def test_viewer_cannot_write_and_district_cannot_reach_sibling(city, make_staff)
             headcount=10,
             founded_on=datetime.date(2010, 1, 1),
         )
+
+
+def test_a_founding_date_moved_past_a_coverage_is_refused_with_the_enterprise_named(city):
+    from safetynet.orgs.models import UnionCoverage
+    from safetynet.orgs.services import union_update
+
+    enterprise = EnterpriseFactory(org_unit=city.community_a, name="甲公司")
+    union = UnionFactory(org_unit=city.community_a, founded_on=datetime.date(2010, 1, 1))
+    UnionCoverage.objects.filter(union=union).delete()
+    UnionCoverage.objects.create(
+        union=union,
+        enterprise=enterprise,
+        valid_from=datetime.date(2010, 1, 1),
+        valid_to=datetime.date(2010, 6, 1),
+    )
+    with pytest.raises(ServiceError) as refused:
+        union_update(actor=None, union=union, data={"founded_on": datetime.date(2011, 1, 1)})
+    assert refused.value.field == "founded_on" and "甲公司" in refused.value.message
+    union.refresh_from_db()
+    assert union.founded_on == datetime.date(2010, 1, 1)
+    later = EnterpriseFactory(org_unit=city.community_a, name="乙公司")
+    UnionCoverage.objects.create(union=union, enterprise=later, valid_from=datetime.date(2010, 3, 1))
+    with pytest.raises(ServiceError) as refused:
+        union_update(actor=None, union=union, data={"dissolved_on": datetime.date(2010, 2, 1)})
+    assert refused.value.field == "dissolved_on" and "乙公司" in refused.value.message
+    assert UnionCoverage.objects.get(enterprise=later).valid_to is None

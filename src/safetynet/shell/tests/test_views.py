@@ -88,7 +88,7 @@ def test_menu_shows_only_what_the_role_may_use(registry, make_staff, rf):
     assert "人员账号" not in labels(viewer) and "变更记录" not in labels(viewer)
     assert "人员账号" in labels(admin) and "变更记录" in labels(admin)
     later = [str(s.label) for s in build_menu(viewer, "/") if s.later]
-    assert {"预警信息", "服务帮扶"} <= set(later)  # planned modules are shown greyed
+    assert {"服务帮扶"} <= set(later)  # planned modules are shown greyed
     assert "数据导入导出" not in [str(s.label) for s in build_menu(viewer, "/")]  # a viewer may not import
     home = next(s for s in build_menu(viewer, "/") if str(s.label) == "工作台")
     assert home.active

@@ -1,7 +1,8 @@
 """``safetynet import KIND FILE``: load a CSV or XLSX file people bring.
 
 Exit codes: 0 every row imported (or unchanged); 1 some rows rejected (listed on stderr and, with
-``--errors``, in an XLSX file); 2 the file or the arguments cannot be used.
+``--errors``, in an XLSX file); 2 the file or the arguments cannot be used (among them a file over the size
+limit, or an XLSX that unpacks to too much or declares XML entities: refused before it is parsed).
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class Command(BaseCommand):
             "--as-user", metavar="NAME", help="以此人员账号的权限和管辖范围导入（默认：系统）"
         )
         parser.add_argument("--keep-valid", action="store_true", help="有错误的行不导入，但保存其余正确的行")
+        parser.add_argument(
+            "--max-mb",
+            type=int,
+            metavar="MB",
+            help="本次导入允许的最大文件大小（MB），默认取设置 SAFETYNET_IMPORT_MAX_MB（200）",
+        )
 
     def fail(self, message: str) -> None:
         self.stderr.write(message)
@@ -36,6 +43,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         autodiscover()
+        if options["max_mb"] is not None and options["max_mb"] <= 0:
+            self.fail(f"--max-mb 应为正整数（MB），不能是 {options['max_mb']}。")
         kind = options["kind"]
         if kind not in known_kinds():
             listed = "、".join(f"{k}（{label}）" for k, label in known_kinds().items())
@@ -63,6 +72,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 keep_valid=options["keep_valid"],
                 progress=progress,
+                max_bytes=options["max_mb"] * 1024 * 1024 if options["max_mb"] else None,
             )
         except ImportUnusable as exc:
             self.fail(exc.message)

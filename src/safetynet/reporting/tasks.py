@@ -1,0 +1,1 @@
+"""Background tasks of the reporting app (none yet: the sweep sends the reminders)."""
