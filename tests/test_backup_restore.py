@@ -205,7 +205,8 @@ def test_backup_restores_every_indicator_audit_row_and_id_number(
     damaged = tmp_path / "damaged.backup"
     data = bytearray(backup_file.read_bytes())
     middle = len(data) // 2
-    data[middle : middle + 64] = bytes(64)
+    # Inverted, not zeroed: zeroing bytes that were already zero (free pages) would change nothing.
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
     damaged.write_bytes(bytes(data))
     refused = run_cli("restore", str(damaged), database_url=url)
     assert refused.returncode == 2, refused.stderr
