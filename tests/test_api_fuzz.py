@@ -436,3 +436,18 @@ def test_nested_records_outside_the_callers_scope_are_shown_without_what_identif
         and body["memberships"][0]["member_number"] == "XGTEST811"
     )
     assert admin.get(f"/api/v1/contracts/{contract.pk}/").json()["enterprises"] == [moving.credit_code]
+
+
+@pytest.mark.django_db
+def test_a_code_with_a_nul_character_is_a_400_not_a_server_error(city, make_staff):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(make_staff("city_admin_nul", city.city, "city_admin"))
+    answer = client.post(
+        "/api/v1/warnings/",
+        {"enterprise": "\x1e:\x00\x1d", "category": "other", "discovered_on": "2024-01-01"},
+        format="json",
+        secure=True,
+    )
+    assert answer.status_code == 400 and "enterprise" in str(answer.json())

@@ -343,6 +343,9 @@ class ScopedSlugRelatedField(serializers.SlugRelatedField):
     def to_internal_value(self, data: Any) -> Any:
         if self.normalize is not None:
             data = self.normalize(data)
+        # No code holds a control character; PostgreSQL refuses NUL in a query at all (a 500, not a 400).
+        if not isinstance(data, str | int) or any(ord(c) < 32 for c in str(data)):
+            self.fail("invalid")
         return super().to_internal_value(data)
 
 
