@@ -63,7 +63,7 @@ demo: install
 lint: install-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/lint-imports --config pyproject.toml
+	$(BIN)/lint-imports pyproject.toml
 	SAFETYNET_DEBUG=1 $(BIN)/safetynet makemigrations --check --dry-run -v0
 
 # The whole suite on SQLite, then again on PostgreSQL when one answers (DATABASE_URL, or the local server).
