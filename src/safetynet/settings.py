@@ -55,6 +55,12 @@ INSTALLED_APPS = [
     "safetynet.imports",
     "safetynet.indicators",
     "safetynet.reporting",
+    "safetynet.assistance",
+    "safetynet.assessment",
+    "safetynet.portal",
+    "safetynet.harmony",
+    "safetynet.exemplars",
+    "safetynet.visits",
     "safetynet.shell",
 ]
 

@@ -21,5 +21,11 @@ urlpatterns = [
     path("cases/", include("safetynet.cases.urls")),
     path("imports/", include("safetynet.imports.urls")),
     path("reporting/", include("safetynet.reporting.urls")),
+    path("assistance/", include("safetynet.assistance.urls")),
+    path("assessment/", include("safetynet.assessment.urls")),
+    path("worker/", include("safetynet.portal.urls")),
+    path("harmony/", include("safetynet.harmony.urls")),
+    path("exemplars/", include("safetynet.exemplars.urls")),
+    path("visits/", include("safetynet.visits.urls")),
     path("", include("safetynet.shell.urls")),
 ]

@@ -31,6 +31,15 @@ class Capability(models.TextChoices):
     HANDLE_WARNINGS = "handle_warnings", _("登记和处置预警信息")
     # Forms are one table for the whole city: only a city-level administrator uses this (reporting checks).
     DESIGN_FORMS = "design_forms", _("设计信息报表")
+    # Assistance: officers open files and apply; reviewers vote; funds (rounds, budgets, payments) are a
+    # unit administrator's, kept apart from the people who apply.
+    HANDLE_ASSISTANCE = "handle_assistance", _("经办困难帮扶")
+    REVIEW_ASSISTANCE = "review_assistance", _("审核困难帮扶")
+    MANAGE_ASSISTANCE_FUNDS = "manage_assistance_funds", _("管理帮扶资金（活动、预算、发放）")
+    # Assessment: the level above runs the scheme and scores; the assessed unit signs, uploads and appeals.
+    ASSESS = "assess", _("组织考核评分")
+    RESPOND_ASSESSMENT = "respond_assessment", _("报送考核材料和申诉")
+    RECORD_VISITS = "record_visits", _("登记走访")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -44,6 +53,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.HANDLE_CASES,
             Capability.FILE_REPORTS,
             Capability.HANDLE_WARNINGS,
+            Capability.HANDLE_ASSISTANCE,
+            Capability.REVIEW_ASSISTANCE,
+            Capability.RESPOND_ASSESSMENT,
+            Capability.RECORD_VISITS,
         }
     ),
     # A grassroots chair keeps the union's roster: uploads it, corrects it.

@@ -1,0 +1,7 @@
+"""目标考核 under /api/v1/."""
+
+from rest_framework.routers import DefaultRouter
+
+
+def register(router: DefaultRouter) -> None:
+    pass

@@ -1,0 +1,3 @@
+"""目标考核: the records of this area."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,1 @@
+"""目标考核: background work."""

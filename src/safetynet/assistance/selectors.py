@@ -1,0 +1,1 @@
+"""服务帮扶: every read that matters."""

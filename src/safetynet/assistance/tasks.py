@@ -1,0 +1,1 @@
+"""服务帮扶: background work."""

@@ -1,0 +1,1 @@
+"""劳模与劳动竞赛: background work."""

@@ -1,0 +1,1 @@
+"""和谐劳动关系评价: every read that matters."""

@@ -1,0 +1,1 @@
+"""走访企业职工 in the admin (read-only views for support)."""

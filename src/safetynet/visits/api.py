@@ -1,0 +1,7 @@
+"""走访企业职工 under /api/v1/."""
+
+from rest_framework.routers import DefaultRouter
+
+
+def register(router: DefaultRouter) -> None:
+    pass

@@ -1,0 +1,1 @@
+"""走访企业职工: background work."""
