@@ -132,6 +132,38 @@ FORM_BODY = {
 }
 
 
+def walk_record_modules() -> list[Any]:
+    """Each app's ``tests/helpers.py`` that takes part in the walk (defines ``scope_walk_records``).
+
+    Such a module may also extend the tables above, so a new app never edits this file:
+    ``SCOPE_WALK_SKIPPED_PREFIXES`` (a tuple; e.g. the workers' platform, walked by its own test),
+    ``SCOPE_WALK_MODEL_BY_URL_NAME``, ``SCOPE_WALK_MODEL_BY_KWARG``, ``SCOPE_WALK_STRING_KEYS``,
+    ``SCOPE_WALK_CITY_WIDE_URL_NAMES`` and ``SCOPE_WALK_CITY_WIDE_RECORDS`` (dicts like the ones above).
+    """
+    modules = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("safetynet."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.tests.helpers")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.tests.helpers":
+                raise
+            continue
+        if hasattr(module, "scope_walk_records"):
+            modules.append(module)
+    return modules
+
+
+for _module in walk_record_modules():
+    SKIPPED_PREFIXES += tuple(getattr(_module, "SCOPE_WALK_SKIPPED_PREFIXES", ()))
+    MODEL_BY_URL_NAME.update(getattr(_module, "SCOPE_WALK_MODEL_BY_URL_NAME", {}))
+    MODEL_BY_KWARG.update(getattr(_module, "SCOPE_WALK_MODEL_BY_KWARG", {}))
+    STRING_KEYS.update(getattr(_module, "SCOPE_WALK_STRING_KEYS", {}))
+    CITY_WIDE_URL_NAMES.update(getattr(_module, "SCOPE_WALK_CITY_WIDE_URL_NAMES", {}))
+    CITY_WIDE_RECORDS.update(getattr(_module, "SCOPE_WALK_CITY_WIDE_RECORDS", {}))
+
+
 @dataclass
 class Route:
     route: str
@@ -271,22 +303,6 @@ def zhongshan(city, make_staff) -> Zhongshan:
         records.update(app_records)
         markers += app_markers
     return Zhongshan(records=records, markers=markers, street=city.street_a)
-
-
-def walk_record_modules() -> list[Any]:
-    modules = []
-    for config in apps.get_app_configs():
-        if not config.name.startswith("safetynet."):
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.tests.helpers")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.tests.helpers":
-                raise
-            continue
-        if hasattr(module, "scope_walk_records"):
-            modules.append(module)
-    return modules
 
 
 @pytest.fixture
