@@ -23,9 +23,10 @@ urlpatterns = [
     path("reporting/", include("safetynet.reporting.urls")),
     path("assistance/", include("safetynet.assistance.urls")),
     path("assessment/", include("safetynet.assessment.urls")),
-    path("worker/", include("safetynet.portal.urls")),
     path("harmony/", include("safetynet.harmony.urls")),
     path("exemplars/", include("safetynet.exemplars.urls")),
     path("visits/", include("safetynet.visits.urls")),
+    # The workers' platform: worker pages under worker/, the officers' side under portal/ (its urls.py has both).
+    path("", include("safetynet.portal.urls")),
     path("", include("safetynet.shell.urls")),
 ]
