@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -24,11 +24,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from safetynet.accounts.models import Capability
+from safetynet.cases import workflow
 from safetynet.cases.deadlines import DeadlineRules
 from safetynet.cases.models import (
     COLLECTIVE_MIN_WORKERS,
     LEVEL_LABELS,
-    OPEN_STATUSES,
     REFERRAL_OUTCOMES,
     REOPEN_WINDOW_DAYS,
     Case,
@@ -57,6 +57,7 @@ from safetynet.core.models import AuditAction
 from safetynet.core.normalize import clean_free_text
 from safetynet.core.scope import user_scope_path
 from safetynet.core.services import audit_created, audit_diff, audit_record, audit_snapshot
+from safetynet.core.workflow import transition_run
 from safetynet.orgs.models import PATH_SEPARATOR, Enterprise, OrgLevel, OrgUnit
 
 CONFLICT_MESSAGE = "该案件已被他人修改，请刷新后再操作"
@@ -117,11 +118,46 @@ def _lock(case: Case, version: int | None) -> Case:
     return locked
 
 
-def _require_open(case: Case) -> None:
-    if case.status not in OPEN_STATUSES:
-        raise ServiceError(
-            "not_open", f"案件{case.number}当前状态为“{case.get_status_display()}”，不能进行此操作。"
-        )
+def _require_step(case: Case, action: str) -> None:
+    """The workflow table (cases/workflow.py) allows ``action`` in the case's status, or says why not."""
+    workflow.TABLE.check(case.status, action)
+
+
+def _run(
+    case: Case,
+    *,
+    actor: Any,
+    action: str,
+    version: int | None,
+    guard: Callable[[Case], None],
+    apply: Callable[[Case, str], dict[str, Any] | None],
+    after: Callable[[Case, str, str], None],
+    note: str | Callable[[Case, str, str], str],
+    extra: Callable[[Case], dict[str, Any]] | None = None,
+    target: str | None = None,
+    audit_fields: tuple[str, ...] = (),
+) -> Case:
+    """One status-changing step through :func:`core.workflow.transition_run`: the row locked (a stale
+    ``version`` is a conflict), ``guard`` (who may act), the table, ``apply``, the next version, ``after`` (the
+    timeline step), and one audit row with the status change and ``extra`` (the reason, the outcome)."""
+    return transition_run(
+        instance=case,
+        table=workflow.TABLE,
+        action=action,
+        actor=actor,
+        unit_path=lambda row: row.origin_unit.path,
+        audit_fields=audit_fields,
+        version=version,
+        target=target,
+        related=("unit", "origin_unit"),
+        guard=guard,
+        apply=apply,
+        after=after,
+        note=note,
+        audit_extra=(lambda row, from_status, to_status: extra(row)) if extra is not None else None,
+        conflict=CONFLICT_MESSAGE,
+        not_found="该案件不存在。",
+    )
 
 
 def _step(
@@ -488,36 +524,35 @@ def case_accept(
 ) -> Case:
     """The level takes the case on; a collective case needs its leader in charge (领导包案) first."""
     now = _now(now)
-    case = _lock(case, version)
-    _require_at_unit(actor, case)
-    if case.status != CaseStatus.NEW:
-        raise ServiceError("not_new", f"案件{case.number}已受理，不需要再次受理。")
-    if case.collective and case.leader_id is None:
-        raise ServiceError("leader_required", "集体争议须先指定包案领导，才能受理。", field="leader")
-    fields = ["status", "handler", "accepted_at"]
-    changes: dict[str, Any] = {"status": [CaseStatus.NEW.label, CaseStatus.IN_PROGRESS.label]}
-    if difficulty and difficulty != case.difficulty:
-        if difficulty not in Difficulty.values:
-            raise ServiceError("invalid", "难易程度不对。", field="difficulty")
-        changes["difficulty"] = [case.get_difficulty_display(), Difficulty(difficulty).label]
-        case.difficulty = difficulty
-        # The level's time follows its class (疑难 / 特别复杂 may have longer), still from arrival.
-        case.deadline = DeadlineRules().deadline(
-            level=case.level, category=case.category, difficulty=difficulty, start=case.level_since
-        )
-        fields += ["difficulty", "deadline"]
-    case.status = CaseStatus.IN_PROGRESS
-    case.handler = actor if actor is not None and actor.is_authenticated else None
-    case.accepted_at = case.accepted_at or now
-    _step(case, actor=actor, action=StepAction.ACCEPT, at=now)
-    _save(case, actor=actor, action_label="受理", changes=changes, fields=fields)
-    return case
 
+    def apply(row: Case, to_status: str) -> dict[str, Any]:
+        if row.collective and row.leader_id is None:
+            raise ServiceError("leader_required", "集体争议须先指定包案领导，才能受理。", field="leader")
+        values: dict[str, Any] = {
+            "handler": actor if actor is not None and actor.is_authenticated else None,
+            "accepted_at": row.accepted_at or now,
+        }
+        if difficulty and difficulty != row.difficulty:
+            if difficulty not in Difficulty.values:
+                raise ServiceError("invalid", "难易程度不对。", field="difficulty")
+            values["difficulty"] = difficulty
+            # The level's time follows its class (疑难 / 特别复杂 may have longer), still from arrival.
+            values["deadline"] = DeadlineRules().deadline(
+                level=row.level, category=row.category, difficulty=difficulty, start=row.level_since
+            )
+        return values
 
-def _require_in_progress(case: Case) -> None:
-    _require_open(case)
-    if case.status == CaseStatus.NEW:
-        raise ServiceError("not_accepted", f"案件{case.number}尚未受理，请先受理。")
+    return _run(
+        case,
+        actor=actor,
+        action=StepAction.ACCEPT,
+        version=version,
+        guard=lambda row: _require_at_unit(actor, row),
+        apply=apply,
+        after=lambda row, from_status, to_status: _step(row, actor=actor, action=StepAction.ACCEPT, at=now),
+        note="受理",
+        audit_fields=("difficulty",),
+    )
 
 
 @transaction.atomic
@@ -527,7 +562,7 @@ def case_record_mediation_attempt(
     now = _now(now)
     case = _lock(case, version)
     _require_at_unit(actor, case)
-    _require_in_progress(case)
+    _require_step(case, StepAction.MEDIATION_ATTEMPT)
     if not (note or "").strip():
         raise ServiceError("required", "请填写调解情况（时间、参加人、双方意见）。", field="note")
     _step(case, actor=actor, action=StepAction.MEDIATION_ATTEMPT, at=now, note=note.strip())
@@ -547,50 +582,73 @@ def _close(
     actor: Any,
     kind: str,
     now: datetime.datetime,
+    version: int | None,
+    guard: Callable[[Case], None],
+    check: Callable[[Case], None] = lambda row: None,
     agreement: str = "",
     amount_recovered: decimal.Decimal | int | str = 0,
     referred_to: str = "",
     note: str = "",
     action: str,
-    extra_fields: tuple[str, ...] = (),
+    steps: tuple[tuple[str, str, str], ...] = (),
+    values: dict[str, Any] | None = None,
 ) -> Outcome:
-    try:
-        amount = decimal.Decimal(str(amount_recovered or 0))
-    except decimal.InvalidOperation:
-        raise ServiceError("invalid", "挽回金额应为数字（元）。", field="amount_recovered") from None
-    if amount < 0:
-        raise ServiceError("invalid", "挽回金额不能为负数。", field="amount_recovered")
-    on_time = now <= case.deadline
-    outcome = Outcome.objects.create(
-        case=case,
-        kind=kind,
-        agreement=agreement.strip(),
-        amount_recovered=amount,
-        referred_to=referred_to.strip(),
-        note=note.strip(),
-        decided_at=now,
-        decided_by=actor if actor is not None and actor.is_authenticated else None,
-        level=case.level,
-        unit=case.unit,
-        on_time=on_time,
-    )
-    before = case.get_status_display()
-    case.status = CaseStatus.CLOSED
-    case.closed_at = now
-    case.outcome_kind = kind
-    case.closed_on_time = on_time
-    _step(case, actor=actor, action=action, at=now, reason=OutcomeKind(kind).label, note=note or agreement)
-    _save(
+    """Close the case at its level with an outcome (through the table's ``action``: 办结, 转出, 核查).
+
+    ``check`` runs on the locked row once the table allowed the step (the step's own conditions); ``steps``
+    are (action, reason, note) timeline entries written before the closing one (a passed verification)."""
+    outcomes: list[Outcome] = []
+
+    def apply(row: Case, to_status: str) -> dict[str, Any]:
+        check(row)
+        try:
+            amount = decimal.Decimal(str(amount_recovered or 0))
+        except decimal.InvalidOperation:
+            raise ServiceError("invalid", "挽回金额应为数字（元）。", field="amount_recovered") from None
+        if amount < 0:
+            raise ServiceError("invalid", "挽回金额不能为负数。", field="amount_recovered")
+        on_time = now <= row.deadline
+        outcomes.append(
+            Outcome.objects.create(
+                case=row,
+                kind=kind,
+                agreement=agreement.strip(),
+                amount_recovered=amount,
+                referred_to=referred_to.strip(),
+                note=note.strip(),
+                decided_at=now,
+                decided_by=actor if actor is not None and actor.is_authenticated else None,
+                level=row.level,
+                unit=row.unit,
+                on_time=on_time,
+            )
+        )
+        return {"closed_at": now, "outcome_kind": kind, "closed_on_time": on_time, **(values or {})}
+
+    def after(row: Case, from_status: str, to_status: str) -> None:
+        for step_action, reason, step_note in steps:
+            _step(row, actor=actor, action=step_action, at=now, reason=reason, note=step_note)
+        closing = StepAction.RESOLVE if action == StepAction.VERIFY else action
+        _step(
+            row, actor=actor, action=closing, at=now, reason=OutcomeKind(kind).label, note=note or agreement
+        )
+
+    closed = _run(
         case,
         actor=actor,
-        action_label=OutcomeKind(kind).label,
-        changes={"status": [before, CaseStatus.CLOSED.label], "outcome": [None, OutcomeKind(kind).label]},
-        fields=["status", "closed_at", "outcome_kind", "closed_on_time", *extra_fields],
+        action=action,
+        version=version,
+        target=CaseStatus.CLOSED,
+        guard=guard,
+        apply=apply,
+        after=after,
+        note=OutcomeKind(kind).label,
+        extra=lambda row: {"outcome": [None, OutcomeKind(kind).label]},
     )
-    phone = caller_phone(case)
+    phone = caller_phone(closed)
     if phone:
-        sms_on_commit(phone, f"【12351】您反映的诉求（{case.number}）已办结：{OutcomeKind(kind).label}。")
-    return outcome
+        sms_on_commit(phone, f"【12351】您反映的诉求（{closed.number}）已办结：{OutcomeKind(kind).label}。")
+    return outcomes[0]
 
 
 @transaction.atomic
@@ -607,27 +665,31 @@ def case_resolve(
 ) -> Outcome:
     """Close the case at this level: mediated (with the agreement), withdrawn, or out of scope."""
     now = _now(now)
-    case = _lock(case, version)
-    _require_at_unit(actor, case)
-    _require_open(case)
-    if case.kind == CaseKind.HAZARD:
-        raise ServiceError(
-            "hazard_needs_verification", "隐患举报须在整改并经核查通过后才能办结，请先“责令整改”再“核查”。"
-        )
-    if kind in REFERRAL_OUTCOMES:
-        raise ServiceError("use_refer_out", "转出其他机构请使用“转出”。", field="kind")
-    if kind not in (OutcomeKind.MEDIATED, OutcomeKind.WITHDRAWN, OutcomeKind.OUT_OF_SCOPE):
-        raise ServiceError("invalid", "办理结果不对。", field="kind")
-    if kind == OutcomeKind.MEDIATED:
-        if case.status == CaseStatus.NEW:
-            raise ServiceError("not_accepted", f"案件{case.number}尚未受理，请先受理。")
-        if not (agreement or "").strip():
-            raise ServiceError("required", "调解成功须填写调解协议内容。", field="agreement")
+
+    def check(row: Case) -> None:
+        if row.kind == CaseKind.HAZARD:
+            raise ServiceError(
+                "hazard_needs_verification",
+                "隐患举报须在整改并经核查通过后才能办结，请先“责令整改”再“核查”。",
+            )
+        if kind in REFERRAL_OUTCOMES:
+            raise ServiceError("use_refer_out", "转出其他机构请使用“转出”。", field="kind")
+        if kind not in (OutcomeKind.MEDIATED, OutcomeKind.WITHDRAWN, OutcomeKind.OUT_OF_SCOPE):
+            raise ServiceError("invalid", "办理结果不对。", field="kind")
+        if kind == OutcomeKind.MEDIATED:
+            if row.status == CaseStatus.NEW:
+                raise ServiceError("not_accepted", f"案件{row.number}尚未受理，请先受理。")
+            if not (agreement or "").strip():
+                raise ServiceError("required", "调解成功须填写调解协议内容。", field="agreement")
+
     return _close(
         case,
         actor=actor,
         kind=kind,
         now=now,
+        version=version,
+        guard=lambda row: _require_at_unit(actor, row),
+        check=check,
         agreement=agreement or "",
         amount_recovered=amount_recovered,
         note=note or "",
@@ -648,17 +710,22 @@ def case_refer_out(
 ) -> Outcome:
     """Refer to arbitration, a court, labour inspection or the petition office; the case closes here."""
     now = _now(now)
-    case = _lock(case, version)
-    _require_at_unit(actor, case)
-    _require_open(case)
-    if kind not in REFERRAL_OUTCOMES:
-        raise ServiceError("invalid", "转出去向应为劳动仲裁、人民法院、劳动监察或信访部门。", field="kind")
+
+    def check(row: Case) -> None:
+        if kind not in REFERRAL_OUTCOMES:
+            raise ServiceError(
+                "invalid", "转出去向应为劳动仲裁、人民法院、劳动监察或信访部门。", field="kind"
+            )
+
     return _close(
         case,
         actor=actor,
         kind=kind,
         now=now,
-        referred_to=referred_to or OutcomeKind(kind).label,
+        version=version,
+        guard=lambda row: _require_at_unit(actor, row),
+        check=check,
+        referred_to=referred_to or (OutcomeKind(kind).label if kind in OutcomeKind.values else ""),
         note=note or "",
         action=StepAction.REFER_OUT,
     )
@@ -668,42 +735,58 @@ def _escalate(
     case: Case,
     *,
     actor: Any,
-    to_unit: OrgUnit,
+    version: int | None,
+    guard: Callable[[Case], None],
+    destination: Callable[[Case], OrgUnit],
     reason: str,
     note: str,
     now: datetime.datetime,
     action: str,
-) -> None:
-    from_unit = case.unit
-    Escalation.objects.create(
-        case=case,
-        at=now,
-        reason=reason,
-        from_level=from_unit.level,
-        from_unit=from_unit,
-        to_level=to_unit.level,
-        to_unit=to_unit,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        note=note,
-    )
-    _move_to(case, to_unit, now=now, arrival=action)
-    _step(
+) -> Case:
+    """Move the case up to ``destination(row)`` (hand-up, pull-up), recording the escalation and its step."""
+    moved: list[tuple[OrgUnit, OrgUnit]] = []
+
+    def apply(row: Case, to_status: str) -> None:
+        from_unit, to_unit = row.unit, destination(row)
+        moved.append((from_unit, to_unit))
+        Escalation.objects.create(
+            case=row,
+            at=now,
+            reason=reason,
+            from_level=from_unit.level,
+            from_unit=from_unit,
+            to_level=to_unit.level,
+            to_unit=to_unit,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            note=note,
+        )
+        _move_to(row, to_unit, now=now, arrival=action)
+
+    def after(row: Case, from_status: str, to_status: str) -> None:
+        from_unit, to_unit = moved[0]
+        _step(
+            row,
+            actor=actor,
+            action=action,
+            at=now,
+            from_unit=from_unit,
+            to_unit=to_unit,
+            reason=EscalationReason(reason).label,
+            note=note,
+        )
+
+    case = _run(
         case,
         actor=actor,
         action=action,
-        at=now,
-        from_unit=from_unit,
-        to_unit=to_unit,
-        reason=EscalationReason(reason).label,
-        note=note,
+        version=version,
+        guard=guard,
+        apply=apply,
+        after=after,
+        note=StepAction(action).label,
+        extra=lambda row: {"unit": [moved[0][0].name, moved[0][1].name], "reason": [None, note[:200]]},
     )
-    _save(
-        case,
-        actor=actor,
-        action_label=StepAction(action).label,
-        changes={"unit": [from_unit.name, to_unit.name], "reason": [None, note[:200]]},
-        fields=MOVE_FIELDS,
-    )
+    from_unit, to_unit = moved[0]
     notify(
         _users_at([to_unit.pk], HANDLER_ROLES),
         f"案件 {case.number} 已由{from_unit.name}{StepAction(action).label}至本单位，请受理",
@@ -711,6 +794,7 @@ def _escalate(
         link=case_link(case),
         now=now,
     )
+    return case
 
 
 @transaction.atomic
@@ -719,23 +803,25 @@ def case_hand_up(
 ) -> Case:
     """This level could not resolve it: the case goes one level up with its whole file."""
     now = _now(now)
-    case = _lock(case, version)
-    _require_at_unit(actor, case)
-    _require_open(case)
-    if not (reason or "").strip():
-        raise ServiceError("required", "请写明上交原因（如调解不成的情况）。", field="reason")
-    if case.unit.parent_id is None:
-        raise ServiceError("at_top", "市级是最高层级，不能再上交；请办结或转出。")
-    _escalate(
+
+    def upward(row: Case) -> OrgUnit:
+        if not (reason or "").strip():
+            raise ServiceError("required", "请写明上交原因（如调解不成的情况）。", field="reason")
+        if row.unit.parent_id is None:
+            raise ServiceError("at_top", "市级是最高层级，不能再上交；请办结或转出。")
+        return row.unit.parent
+
+    return _escalate(
         case,
         actor=actor,
-        to_unit=case.unit.parent,
+        version=version,
+        guard=lambda row: _require_at_unit(actor, row),
+        destination=upward,
         reason=EscalationReason.FAILED,
-        note=reason.strip(),
+        note=(reason or "").strip(),
         now=now,
         action=StepAction.HAND_UP,
     )
-    return case
 
 
 @transaction.atomic
@@ -744,23 +830,28 @@ def case_pull_up(
 ) -> Case:
     """An upper level takes the case over (提级办理): it moves to the actor's unit."""
     now = _now(now)
-    case = _lock(case, version)
-    _require_handler(actor)
-    _require_visible(actor, case)
-    _require_open(case)
-    target = getattr(actor, "org_unit", None)
-    if target is None or not case.unit.path.startswith(target.path) or target.pk == case.unit_id:
-        raise ServiceError("not_above", "只有当前办理单位的上级单位才能提级办理。")
-    _escalate(
+
+    def guard(row: Case) -> None:
+        _require_handler(actor)
+        _require_visible(actor, row)
+
+    def to_actor_unit(row: Case) -> OrgUnit:
+        target = getattr(actor, "org_unit", None)
+        if target is None or not row.unit.path.startswith(target.path) or target.pk == row.unit_id:
+            raise ServiceError("not_above", "只有当前办理单位的上级单位才能提级办理。")
+        return target
+
+    return _escalate(
         case,
         actor=actor,
-        to_unit=target,
+        version=version,
+        guard=guard,
+        destination=to_actor_unit,
         reason=EscalationReason.PULLED_UP,
         note=(reason or "").strip(),
         now=now,
         action=StepAction.PULL_UP,
     )
-    return case
 
 
 @transaction.atomic
@@ -769,38 +860,48 @@ def case_send_down(
 ) -> Case:
     """Send the case one level back down, towards where it started, with instructions (交办)."""
     now = _now(now)
-    case = _lock(case, version)
-    _require_at_unit(actor, case)
-    _require_open(case)
-    if not (instructions or "").strip():
-        raise ServiceError("required", "请写明交办意见。", field="instructions")
-    chain = [int(part) for part in case.origin_unit.path.split(PATH_SEPARATOR) if part]
-    if case.unit_id not in chain or chain[-1] == case.unit_id:
-        raise ServiceError("at_bottom", "案件已在属地最基层单位，不能再交办下级。")
-    target = OrgUnit.objects.get(pk=chain[chain.index(case.unit_id) + 1])
-    if case.collective and target.level > OrgLevel.DISTRICT:
-        raise ServiceError("collective_level", "集体争议须由区级及以上单位办理，不能交办街道或社区。")
-    from_unit = case.unit
-    _move_to(case, target, now=now, arrival=StepAction.SEND_DOWN)
-    _step(
+    text = (instructions or "").strip()
+    moved: list[tuple[OrgUnit, OrgUnit]] = []
+
+    def apply(row: Case, to_status: str) -> None:
+        if not text:
+            raise ServiceError("required", "请写明交办意见。", field="instructions")
+        chain = [int(part) for part in row.origin_unit.path.split(PATH_SEPARATOR) if part]
+        if row.unit_id not in chain or chain[-1] == row.unit_id:
+            raise ServiceError("at_bottom", "案件已在属地最基层单位，不能再交办下级。")
+        target = OrgUnit.objects.get(pk=chain[chain.index(row.unit_id) + 1])
+        if row.collective and target.level > OrgLevel.DISTRICT:
+            raise ServiceError("collective_level", "集体争议须由区级及以上单位办理，不能交办街道或社区。")
+        moved.append((row.unit, target))
+        _move_to(row, target, now=now, arrival=StepAction.SEND_DOWN)
+
+    def after(row: Case, from_status: str, to_status: str) -> None:
+        from_unit, target = moved[0]
+        _step(
+            row,
+            actor=actor,
+            action=StepAction.SEND_DOWN,
+            at=now,
+            from_unit=from_unit,
+            to_unit=target,
+            note=text,
+        )
+
+    case = _run(
         case,
         actor=actor,
         action=StepAction.SEND_DOWN,
-        at=now,
-        from_unit=from_unit,
-        to_unit=target,
-        note=instructions.strip(),
+        version=version,
+        guard=lambda row: _require_at_unit(actor, row),
+        apply=apply,
+        after=after,
+        note="交办下级",
+        extra=lambda row: {"unit": [moved[0][0].name, moved[0][1].name], "instructions": [None, text[:200]]},
     )
-    _save(
-        case,
-        actor=actor,
-        action_label="交办下级",
-        changes={"unit": [from_unit.name, target.name], "instructions": [None, instructions.strip()[:200]]},
-        fields=MOVE_FIELDS,
-    )
+    from_unit, target = moved[0]
     notify(
         _users_at([target.pk], HANDLER_ROLES),
-        f"{from_unit.name}交办案件 {case.number}：{instructions.strip()[:80]}",
+        f"{from_unit.name}交办案件 {case.number}：{text[:80]}",
         case=case,
         link=case_link(case),
         now=now,
@@ -816,7 +917,7 @@ def case_assign_leader(
     now = _now(now)
     case = _lock(case, version)
     _require_at_unit(actor, case)
-    _require_open(case)
+    _require_step(case, StepAction.ASSIGN_LEADER)
     leader_unit = getattr(leader, "org_unit", None)
     if (
         leader is None
@@ -837,6 +938,14 @@ def case_assign_leader(
     )
     notify([leader], f"您已被指定为案件 {case.number} 的包案领导", case=case, link=case_link(case), now=now)
     return case
+
+
+def _require_merge_step(case: Case, *, field: str = "cases") -> None:
+    """Merging asks the table like any step; the refusal names the case, as several are merged at once."""
+    try:
+        _require_step(case, StepAction.MERGE)
+    except ServiceError as error:
+        raise ServiceError(error.code, f"案件{case.number}：{error.message}", field=field) from None
 
 
 @transaction.atomic
@@ -870,7 +979,7 @@ def case_merge_into_collective(
         raise ServiceError("required", "请选择要并案的个案。", field="cases")
     for member in members:
         _require_visible(actor, member)
-        _require_open(member)
+        _require_merge_step(member)
         if member.collective:
             raise ServiceError("invalid", f"案件{member.number}本身是集体争议，不能并入。", field="cases")
     first = members[0]
@@ -882,7 +991,7 @@ def case_merge_into_collective(
     if collective is not None:
         target = locked[collective.pk]
         _require_visible(actor, target)
-        _require_open(target)
+        _require_merge_step(target, field="collective")
         if not target.collective:
             raise ServiceError("invalid", f"案件{target.number}不是集体争议。", field="collective")
         if target.enterprise_id != first.enterprise_id or target.category != first.category:
@@ -908,7 +1017,7 @@ def case_merge_into_collective(
         )
     for member in members:
         before = member.get_status_display()
-        member.status = CaseStatus.MERGED
+        member.status = workflow.TABLE.target(member.status, StepAction.MERGE)
         member.merged_into = target
         member.closed_at = now
         _step(member, actor=actor, action=StepAction.MERGE, at=now, note=f"并入集体争议 {target.number}")
@@ -946,6 +1055,7 @@ def case_record_legal_aid(
     case = _lock(case, version)
     _require_handler(actor)
     _require_visible(actor, case)
+    _require_step(case, StepAction.LEGAL_AID)
     if not (lawyer or "").strip():
         raise ServiceError("required", "请填写提供法律援助的律师。", field="lawyer")
     try:
@@ -995,8 +1105,7 @@ def case_record_follow_up(
     case = _lock(case, version)
     _require_handler(actor)
     _require_visible(actor, case)
-    if case.status != CaseStatus.CLOSED:
-        raise ServiceError("not_closed", "案件办结后才能回访。")
+    _require_step(case, StepAction.FOLLOW_UP)
     try:
         score = int(satisfaction)
     except (TypeError, ValueError):
@@ -1023,39 +1132,44 @@ def case_reopen(
 ) -> Case:
     """The agreement was not honoured: reopen within 30 days of the outcome, at the level that decided it."""
     now = _now(now)
-    case = _lock(case, version)
-    _require_handler(actor)
-    _require_visible(actor, case)
-    if case.status != CaseStatus.CLOSED:
-        raise ServiceError("not_closed", "只有已办结的案件才能重新办理。")
-    if not (reason or "").strip():
-        raise ServiceError("required", "请写明重新办理的原因（如协议未履行）。", field="reason")
-    outcome = case.outcomes.order_by("-decided_at", "-pk").first()
-    decided_at = outcome.decided_at if outcome else case.closed_at
-    if decided_at is None or now - decided_at > datetime.timedelta(days=REOPEN_WINDOW_DAYS):
-        raise ServiceError(
-            "reopen_window_passed",
-            f"办结已超过 {REOPEN_WINDOW_DAYS} 天，不能重新办理；请作为新诉求登记并关联原案件。",
-        )
-    unit = outcome.unit if outcome else case.unit
-    _move_to(case, unit, now=now, arrival=StepAction.REOPEN)
-    case.closed_at = None
-    case.outcome_kind = ""
-    case.closed_on_time = None
-    _step(case, actor=actor, action=StepAction.REOPEN, at=now, to_unit=unit, reason=reason.strip())
-    _save(
+    text = (reason or "").strip()
+    units: list[OrgUnit] = []
+
+    def guard(row: Case) -> None:
+        _require_handler(actor)
+        _require_visible(actor, row)
+
+    def apply(row: Case, to_status: str) -> dict[str, Any]:
+        if not text:
+            raise ServiceError("required", "请写明重新办理的原因（如协议未履行）。", field="reason")
+        outcome = row.outcomes.order_by("-decided_at", "-pk").first()
+        decided_at = outcome.decided_at if outcome else row.closed_at
+        if decided_at is None or now - decided_at > datetime.timedelta(days=REOPEN_WINDOW_DAYS):
+            raise ServiceError(
+                "reopen_window_passed",
+                f"办结已超过 {REOPEN_WINDOW_DAYS} 天，不能重新办理；请作为新诉求登记并关联原案件。",
+            )
+        unit = outcome.unit if outcome else row.unit
+        units.append(unit)
+        _move_to(row, unit, now=now, arrival=StepAction.REOPEN)
+        return {"closed_at": None, "outcome_kind": "", "closed_on_time": None}
+
+    case = _run(
         case,
         actor=actor,
-        action_label="重新办理",
-        changes={
-            "status": [CaseStatus.CLOSED.label, CaseStatus.NEW.label],
-            "reason": [None, reason.strip()[:200]],
-        },
-        fields=[*MOVE_FIELDS, "closed_at", "outcome_kind", "closed_on_time"],
+        action=StepAction.REOPEN,
+        version=version,
+        guard=guard,
+        apply=apply,
+        after=lambda row, from_status, to_status: _step(
+            row, actor=actor, action=StepAction.REOPEN, at=now, to_unit=units[0], reason=text
+        ),
+        note="重新办理",
+        extra=lambda row: {"reason": [None, text[:200]]},
     )
     notify(
-        _users_at([unit.pk], HANDLER_ROLES),
-        f"案件 {case.number} 重新办理：{reason.strip()[:80]}",
+        _users_at([units[0].pk], HANDLER_ROLES),
+        f"案件 {case.number} 重新办理：{text[:80]}",
         case=case,
         link=case_link(case),
         now=now,
@@ -1071,6 +1185,7 @@ def case_attach(
     case = _lock(case, None)
     _require_handler(actor)
     _require_visible(actor, case)
+    _require_step(case, StepAction.ATTACH)
     rows = [
         CaseAttachment.objects.create(
             case=case,
@@ -1106,51 +1221,45 @@ def hazard_assign_rectification(
     """A person at the enterprise is made responsible for rectifying by a deadline. The level's time becomes
     that deadline, so an overdue rectification is handed up by the sweep like any overdue case."""
     now = _now(now)
-    case = _lock(case, version)
-    _require_at_unit(actor, case)
-    _require_open(case)
-    if case.kind != CaseKind.HAZARD:
-        raise ServiceError("not_hazard", "只有隐患举报需要责令整改。")
-    if not (owner or "").strip():
-        raise ServiceError("required", "请填写企业的整改责任人。", field="owner")
-    if deadline is None or deadline <= now:
-        raise ServiceError("invalid", "整改期限应晚于现在。", field="deadline")
-    before = case.get_status_display()
-    case.rectification_owner = owner.strip()
-    case.rectification_deadline = deadline
-    case.deadline = deadline
-    case.reminder_stage = 0
-    case.status = CaseStatus.RECTIFYING
-    case.handler = case.handler or (actor if actor is not None and actor.is_authenticated else None)
-    case.accepted_at = case.accepted_at or now
-    _step(
+    responsible = (owner or "").strip()
+
+    def apply(row: Case, to_status: str) -> dict[str, Any]:
+        if row.kind != CaseKind.HAZARD:
+            raise ServiceError("not_hazard", "只有隐患举报需要责令整改。")
+        if not responsible:
+            raise ServiceError("required", "请填写企业的整改责任人。", field="owner")
+        if deadline is None or deadline <= now:
+            raise ServiceError("invalid", "整改期限应晚于现在。", field="deadline")
+        return {
+            "rectification_owner": responsible,
+            "rectification_deadline": deadline,
+            "deadline": deadline,
+            "reminder_stage": 0,
+            "handler": row.handler or (actor if actor is not None and actor.is_authenticated else None),
+            "accepted_at": row.accepted_at or now,
+        }
+
+    def after(row: Case, from_status: str, to_status: str) -> None:
+        _step(
+            row,
+            actor=actor,
+            action=StepAction.RECTIFICATION,
+            at=now,
+            note=f"整改责任人：{responsible}；期限：{timezone.localtime(deadline):%Y-%m-%d %H:%M}"
+            + (f"；{note.strip()}" if note else ""),
+        )
+
+    return _run(
         case,
         actor=actor,
         action=StepAction.RECTIFICATION,
-        at=now,
-        note=f"整改责任人：{case.rectification_owner}；期限：{timezone.localtime(deadline):%Y-%m-%d %H:%M}"
-        + (f"；{note.strip()}" if note else ""),
+        version=version,
+        guard=lambda row: _require_at_unit(actor, row),
+        apply=apply,
+        after=after,
+        note="责令整改",
+        audit_fields=("rectification_owner", "rectification_deadline"),
     )
-    _save(
-        case,
-        actor=actor,
-        action_label="责令整改",
-        changes={
-            "status": [before, CaseStatus.RECTIFYING.label],
-            "rectification_owner": [None, case.rectification_owner],
-            "rectification_deadline": [None, deadline.isoformat()],
-        },
-        fields=[
-            "rectification_owner",
-            "rectification_deadline",
-            "deadline",
-            "reminder_stage",
-            "status",
-            "handler",
-            "accepted_at",
-        ],
-    )
-    return case
 
 
 @transaction.atomic
@@ -1166,40 +1275,58 @@ def hazard_verify(
     """A labour-protection supervisor or officer checks the fix: passed closes the report, failed sends it
     back to rectification (a new owner or deadline is then set)."""
     now = _now(now)
-    case = _lock(case, version)
-    _require_handler(actor)
-    _require_visible(actor, case)
-    if case.kind != CaseKind.HAZARD or case.status != CaseStatus.RECTIFYING:
-        raise ServiceError("not_rectifying", "只有正在整改的隐患举报才能核查。")
-    actor_unit = getattr(actor, "org_unit", None)
-    if actor is not None and actor_unit is not None and not case.unit.path.startswith(actor_unit.path):
-        raise ServiceError("not_at_level", "核查须由当前办理单位或其上级单位的人员进行。")
-    if not (note or "").strip():
-        raise ServiceError("required", "请填写核查情况（现场检查结果、核查人）。", field="note")
-    case.verified_by = actor if actor is not None and actor.is_authenticated else None
-    case.verified_at = now
+    text = (note or "").strip()
+
+    def guard(row: Case) -> None:
+        _require_handler(actor)
+        _require_visible(actor, row)
+        if row.kind != CaseKind.HAZARD:
+            raise ServiceError("not_rectifying", "只有正在整改的隐患举报才能核查。")
+
+    def check(row: Case) -> None:
+        actor_unit = getattr(actor, "org_unit", None)
+        if actor is not None and actor_unit is not None and not row.unit.path.startswith(actor_unit.path):
+            raise ServiceError("not_at_level", "核查须由当前办理单位或其上级单位的人员进行。")
+        if not text:
+            raise ServiceError("required", "请填写核查情况（现场检查结果、核查人）。", field="note")
+
+    verified = {
+        "verified_by": actor if actor is not None and actor.is_authenticated else None,
+        "verified_at": now,
+    }
     if passed:
-        _step(case, actor=actor, action=StepAction.VERIFY, at=now, reason="核查通过", note=note.strip())
-        _close(
+        outcome = _close(
             case,
             actor=actor,
             kind=OutcomeKind.RECTIFIED,
             now=now,
-            note=note.strip(),
-            action=StepAction.RESOLVE,
-            extra_fields=("verified_by", "verified_at"),
+            version=version,
+            guard=guard,
+            check=check,
+            note=text,
+            action=StepAction.VERIFY,
+            steps=((StepAction.VERIFY, "核查通过", text),),
+            values=verified,
         )
-        return case
-    case.status = CaseStatus.IN_PROGRESS
-    _step(case, actor=actor, action=StepAction.VERIFY, at=now, reason="核查未通过", note=note.strip())
-    _save(
+        return outcome.case
+
+    def apply(row: Case, to_status: str) -> dict[str, Any]:
+        check(row)
+        return verified
+
+    return _run(
         case,
         actor=actor,
-        action_label="整改核查未通过",
-        changes={"status": [CaseStatus.RECTIFYING.label, CaseStatus.IN_PROGRESS.label]},
-        fields=["status", "verified_by", "verified_at"],
+        action=StepAction.VERIFY,
+        version=version,
+        target=CaseStatus.IN_PROGRESS,
+        guard=guard,
+        apply=apply,
+        after=lambda row, from_status, to_status: _step(
+            row, actor=actor, action=StepAction.VERIFY, at=now, reason="核查未通过", note=text
+        ),
+        note="整改核查未通过",
     )
-    return case
 
 
 # --- in-app notifications (the signed-in user's own inbox) --------------------------------------------

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from safetynet.cases import forms as f
-from safetynet.cases import selectors, services
+from safetynet.cases import selectors, services, workflow
 from safetynet.cases.deadlines import DEFAULT_DAYS, at_risk_hours, deadline_state, head_reminder_hours
 from safetynet.cases.models import (
     LEVEL_LABELS,
@@ -39,6 +39,7 @@ from safetynet.cases.models import (
     DayKind,
     DeadlineRule,
     Difficulty,
+    StepAction,
 )
 from safetynet.core.errors import OutOfScope, ServiceError
 from safetynet.core.normalize import clean_text
@@ -331,9 +332,11 @@ def available_actions(case: Case, user: Any, now: datetime.datetime) -> list[str
     )
     hazard = case.kind == CaseKind.HAZARD
     slugs: list[str] = []
+    # What the status allows comes from the workflow table; the rest (level, kind, leader) from the case.
+    allowed = set(workflow.TABLE.allowed(case.status))
     if case.is_open:
         if here:
-            if case.status == CaseStatus.NEW:
+            if StepAction.ACCEPT in allowed:
                 slugs.append("accept")
             if (case.collective or case.major) and not case.leader_id:
                 slugs.insert(0, "leader")
@@ -343,7 +346,7 @@ def available_actions(case: Case, user: Any, now: datetime.datetime) -> list[str
                 if case.status != CaseStatus.RECTIFYING:
                     slugs.append("rectification")
             else:
-                if case.status == CaseStatus.IN_PROGRESS:
+                if StepAction.MEDIATION_ATTEMPT in allowed:
                     slugs.append("mediation")
                 slugs += ["resolve", "refer"]
             if case.unit.parent_id:
@@ -353,7 +356,7 @@ def available_actions(case: Case, user: Any, now: datetime.datetime) -> list[str
             # A collective case stays at the district or above.
             if above_origin and not (case.collective and case.level >= OrgLevel.DISTRICT):
                 slugs.append("send_down")
-        if hazard and case.status == CaseStatus.RECTIFYING and (here or above):
+        if hazard and StepAction.VERIFY in allowed and (here or above):
             slugs.insert(0, "verify")
         if above:
             slugs.append("pull_up")
@@ -361,9 +364,13 @@ def available_actions(case: Case, user: Any, now: datetime.datetime) -> list[str
             slugs.append("merge")
         if not hazard:
             slugs.append("legal_aid")
-    elif case.status == CaseStatus.CLOSED:
+    elif StepAction.FOLLOW_UP in allowed:
         slugs.append("follow_up")
-        if case.closed_at and now - case.closed_at <= datetime.timedelta(days=REOPEN_WINDOW_DAYS):
+        if (
+            StepAction.REOPEN in allowed
+            and case.closed_at
+            and now - case.closed_at <= datetime.timedelta(days=REOPEN_WINDOW_DAYS)
+        ):
             slugs.append("reopen")
     if case.status != CaseStatus.MERGED:
         slugs.append("attach")

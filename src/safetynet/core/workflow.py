@@ -35,6 +35,9 @@ class Transition:
     # Why the step is refused when the record is not in one of ``sources``; empty: a message built from the
     # table ("当前为…，不能…；可以…").
     refusal: str = ""
+    # A step that leaves the status as it is (a note, a document, a leader named): ``targets`` may then be
+    # empty, and the step leads back to the status it was taken in.
+    stays: bool = False
 
 
 class TransitionTable:
@@ -49,6 +52,7 @@ class TransitionTable:
         transitions: Iterable[Transition],
         already: Mapping[str, Iterable[str]] | None = None,
         code: str = "invalid_transition",
+        closed: Mapping[str, str] | None = None,
     ) -> None:
         self.subject = subject  # "合同", "案件", "申请": the noun in messages
         self.statuses = statuses
@@ -58,11 +62,14 @@ class TransitionTable:
         for transition in transitions:
             if transition.action in self.transitions:
                 raise ValueError(f"action {transition.action} declared twice")
-            if not transition.targets:
+            if not transition.targets and not transition.stays:
                 raise ValueError(f"action {transition.action} leads nowhere")
             self.transitions[transition.action] = transition
         # Statuses reached after an action, so a refusal can say "already done" instead of "not yet".
         self.already = {action: frozenset(states) for action, states in (already or {}).items()}
+        # Statuses where the record's handling has ended, with the reason every refused step gives there
+        # ("合同协商已终止，不能继续办理"); it comes after "already", before the step's own refusal.
+        self.closed = dict(closed or {})
 
     def _status_label(self, status: str) -> str:
         try:
@@ -82,12 +89,12 @@ class TransitionTable:
 
     def edges(self) -> list[tuple[str, str, str]]:
         """(from status, action, to status) for every edge: for documentation and tests."""
-        return [
-            (source, action, target)
-            for action, t in self.transitions.items()
-            for source in sorted(t.sources)
-            for target in t.targets
-        ]
+        rows: list[tuple[str, str, str]] = []
+        for action, t in self.transitions.items():
+            for source in sorted(t.sources):
+                targets = dict.fromkeys((source, *t.targets) if t.stays else t.targets)
+                rows.extend((source, action, target) for target in targets)
+        return rows
 
     def check(self, status: str, action: str) -> Transition:
         """The transition if ``action`` may follow ``status``; otherwise a coded ServiceError saying why."""
@@ -100,6 +107,8 @@ class TransitionTable:
         current = self._status_label(status)
         if status in self.already.get(action, ()):
             reason = f"该{self.subject}已{label}，不能重复{label}（当前状态：{current}）。"
+        elif status in self.closed:
+            reason = f"{self.closed[status]}（当前状态：{current}）。"
         elif transition.refusal:
             reason = f"{transition.refusal}（当前状态：{current}）。"
         else:
@@ -112,6 +121,8 @@ class TransitionTable:
     def target(self, status: str, action: str, target: str | None = None) -> str:
         """Where ``action`` from ``status`` leads: ``target`` if the table allows it, else the first target."""
         transition = self.check(status, action)
+        if transition.stays and (target is None or target == status):
+            return status
         if target is None:
             return transition.targets[0]
         if target not in transition.targets:  # a programming error, not a user's
@@ -126,6 +137,7 @@ def lock_row(
     related: Sequence[str] = (),
     version_field: str = "version",
     not_found: str = "该记录不存在或已被删除。",
+    conflict: str = CONFLICT_MESSAGE,
 ) -> M:
     """``instance``'s row locked for this transaction (SELECT … FOR UPDATE), fresh from the database.
 
@@ -141,7 +153,7 @@ def lock_row(
     except model.DoesNotExist:
         raise ServiceError("not_found", not_found) from None
     if version is not None and int(version) != getattr(locked, version_field):
-        raise ServiceError("conflict", CONFLICT_MESSAGE, field="version")
+        raise ServiceError("conflict", conflict, field="version")
     return locked
 
 
@@ -168,7 +180,10 @@ def transition_run(
     guard: Callable[[M], None] | None = None,
     apply: Callable[[M, str], Mapping[str, Any] | None] | None = None,
     after: Callable[[M, str, str], None] | None = None,
-    note: str = "",
+    note: str | Callable[[M, str, str], str] = "",
+    conflict: str = CONFLICT_MESSAGE,
+    not_found: str = "该记录不存在或已被删除。",
+    audit_extra: Callable[[M, str, str], Mapping[str, Any]] | None = None,
 ) -> M:
     """Take one step of a workflow on ``instance``; returns the locked, saved row.
 
@@ -178,9 +193,14 @@ def transition_run(
     moves to ``target``; a ``version`` field, if the model has one, goes up by one; the row is saved;
     ``after(row, from_status, target)`` writes the step's own records (a step log, a vote); the audit row
     records every change of ``audit_fields`` and the status. Any ServiceError rolls all of it back.
+
+    ``note`` may be a function of (row, from status, to status), for a note only known once the step is
+    applied; ``conflict`` and ``not_found`` word the refusals of a stale version and of a vanished row;
+    ``audit_extra(row, from_status, to_status)`` adds entries that are not fields of the row to the audit
+    changes (the reason given, the outcome recorded elsewhere).
     """
     with transaction.atomic():
-        row = lock_row(instance, version=version, related=related)
+        row = lock_row(instance, version=version, related=related, not_found=not_found, conflict=conflict)
         if guard is not None:
             guard(row)
         from_status = getattr(row, status_field)
@@ -200,8 +220,10 @@ def transition_run(
             actor=actor,
             action=AuditAction.UPDATE,
             instance=row,
-            changes=audit_diff(before, audit_snapshot(row, fields)),
+            changes=audit_diff(before, audit_snapshot(row, fields))
+            | (dict(audit_extra(row, from_status, to_status)) if audit_extra is not None else {}),
             unit_path=unit_path(row),
-            note=note or table.action_label(action),
+            note=(note(row, from_status, to_status) if callable(note) else note)
+            or table.action_label(action),
         )
         return row

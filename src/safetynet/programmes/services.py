@@ -19,6 +19,7 @@ from django.db import transaction
 from safetynet.core.errors import ServiceError
 from safetynet.core.models import AuditAction
 from safetynet.core.services import audit_created, audit_diff, audit_record, audit_snapshot
+from safetynet.core.workflow import transition_run
 from safetynet.orgs.models import PATH_SEPARATOR, Enterprise, OrgUnit
 from safetynet.orgs.services import require_capability, require_unit_in_scope, today
 from safetynet.programmes import workflow
@@ -164,16 +165,16 @@ def _check_wage_rise(value: decimal.Decimal | float | str | None) -> decimal.Dec
 # --- collective contracts: steps -------------------------------------------------------------
 
 
-def _lock(contract: CollectiveContract) -> CollectiveContract:
-    return CollectiveContract.objects.select_for_update().select_related("org_unit").get(pk=contract.pk)
-
-
 def _guard(actor: Any, contract: CollectiveContract) -> None:
     require_capability(actor, EDIT)
     require_unit_in_scope(actor, contract.org_unit)
 
 
-def _record_step(
+def _step_note(action: str, on: datetime.date, comment: str) -> str:
+    return f"{ContractAction(action).label}（{on}）" + (f"：{comment}" if comment else "")
+
+
+def _save_step(
     *,
     actor: Any,
     contract: CollectiveContract,
@@ -183,10 +184,8 @@ def _record_step(
     comment: str = "",
     attachment: File | None = None,
     data: dict[str, Any] | None = None,
-    before: dict[str, Any] | None = None,
 ) -> ContractStep:
-    """Save the contract as the step left it, the step row and its audit entry."""
-    contract.save()
+    """The step's row in the contract's history (who, when, from which status to which, the document)."""
     step = ContractStep(
         contract=contract,
         action=action,
@@ -202,17 +201,40 @@ def _record_step(
     if attachment is not None:
         step.attachment.save(getattr(attachment, "name", "") or "attachment", attachment, save=False)
     step.save()
-    after = audit_snapshot(contract, CONTRACT_AUDIT_FIELDS)
-    changes = (
-        audit_diff(before, after) if before is not None else {k: [None, v] for k, v in after.items() if v}
+    return step
+
+
+def _record_step(
+    *,
+    actor: Any,
+    contract: CollectiveContract,
+    action: ContractAction,
+    from_status: str,
+    on: datetime.date,
+    comment: str = "",
+    attachment: File | None = None,
+    data: dict[str, Any] | None = None,
+) -> ContractStep:
+    """Save a contract that has just come into being, its first step row and its creation audit entry."""
+    contract.save()
+    step = _save_step(
+        actor=actor,
+        contract=contract,
+        action=action,
+        from_status=from_status,
+        on=on,
+        comment=comment,
+        attachment=attachment,
+        data=data,
     )
+    after = audit_snapshot(contract, CONTRACT_AUDIT_FIELDS)
     audit_record(
         actor=actor,
-        action=AuditAction.UPDATE if before is not None else AuditAction.CREATE,
+        action=AuditAction.CREATE,
         instance=contract,
-        changes=changes,
+        changes={k: [None, v] for k, v in after.items() if v},
         unit_path=contract.org_unit.path,
-        note=f"{ContractAction(action).label}（{on}）" + (f"：{comment}" if comment else ""),
+        note=_step_note(action, on, comment),
     )
     return step
 
@@ -228,42 +250,57 @@ def _transition(
     data: dict[str, Any] | None = None,
     target: str | None = None,
     prepare: Callable[[CollectiveContract], dict[str, Any]] | None = None,
+    guard: Callable[[CollectiveContract], None] | None = None,
     **values: Any,
 ) -> CollectiveContract:
-    """Lock, check the table, apply ``values``, move to ``target`` (or the step's only target), record.
+    """One step through :func:`core.workflow.transition_run`: lock, guard, check the table, apply ``values``,
+    move to ``target`` (or the step's only target), then the ContractStep row and the audit entry.
 
     ``prepare`` runs on the locked row once the step is known to be in order: it checks what depends on the
-    contract's current facts (dates) and returns further values to set.
+    contract's current facts (dates) and returns further values to set. ``guard`` adds to the capability and
+    scope checks what the locked row must satisfy before the table is asked (who may pre-review).
     """
-    contract = _lock(contract)
-    _guard(actor, contract)
-    step = workflow.check_step(contract.status, action)
-    target = target or step.targets[0]
-    if target not in step.targets:  # a programming error, not a user's
-        raise ValueError(f"{action} cannot lead to {target}")
-    if prepare is not None:
-        prepared = prepare(contract)
+    notes: list[str] = [comment] if comment else []
+
+    def check_actor(locked: CollectiveContract) -> None:
+        _guard(actor, locked)
+        if guard is not None:
+            guard(locked)
+
+    def apply(locked: CollectiveContract, to_status: str) -> dict[str, Any]:
+        prepared = dict(prepare(locked)) if prepare is not None else {}
         # "step_note" is not a field: it adds to the step's comment (e.g. that a filing was late).
         note = prepared.pop("step_note", "")
-        comment = "；".join(part for part in (comment, note) if part)
-        values |= prepared
-    before = audit_snapshot(contract, CONTRACT_AUDIT_FIELDS)
-    from_status = contract.status
-    for key, value in values.items():
-        setattr(contract, key, value)
-    contract.status = target
-    _record_step(
-        actor=actor,
-        contract=contract,
+        if note:
+            notes.append(note)
+        return values | prepared
+
+    def after(locked: CollectiveContract, from_status: str, to_status: str) -> None:
+        _save_step(
+            actor=actor,
+            contract=locked,
+            action=action,
+            from_status=from_status,
+            on=on,
+            comment="；".join(notes),
+            attachment=attachment,
+            data=data,
+        )
+
+    return transition_run(
+        instance=contract,
+        table=workflow.TABLE,
         action=action,
-        from_status=from_status,
-        on=on,
-        comment=comment,
-        attachment=attachment,
-        data=data,
-        before=before,
+        actor=actor,
+        unit_path=lambda locked: locked.org_unit.path,
+        audit_fields=CONTRACT_AUDIT_FIELDS,
+        target=target,
+        related=("org_unit",),
+        guard=check_actor,
+        apply=apply,
+        after=after,
+        note=lambda locked, from_status, to_status: _step_note(action, on, "；".join(notes)),
     )
-    return contract
 
 
 def _set_coverage(
@@ -421,22 +458,22 @@ def contract_pre_review(
     attachment: File | None = None,
 ) -> CollectiveContract:
     """The upper-level union passes the draft or returns it with comments (预审通过 / 退回)."""
-    locked = _lock(contract)
-    require_capability(actor, EDIT)
-    require_unit_in_scope(actor, locked.org_unit)
-    _require_upper_unit(actor, locked)
     comments = comments.strip()
-    if not passed and not comments:
-        raise ServiceError("comments_required", "退回合同草案时请写明修改意见。", field="comments")
-    action = ContractAction.PASS_REVIEW if passed else ContractAction.RETURN_REVIEW
+
+    def upper_unit_only(locked: CollectiveContract) -> None:
+        _require_upper_unit(actor, locked)
+        if not passed and not comments:
+            raise ServiceError("comments_required", "退回合同草案时请写明修改意见。", field="comments")
+
     return _transition(
         actor=actor,
-        contract=locked,
-        action=action,
+        contract=contract,
+        action=ContractAction.PASS_REVIEW if passed else ContractAction.RETURN_REVIEW,
         on=on or today(),
         comment=comments,
         attachment=attachment,
         data={"passed": passed},
+        guard=upper_unit_only,
     )
 
 

@@ -1,16 +1,16 @@
 """The collective-contract workflow as one explicit table: which step may follow which status.
 
 要约 → 协商 → 草案 → 上级工会预审（通过 / 退回）→ 职代会审议 → 签订 → 备案 → 生效 → 到期 / 续订.
-Services ask :func:`check_step` before doing anything; a step out of order is refused with the reason
-from the table, in Chinese, so the user knows what has to happen first.
+The table is a :class:`core.workflow.TransitionTable`; services take each step through
+:func:`core.workflow.transition_run`, which asks it before doing anything; a step out of order is refused
+with the reason from the table, in Chinese, so the user knows what has to happen first.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
-from safetynet.core.errors import ServiceError
+from safetynet.core.workflow import Transition, TransitionTable
 from safetynet.programmes.models import ContractAction as A
 from safetynet.programmes.models import ContractStatus as S
 
@@ -25,92 +25,86 @@ OBJECTION_DAYS = 15
 EXPIRY_REMINDER_DAYS = 60
 
 
-@dataclass(frozen=True)
-class Step:
-    action: A
-    sources: frozenset[S]
-    targets: tuple[S, ...]
-    # Why the step is refused when the contract is not in one of ``sources``.
-    refusal: str
-
+# The step type of the table (kept under its old name for callers).
+Step = Transition
 
 _BEFORE_SIGNING = frozenset(
     {S.OFFERED, S.BARGAINING, S.DRAFT, S.RETURNED, S.REVIEWED, S.VOTE_FAILED, S.APPROVED}
 )
 
-TRANSITIONS: dict[A, Step] = {
-    step.action: step
-    for step in (
-        Step(
+TABLE = TransitionTable(
+    subject="合同",
+    statuses=S,
+    actions=A,
+    code="step_out_of_order",
+    transitions=(
+        Transition(
             A.START_BARGAINING,
             frozenset({S.OFFERED, S.RETURNED, S.VOTE_FAILED}),
             (S.BARGAINING,),
             "只有已发出要约、预审退回或职代会未通过的合同才能（重新）开始协商",
         ),
-        Step(
+        Transition(
             A.SUBMIT_DRAFT,
             frozenset({S.BARGAINING, S.RETURNED}),
             (S.DRAFT,),
             "合同尚未进入协商，不能提交草案预审",
         ),
-        Step(A.PASS_REVIEW, frozenset({S.DRAFT}), (S.REVIEWED,), "合同草案尚未提交上级工会预审，不能预审"),
-        Step(A.RETURN_REVIEW, frozenset({S.DRAFT}), (S.RETURNED,), "合同草案尚未提交上级工会预审，不能退回"),
-        Step(
+        Transition(
+            A.PASS_REVIEW, frozenset({S.DRAFT}), (S.REVIEWED,), "合同草案尚未提交上级工会预审，不能预审"
+        ),
+        Transition(
+            A.RETURN_REVIEW, frozenset({S.DRAFT}), (S.RETURNED,), "合同草案尚未提交上级工会预审，不能退回"
+        ),
+        Transition(
             A.RECORD_VOTE,
             frozenset({S.REVIEWED, S.VOTE_FAILED}),
             (S.APPROVED, S.VOTE_FAILED),
             "合同草案尚未经上级工会预审通过，不能提交职代会审议",
         ),
-        Step(A.SIGN, frozenset({S.APPROVED}), (S.SIGNED,), "合同尚未经职代会审议通过，不能签订"),
-        Step(A.FILE, frozenset({S.SIGNED}), (S.FILED,), "合同尚未签订，不能报送备案"),
-        Step(
+        Transition(A.SIGN, frozenset({S.APPROVED}), (S.SIGNED,), "合同尚未经职代会审议通过，不能签订"),
+        Transition(A.FILE, frozenset({S.SIGNED}), (S.FILED,), "合同尚未签订，不能报送备案"),
+        Transition(
             A.BUREAU_OBJECTION,
             frozenset({S.FILED}),
             (S.BARGAINING,),
             "合同尚未报送备案，不能登记人社部门异议",
         ),
-        Step(A.TAKE_EFFECT, frozenset({S.FILED}), (S.IN_FORCE,), "合同尚未报送备案，不能生效"),
-        Step(
+        Transition(A.TAKE_EFFECT, frozenset({S.FILED}), (S.IN_FORCE,), "合同尚未报送备案，不能生效"),
+        Transition(
             A.EXPIRE,
             frozenset({S.SIGNED, S.FILED, S.IN_FORCE}),
             (S.EXPIRED,),
             "合同尚未签订或已终止，不能登记到期",
         ),
-        Step(
+        Transition(
             A.RENEW,
             frozenset({S.FILED, S.IN_FORCE, S.EXPIRED}),
             (S.RENEWED,),
             "只有已备案、生效中或已到期的合同才能续订",
         ),
-        Step(A.WITHDRAW, _BEFORE_SIGNING, (S.WITHDRAWN,), "合同已签订，不能终止协商"),
-    )
-}
+        Transition(A.WITHDRAW, _BEFORE_SIGNING, (S.WITHDRAWN,), "合同已签订，不能终止协商"),
+    ),
+    # Statuses reached after a step, so a refusal can also say "already done".
+    already={
+        A.SIGN: frozenset({S.SIGNED, S.FILED, S.IN_FORCE, S.EXPIRED, S.RENEWED}),
+        A.FILE: frozenset({S.FILED, S.IN_FORCE, S.EXPIRED, S.RENEWED}),
+    },
+    closed={S.WITHDRAWN: "合同协商已终止，不能继续办理"},
+)
 
-# Statuses reached after a step, so a refusal can also say "already done".
-_ALREADY = {
-    A.SIGN: frozenset({S.SIGNED, S.FILED, S.IN_FORCE, S.EXPIRED, S.RENEWED}),
-    A.FILE: frozenset({S.FILED, S.IN_FORCE, S.EXPIRED, S.RENEWED}),
-}
+# action → its step, in workflow order (kept for callers that read the table directly).
+TRANSITIONS: dict[str, Transition] = TABLE.transitions
 
 
-def check_step(status: str, action: A) -> Step:
+def check_step(status: str, action: A) -> Transition:
     """The step if ``action`` may follow ``status``; otherwise a ServiceError saying why not."""
-    step = TRANSITIONS[action]
-    if status in step.sources:
-        return step
-    label = S(status).label
-    if status in _ALREADY.get(action, ()):
-        reason = f"合同已{A(action).label}，不能重复{A(action).label}"
-    elif status == S.WITHDRAWN:
-        reason = "合同协商已终止，不能继续办理"
-    else:
-        reason = step.refusal
-    raise ServiceError("step_out_of_order", f"{reason}（当前状态：{label}）。")
+    return TABLE.check(status, action)
 
 
 def allowed_actions(status: str) -> list[A]:
     """The steps that may follow ``status``, in workflow order (for buttons on the contract page)."""
-    return [action for action, step in TRANSITIONS.items() if status in step.sources]
+    return [A(action) for action in TABLE.allowed(status)]
 
 
 def vote_passes(*, total: int, attended: int, votes_for: int) -> bool:

@@ -7,7 +7,7 @@ at the version it was made with, so a form changed mid-year leaves older reports
 A :class:`Report` is never changed: a second report for the same (form, period, unit) is a correction, and
 the first one decides timeliness (INTERFACES.md, "Periodic reports and early warning").
 
-A :class:`WarningSignal` concerns one enterprise; its lifecycle is the transition table ``TRANSITIONS``.
+A :class:`WarningSignal` concerns one enterprise; its lifecycle is the transition table ``WARNING_TABLE``.
 
 An :class:`Incident` (突发事件) is reported at once to the duty officers (:class:`DutyOfficer`, or every officer of
 the district and the city while a unit keeps no roster) and is late when reported more than the limit after
@@ -25,6 +25,7 @@ from django.db import models
 from django.db.models import Q
 
 from safetynet.core.scope import ScopedQuerySet
+from safetynet.core.workflow import Transition, TransitionTable
 from safetynet.orgs.models import OrgLevel
 from safetynet.reporting import periods
 
@@ -251,16 +252,35 @@ class WarningAction(models.TextChoices):
     CREATE_CASE = "create_case", "转为诉求案件"
 
 
-# (status now, action) → status after. Anything else is refused (code "invalid_transition").
+# The warning's lifecycle. Anything not in the table is refused (code "invalid_transition").
+WARNING_TABLE = TransitionTable(
+    subject="预警",
+    statuses=WarningStatus,
+    actions=WarningAction,
+    transitions=(
+        Transition(WarningAction.VERIFY, frozenset({WarningStatus.REPORTED}), (WarningStatus.VERIFIED,)),
+        Transition(WarningAction.HANDLE, frozenset({WarningStatus.VERIFIED}), (WarningStatus.HANDLING,)),
+        Transition(WarningAction.RESOLVE, frozenset({WarningStatus.HANDLING}), (WarningStatus.RESOLVED,)),
+        Transition(WarningAction.DISMISS, frozenset(OPEN_WARNING_STATUSES), (WarningStatus.DISMISSED,)),
+        Transition(
+            WarningAction.CREATE_CASE,
+            frozenset({WarningStatus.VERIFIED, WarningStatus.HANDLING}),
+            (WarningStatus.HANDLING,),
+        ),
+    ),
+    already={
+        WarningAction.VERIFY: {WarningStatus.VERIFIED, WarningStatus.HANDLING},
+        WarningAction.HANDLE: {WarningStatus.HANDLING},
+    },
+    closed={
+        WarningStatus.RESOLVED: "该预警已化解，处置已结束",
+        WarningStatus.DISMISSED: "该预警已排除，处置已结束",
+    },
+)
+
+# (status now, action) → status after: the table's edges as a mapping (for readers of the old name).
 TRANSITIONS: dict[tuple[str, str], str] = {
-    (WarningStatus.REPORTED, WarningAction.VERIFY): WarningStatus.VERIFIED,
-    (WarningStatus.VERIFIED, WarningAction.HANDLE): WarningStatus.HANDLING,
-    (WarningStatus.HANDLING, WarningAction.RESOLVE): WarningStatus.RESOLVED,
-    (WarningStatus.REPORTED, WarningAction.DISMISS): WarningStatus.DISMISSED,
-    (WarningStatus.VERIFIED, WarningAction.DISMISS): WarningStatus.DISMISSED,
-    (WarningStatus.HANDLING, WarningAction.DISMISS): WarningStatus.DISMISSED,
-    (WarningStatus.VERIFIED, WarningAction.CREATE_CASE): WarningStatus.HANDLING,
-    (WarningStatus.HANDLING, WarningAction.CREATE_CASE): WarningStatus.HANDLING,
+    (source, action): target for source, action, target in WARNING_TABLE.edges()
 }
 
 
@@ -360,10 +380,26 @@ class IncidentAction(models.TextChoices):
     CLOSE = "close", "处置完毕"
 
 
+INCIDENT_TABLE = TransitionTable(
+    subject="事件",
+    statuses=IncidentStatus,
+    actions=IncidentAction,
+    transitions=(
+        Transition(
+            IncidentAction.ACKNOWLEDGE, frozenset({IncidentStatus.REPORTED}), (IncidentStatus.ACKNOWLEDGED,)
+        ),
+        Transition(
+            IncidentAction.CLOSE,
+            frozenset({IncidentStatus.REPORTED, IncidentStatus.ACKNOWLEDGED}),
+            (IncidentStatus.CLOSED,),
+        ),
+    ),
+    already={IncidentAction.ACKNOWLEDGE: {IncidentStatus.ACKNOWLEDGED}},
+    closed={IncidentStatus.CLOSED: "该事件已处置完毕，不能再操作"},
+)
+
 INCIDENT_TRANSITIONS: dict[tuple[str, str], str] = {
-    (IncidentStatus.REPORTED, IncidentAction.ACKNOWLEDGE): IncidentStatus.ACKNOWLEDGED,
-    (IncidentStatus.REPORTED, IncidentAction.CLOSE): IncidentStatus.CLOSED,
-    (IncidentStatus.ACKNOWLEDGED, IncidentAction.CLOSE): IncidentStatus.CLOSED,
+    (source, action): target for source, action, target in INCIDENT_TABLE.edges()
 }
 
 

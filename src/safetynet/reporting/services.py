@@ -32,12 +32,13 @@ from safetynet.core.services import (
     audit_record,
     audit_snapshot,
 )
+from safetynet.core.workflow import transition_run
 from safetynet.orgs.models import OrgLevel, OrgUnit
 from safetynet.reporting import periods
 from safetynet.reporting.models import (
     LEVEL_CHOICES,
     MAX_DUE_DAY,
-    TRANSITIONS,
+    WARNING_TABLE,
     FieldKind,
     FormVersion,
     PeriodKind,
@@ -744,30 +745,8 @@ def _notify_warning(warning: WarningSignal, now: datetime.datetime) -> None:
     )
 
 
-def _lock_warning(warning: WarningSignal, version: int | None) -> WarningSignal:
-    locked = (
-        WarningSignal.objects.select_for_update().select_related("enterprise__org_unit").get(pk=warning.pk)
-    )
-    if version is not None and int(version) != locked.version:
-        raise ServiceError("conflict", CONFLICT_MESSAGE, field="version")
-    return locked
-
-
-def _next_status(warning: WarningSignal, action: str) -> str:
-    if action not in WarningAction.values:
-        raise ServiceError("invalid", "操作不对。", field="action")
-    target = TRANSITIONS.get((warning.status, action))
-    if target is None:
-        possible = "、".join(
-            f"“{WarningAction(a).label}”" for (status, a) in TRANSITIONS if status == warning.status
-        )
-        raise ServiceError(
-            "invalid_transition",
-            f"该预警当前为“{warning.get_status_display()}”，不能“{WarningAction(action).label}”"
-            + (f"；可以{possible}。" if possible else "，已结束。"),
-            field="action",
-        )
-    return target
+def _warning_unit_path(warning: WarningSignal) -> str:
+    return warning.enterprise.org_unit.path
 
 
 @transaction.atomic
@@ -781,35 +760,43 @@ def warning_transition(
     note: str = "",
     now: datetime.datetime | None = None,
 ) -> WarningSignal:
-    """One step of the lifecycle (TRANSITIONS): verify, handle, resolve, or dismiss with a reason."""
+    """One step of the lifecycle (WARNING_TABLE): verify, handle, resolve, or dismiss with a reason."""
     _require(actor, can_handle_warnings, "您的角色不能处理预警信息（查看人员只能查看）。")
-    warning = _lock_warning(warning, version)
-    _require_unit_in_scope(actor, warning.enterprise.org_unit, field="warning")
-    if action == WarningAction.CREATE_CASE:
-        raise ServiceError("invalid", "转为诉求案件请使用“转为诉求案件”。", field="action")
-    target = _next_status(warning, action)
     reason = clean_free_text(reason)
     note = clean_free_text(note)
-    if action == WarningAction.DISMISS and not reason:
-        raise ServiceError("required", "排除预警须填写排除理由。", field="reason")
-    before = audit_snapshot(warning, ("status", "dismiss_reason", "handling_note"))
-    warning.status = target
-    warning.status_changed_at = now or timezone.now()
-    if action == WarningAction.DISMISS:
-        warning.dismiss_reason = reason
-    if note:
-        warning.handling_note = f"{warning.handling_note}\n{note}".strip() if warning.handling_note else note
-    warning.version += 1
-    warning.save(update_fields=["status", "status_changed_at", "dismiss_reason", "handling_note", "version"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
+
+    def guard(locked: WarningSignal) -> None:
+        _require_unit_in_scope(actor, locked.enterprise.org_unit, field="warning")
+        if action == WarningAction.CREATE_CASE:
+            raise ServiceError("invalid", "转为诉求案件请使用“转为诉求案件”。", field="action")
+        if action not in WarningAction.values:
+            raise ServiceError("invalid", "操作不对。", field="action")
+
+    def apply(locked: WarningSignal, target: str) -> dict[str, Any]:
+        if action == WarningAction.DISMISS and not reason:
+            raise ServiceError("required", "排除预警须填写排除理由。", field="reason")
+        values: dict[str, Any] = {"status_changed_at": now or timezone.now()}
+        if action == WarningAction.DISMISS:
+            values["dismiss_reason"] = reason
+        if note:
+            values["handling_note"] = (
+                f"{locked.handling_note}\n{note}".strip() if locked.handling_note else note
+            )
+        return values
+
+    return transition_run(
         instance=warning,
-        changes=audit_diff(before, audit_snapshot(warning, ("status", "dismiss_reason", "handling_note"))),
-        unit_path=warning.enterprise.org_unit.path,
-        note=WarningAction(action).label,
+        table=WARNING_TABLE,
+        action=action,
+        actor=actor,
+        unit_path=_warning_unit_path,
+        audit_fields=("dismiss_reason", "handling_note"),
+        version=version,
+        related=("enterprise__org_unit",),
+        guard=guard,
+        apply=apply,
+        conflict=CONFLICT_MESSAGE,
     )
-    return warning
 
 
 # What a warning becomes as a case (cases.models.Category).
@@ -829,41 +816,47 @@ def warning_create_case(
     from safetynet.cases.services import case_intake
 
     _require(actor, can_handle_warnings, "您的角色不能处理预警信息（查看人员只能查看）。")
-    warning = _lock_warning(warning, version)
-    _require_unit_in_scope(actor, warning.enterprise.org_unit, field="warning")
-    if warning.case_id is not None:
-        raise ServiceError("has_case", "该预警已转为诉求案件，不能重复转办。", field="action")
-    target = _next_status(warning, WarningAction.CREATE_CASE)
     now = now or timezone.now()
-    description = (
-        f"由预警信息转办（{warning.get_category_display()}，发现日期 {warning.discovered_on.isoformat()}）"
-        + (f"：{warning.description}" if warning.description else "。")
-    )
-    case = case_intake(
-        actor=actor,
-        channel="referral",
-        category=CASE_CATEGORY.get(warning.category, "other"),
-        description=description,
-        enterprise=warning.enterprise,
-        workers_involved=warning.workers_involved or 1,
-        claim_amount=warning.amount or 0,
-        now=now,
-    )
-    before = audit_snapshot(warning, ("status", "case"))
-    warning.case = case
-    warning.status = target
-    warning.status_changed_at = now
-    warning.version += 1
-    warning.save(update_fields=["case", "status", "status_changed_at", "version"])
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
+    made: list[Any] = []
+
+    def guard(locked: WarningSignal) -> None:
+        _require_unit_in_scope(actor, locked.enterprise.org_unit, field="warning")
+        if locked.case_id is not None:
+            raise ServiceError("has_case", "该预警已转为诉求案件，不能重复转办。", field="action")
+
+    def apply(locked: WarningSignal, target: str) -> dict[str, Any]:
+        description = (
+            f"由预警信息转办（{locked.get_category_display()}，发现日期 {locked.discovered_on.isoformat()}）"
+            + (f"：{locked.description}" if locked.description else "。")
+        )
+        case = case_intake(
+            actor=actor,
+            channel="referral",
+            category=CASE_CATEGORY.get(locked.category, "other"),
+            description=description,
+            enterprise=locked.enterprise,
+            workers_involved=locked.workers_involved or 1,
+            claim_amount=locked.amount or 0,
+            now=now,
+        )
+        made.append(case)
+        return {"case": case, "status_changed_at": now}
+
+    transition_run(
         instance=warning,
-        changes=audit_diff(before, audit_snapshot(warning, ("status", "case"))),
-        unit_path=warning.enterprise.org_unit.path,
-        note=f"转为诉求案件 {case.number}",
+        table=WARNING_TABLE,
+        action=WarningAction.CREATE_CASE,
+        actor=actor,
+        unit_path=_warning_unit_path,
+        audit_fields=("case",),
+        version=version,
+        related=("enterprise__org_unit",),
+        guard=guard,
+        apply=apply,
+        note=lambda locked, from_status, to_status: f"转为诉求案件 {made[0].number}",
+        conflict=CONFLICT_MESSAGE,
     )
-    return case
+    return made[0]
 
 
 # --- urgent incidents (突发事件) ----------------------------------------------------------------------------
@@ -1144,15 +1137,6 @@ def _notify_incident(incident: Any, *, actor: Any, now: datetime.datetime) -> in
     return len(recipients)
 
 
-def _lock_incident(incident: Any, version: int | None) -> Any:
-    from safetynet.reporting.models import Incident
-
-    locked = Incident.objects.select_for_update().select_related("unit").get(pk=incident.pk)
-    if version is not None and int(version) != locked.version:
-        raise ServiceError("conflict", "该事件已被他人更新，请刷新后再操作。", field="version")
-    return locked
-
-
 @transaction.atomic
 def incident_transition(
     *,
@@ -1164,50 +1148,45 @@ def incident_transition(
     now: datetime.datetime | None = None,
 ) -> Any:
     """接报 (a duty officer of a district or the city takes it) or 处置完毕 (with the outcome)."""
-    from safetynet.reporting.models import INCIDENT_TRANSITIONS, IncidentAction, IncidentStatus
+    from safetynet.reporting.models import INCIDENT_TABLE, IncidentAction, IncidentStatus
 
     _require(actor, can_handle_warnings, "您的角色不能处理突发事件（查看人员只能查看）。")
-    incident = _lock_incident(incident, version)
-    _require_unit_in_scope(actor, incident.unit, field="incident")
-    if action not in IncidentAction.values:
-        raise ServiceError("invalid", "操作不对。", field="action")
-    target = INCIDENT_TRANSITIONS.get((incident.status, action))
-    if target is None:
-        raise ServiceError(
-            "invalid_transition",
-            f"该事件当前为“{incident.get_status_display()}”，不能“{IncidentAction(action).label}”。",
-            field="action",
-        )
-    if action == IncidentAction.ACKNOWLEDGE and _active(actor) and not _system_user(actor):
-        if actor.org_unit is None or actor.org_unit.level not in DUTY_LEVELS:
-            raise NotAllowed("接报由区或市的值班人员进行。")
     outcome = clean_free_text(outcome)
-    if action == IncidentAction.CLOSE and not outcome:
-        raise ServiceError("required", "请填写处置结果。", field="outcome")
-    if len(outcome) > 5000:
-        raise ServiceError("invalid", "处置结果最多 5000 字。", field="outcome")
     now = now or timezone.now()
-    before = audit_snapshot(incident, ("status", "outcome"))
-    incident.status = target
-    if action == IncidentAction.ACKNOWLEDGE:
-        incident.acknowledged_at = now
-        incident.acknowledged_by = _who(actor)
-    if target == IncidentStatus.CLOSED:
-        incident.closed_at = now
-        incident.outcome = outcome
-    incident.version += 1
-    incident.save(
-        update_fields=["status", "acknowledged_at", "acknowledged_by", "closed_at", "outcome", "version"]
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.UPDATE,
+
+    def guard(locked: Any) -> None:
+        _require_unit_in_scope(actor, locked.unit, field="incident")
+        if action not in IncidentAction.values:
+            raise ServiceError("invalid", "操作不对。", field="action")
+
+    def apply(locked: Any, target: str) -> dict[str, Any]:
+        if action == IncidentAction.ACKNOWLEDGE and _active(actor) and not _system_user(actor):
+            if actor.org_unit is None or actor.org_unit.level not in DUTY_LEVELS:
+                raise NotAllowed("接报由区或市的值班人员进行。")
+        if action == IncidentAction.CLOSE and not outcome:
+            raise ServiceError("required", "请填写处置结果。", field="outcome")
+        if len(outcome) > 5000:
+            raise ServiceError("invalid", "处置结果最多 5000 字。", field="outcome")
+        values: dict[str, Any] = {}
+        if action == IncidentAction.ACKNOWLEDGE:
+            values |= {"acknowledged_at": now, "acknowledged_by": _who(actor)}
+        if target == IncidentStatus.CLOSED:
+            values |= {"closed_at": now, "outcome": outcome}
+        return values
+
+    return transition_run(
         instance=incident,
-        changes=audit_diff(before, audit_snapshot(incident, ("status", "outcome"))),
-        unit_path=incident.unit.path,
-        note=IncidentAction(action).label,
+        table=INCIDENT_TABLE,
+        action=action,
+        actor=actor,
+        unit_path=lambda locked: locked.unit.path,
+        audit_fields=("outcome",),
+        version=version,
+        related=("unit",),
+        guard=guard,
+        apply=apply,
+        conflict="该事件已被他人更新，请刷新后再操作。",
     )
-    return incident
 
 
 _PHONE = re.compile(r"^1\d{10}$")

@@ -10,6 +10,7 @@ refusal comes back on the page that caused it, with what the user typed.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -32,7 +33,8 @@ from safetynet.orgs.models import Enterprise, Industry, OrgLevel, OrgUnit
 from safetynet.reporting import exports, headcounts, periods, rates, risk, selectors, services
 from safetynet.reporting import forms as f
 from safetynet.reporting.models import (
-    INCIDENT_TRANSITIONS,
+    INCIDENT_TABLE,
+    WARNING_TABLE,
     DutyOfficer,
     FieldKind,
     Incident,
@@ -55,6 +57,34 @@ def _raise_out_of_scope(error: ServiceError) -> None:
     """A record outside the user's scope is "not found", on pages as in the API."""
     if isinstance(error, OutOfScope):
         raise Http404(error.message)
+
+
+def _post_transition(
+    request: HttpRequest,
+    *,
+    record: Any,
+    denied: str,
+    form: Any,
+    run: Callable[[Any, dict[str, Any]], Any],
+    error_fields: tuple[str, ...],
+    success: str,
+    detail_url: str,
+    rerender: Callable[[Any], HttpResponse],
+) -> HttpResponse:
+    """A workflow button posted from a detail page (warnings, incidents): the capability (403), the form,
+    one service call; back to the page on success, else the page again with the refusal on the form (400)."""
+    if not services.can_handle_warnings(request.user):
+        raise PermissionDenied(denied)
+    if form.is_valid():
+        try:
+            run(record, form.cleaned_data)
+        except ServiceError as error:
+            _raise_out_of_scope(error)
+            form.add_service_error(error.field if error.field in error_fields else None, error.message)
+        else:
+            messages.success(request, success)
+            return HttpResponseRedirect(reverse(detail_url, args=[record.pk]))
+    return rerender(form)
 
 
 def _unit_for(request: HttpRequest, value: str | None = None) -> OrgUnit:
@@ -717,8 +747,8 @@ class WarningDetailView(ScopedMixin, StaffView):
         can_handle = services.can_handle_warnings(self.request.user)
         actions = []
         if can_handle:
-            for (state, action), _target in services.TRANSITIONS.items():
-                if state == warning.status and action in WARNING_BUTTONS:
+            for action in WARNING_TABLE.allowed(warning.status):
+                if action in WARNING_BUTTONS:
                     label, css = WARNING_BUTTONS[action]
                     form = (
                         failed
@@ -729,7 +759,7 @@ class WarningDetailView(ScopedMixin, StaffView):
         can_case = (
             can_handle
             and warning.case_id is None
-            and ((warning.status, WarningAction.CREATE_CASE) in services.TRANSITIONS)
+            and WarningAction.CREATE_CASE in WARNING_TABLE.allowed(warning.status)
         )
         return render(
             self.request,
@@ -752,31 +782,29 @@ class WarningTransitionView(ScopedMixin, StaffView):
     model = WarningSignal
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        warning = self.get_scoped_object()
-        if not services.can_handle_warnings(request.user):
-            raise PermissionDenied("您的角色不能处理预警信息（查看人员只能查看）。")
-        form = f.TransitionForm(request.POST)
-        if form.is_valid():
-            try:
-                services.warning_transition(
-                    actor=request.user,
-                    warning=warning,
-                    action=form.cleaned_data["action"],
-                    version=form.cleaned_data["version"],
-                    reason=form.cleaned_data["reason"],
-                    note=form.cleaned_data["note"],
-                )
-            except ServiceError as error:
-                _raise_out_of_scope(error)
-                form.add_service_error(
-                    error.field if error.field in ("reason", "note") else None, error.message
-                )
-            else:
-                messages.success(request, "预警状态已更新。")
-                return HttpResponseRedirect(reverse("reporting:warning_detail", args=[warning.pk]))
-        detail = WarningDetailView()
-        detail.setup(request, pk=pk)
-        return detail.render_warning(WarningSignal.objects.get(pk=warning.pk), failed=form, status=400)
+        def rerender(form: Any) -> HttpResponse:
+            detail = WarningDetailView()
+            detail.setup(request, pk=pk)
+            return detail.render_warning(WarningSignal.objects.get(pk=pk), failed=form, status=400)
+
+        return _post_transition(
+            request,
+            record=self.get_scoped_object(),
+            denied="您的角色不能处理预警信息（查看人员只能查看）。",
+            form=f.TransitionForm(request.POST),
+            run=lambda warning, data: services.warning_transition(
+                actor=request.user,
+                warning=warning,
+                action=data["action"],
+                version=data["version"],
+                reason=data["reason"],
+                note=data["note"],
+            ),
+            error_fields=("reason", "note"),
+            success="预警状态已更新。",
+            detail_url="reporting:warning_detail",
+            rerender=rerender,
+        )
 
 
 class WarningCaseView(ScopedMixin, StaffView):
@@ -971,9 +999,7 @@ class IncidentDetailView(ScopedMixin, StaffView):
     def render_incident(self, incident: Incident, *, failed: Any = None, status: int = 200) -> HttpResponse:
         actions = []
         if services.can_handle_warnings(self.request.user):
-            for (state, action), _target in INCIDENT_TRANSITIONS.items():
-                if state != incident.status:
-                    continue
+            for action in INCIDENT_TABLE.allowed(incident.status):
                 if action == IncidentAction.ACKNOWLEDGE and not _can_acknowledge(self.request.user):
                     continue
                 label, css = INCIDENT_BUTTONS[action]
@@ -1009,29 +1035,27 @@ class IncidentActionView(ScopedMixin, StaffView):
     model = Incident
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        incident = self.get_scoped_object()
-        if not services.can_handle_warnings(request.user):
-            raise PermissionDenied("您的角色不能处理突发事件（查看人员只能查看）。")
-        form = f.IncidentActionForm(request.POST)
-        if form.is_valid():
-            try:
-                services.incident_transition(
-                    actor=request.user,
-                    incident=incident,
-                    action=form.cleaned_data["action"],
-                    version=form.cleaned_data["version"],
-                    outcome=form.cleaned_data["outcome"],
-                )
-            except ServiceError as error:
-                _raise_out_of_scope(error)
-                form.add_service_error(error.field if error.field == "outcome" else None, error.message)
-            else:
-                messages.success(request, "突发事件状态已更新。")
-                return HttpResponseRedirect(reverse("reporting:incident_detail", args=[incident.pk]))
-        detail = IncidentDetailView()
-        detail.setup(request, pk=pk)
-        return detail.render_incident(
-            IncidentDetailView().get_base_queryset().get(pk=incident.pk), failed=form, status=400
+        def rerender(form: Any) -> HttpResponse:
+            detail = IncidentDetailView()
+            detail.setup(request, pk=pk)
+            return detail.render_incident(detail.get_base_queryset().get(pk=pk), failed=form, status=400)
+
+        return _post_transition(
+            request,
+            record=self.get_scoped_object(),
+            denied="您的角色不能处理突发事件（查看人员只能查看）。",
+            form=f.IncidentActionForm(request.POST),
+            run=lambda incident, data: services.incident_transition(
+                actor=request.user,
+                incident=incident,
+                action=data["action"],
+                version=data["version"],
+                outcome=data["outcome"],
+            ),
+            error_fields=("outcome",),
+            success="突发事件状态已更新。",
+            detail_url="reporting:incident_detail",
+            rerender=rerender,
         )
 
 
