@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from safetynet.assistance.selectors import assistance_card_for_user
 from safetynet.core.errors import ServiceError
 from safetynet.core.scope import get_for_user
 from safetynet.core.views_base import StaffView
@@ -101,6 +102,8 @@ class DashboardView(StaffView):
                 "deeper_levels": [level for level in OrgLevel if level > unit.level + 1],
                 # 信息报送: a card per warning form (cached under the data version, like the indicators).
                 "reporting_cards": reporting_cards_for_user(request.user, unit=unit, day=day),
+                # 服务帮扶: files in and out (脱困), budget used, people and amount helped in the year.
+                "assistance_card": assistance_card_for_user(request.user, unit=unit, day=day),
             },
         )
 
