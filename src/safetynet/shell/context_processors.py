@@ -130,7 +130,7 @@ MENU: list[tuple[Any, str, str | None, str | None, list[tuple[Any, str, str | No
         "网",
         None,
         None,
-        [(_("入会申请"), "portal:join_queue", None)],
+        [(_("入会申请"), "portal:join_queue", None), (_("网络工会公告"), "portal:staff_notices", None)],
         False,
     ),
     (
