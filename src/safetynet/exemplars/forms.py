@@ -32,7 +32,9 @@ class StudioForm(forms.Form):
     )
     enterprise = forms.CharField(label="所在企业统一社会信用代码", max_length=30)
     level = forms.ChoiceField(label="命名级别", choices=HonourLevel.choices, initial=HonourLevel.CITY)
-    founded_on = forms.DateField(label="成立日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    founded_on = forms.DateField(
+        label="成立日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     members_count = forms.IntegerField(label="成员人数", min_value=0, required=False)
     patents = forms.IntegerField(label="专利数", min_value=0, required=False)
     savings = forms.DecimalField(label="创效（万元）", min_value=0, required=False, decimal_places=2)
@@ -50,8 +52,12 @@ class CompetitionForm(forms.Form):
     name = forms.CharField(label="竞赛名称", max_length=150)
     kind = forms.ChoiceField(label="类别", choices=CompetitionKind.choices)
     organiser_level = forms.ChoiceField(label="主办级别", choices=OrganiserLevel.choices)
-    starts_on = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    ends_on = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    starts_on = forms.DateField(
+        label="开始日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    ends_on = forms.DateField(
+        label="结束日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     description = forms.CharField(label="竞赛内容", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -16,7 +16,9 @@ class VisitForm(forms.Form):
         help_text="统一社会信用代码或企业全称",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    visited_on = forms.DateField(label="走访日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    visited_on = forms.DateField(
+        label="走访日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     worker_name = forms.CharField(
         label="走访职工", max_length=50, required=False, help_text="走访到的职工姓名（可不填）"
     )
