@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0004_channel_workers_platform'),
+        ('cases', '0003_case_moves_without_row_checks'),
         ('members', '0006_search_indexes_in_byte_order_and_covering'),
         ('orgs', '0003_history_ordered_from_the_beginning'),
         ('reporting', '0002_incidents_duty_officers_risk_rule'),
