@@ -388,11 +388,11 @@ def test_pages_and_exports(client, world, city):
     )
     assert response.status_code == 400 and "不能晚于今年" in response.content.decode()
     rows = list(
-        load_workbook(io.BytesIO(client.get(reverse("exemplars:honour_export")).content)).active.values
+        load_workbook(io.BytesIO(client.get(reverse("exemplars:honour_export")).getvalue())).active.values
     )
     assert rows[0][0] == "姓名" and rows[1][0] == "李劳模"
     rows = list(
-        load_workbook(io.BytesIO(client.get(reverse("exemplars:studio_export")).content)).active.values
+        load_workbook(io.BytesIO(client.get(reverse("exemplars:studio_export")).getvalue())).active.values
     )
     assert rows[1][0] == "李劳模工作室"
     client.force_login(world["xg_officer"])

@@ -315,7 +315,7 @@ def test_pages(client, three, city, make_staff, settings, django_capture_on_comm
     assert bad.status_code == 400 and "各维度权重之和应为 100%" in bad.content.decode()
     rows = list(
         load_workbook(
-            io.BytesIO(client.get(reverse("harmony:index_export") + "?year=2012").content)
+            io.BytesIO(client.get(reverse("harmony:index_export") + "?year=2012").getvalue())
         ).active.values
     )
     assert rows[0][0] == "名次" and rows[1][1] == "友好机械有限公司" and rows[1][5] == 84.4

@@ -173,7 +173,7 @@ def test_list_and_export_are_scoped(client, setting, city, make_staff):
     response = client.get(reverse("visits:visit_export") + "?year=2012")
     from openpyxl import load_workbook
 
-    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    rows = list(load_workbook(io.BytesIO(response.getvalue())).active.values)
     assert rows[0][0] == "走访日期" and rows[1][2] == "友好走访机械有限公司"
 
 
