@@ -351,6 +351,7 @@ class ApplicationSerializer(PersonFieldsMixin, RecordSerializer):
             "status_label",
             "current_level",
             "submitted_on",
+            "submitted_via",
             "decided_on",
             "notice_from",
             "notice_until",
@@ -376,7 +377,7 @@ class DecisionSerializer(serializers.Serializer):
     version = bounded_integer(required=False, allow_null=True)
 
 
-class ReasonSerializer(serializers.Serializer):
+class AssistanceReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
@@ -471,11 +472,13 @@ class ApplicationViewSet(
         )
         return self.render(application)
 
-    @extend_schema(summary="撤回申请", request=ReasonSerializer, responses={200: ApplicationSerializer})
+    @extend_schema(
+        summary="撤回申请", request=AssistanceReasonSerializer, responses={200: ApplicationSerializer}
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str, **kwargs: Any) -> Response:
         application = self.get_object()
-        serializer = ReasonSerializer(data=request.data)
+        serializer = AssistanceReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         application = services.application_withdraw(
             actor=request.user, application=application, reason=serializer.validated_data["reason"]
@@ -528,13 +531,13 @@ class PaymentViewSet(
 
     @extend_schema(
         summary="冲正（新增一条负数记录，预算退回）",
-        request=ReasonSerializer,
+        request=AssistanceReasonSerializer,
         responses={201: PaymentSerializer},
     )
     @action(detail=True, methods=["post"])
     def reverse(self, request: Request, pk: str, **kwargs: Any) -> Response:
         payment = self.get_object()
-        serializer = ReasonSerializer(data=request.data)
+        serializer = AssistanceReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reversal = services.payment_reverse(
             actor=request.user,

@@ -503,6 +503,11 @@ class Budget(models.Model):
 # --- applications --------------------------------------------------------------------------------
 
 
+class SubmittedVia(models.TextChoices):
+    STAFF = "staff", "经办人员"
+    PLATFORM = "platform", "网络工会"
+
+
 class Application(models.Model):
     """An application for one person in one round; its review runs level by level along the round's chain."""
 
@@ -543,6 +548,10 @@ class Application(models.Model):
     closing_note = models.CharField("撤回或未通过原因", max_length=300, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Where the application came in: entered by an officer, or by the worker on the workers' platform.
+    submitted_via = models.CharField(
+        "申请途径", max_length=10, choices=SubmittedVia.choices, default=SubmittedVia.STAFF
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -61,6 +61,7 @@ from safetynet.assistance.models import (
     RoundAction,
     RoundLevelRule,
     RoundStatus,
+    SubmittedVia,
     Vote,
 )
 from safetynet.core.errors import ServiceError
@@ -1154,6 +1155,34 @@ def application_submit_by_worker(
 ) -> Application:
     """A worker's own application from the workers' platform (the system acts for the verified person): the
     same checks as :func:`application_submit`, filed at the unit of the person's open hardship file."""
+    with transaction.atomic():
+        application = _application_submit_for_worker(
+            person=person,
+            round=round,
+            on=on,
+            amount=amount,
+            student_name=student_name,
+            school=school,
+            reason=reason,
+            attachments=attachments,
+        )
+        # Marked in the same transaction, so an officer's page can say it came from the platform.
+        Application.objects.filter(pk=application.pk).update(submitted_via=SubmittedVia.PLATFORM)
+        application.submitted_via = SubmittedVia.PLATFORM
+    return application
+
+
+def _application_submit_for_worker(
+    *,
+    person: Any,
+    round: Round,
+    on: datetime.date,
+    amount: object,
+    student_name: str,
+    school: str,
+    reason: str,
+    attachments: Sequence[tuple[str, Any]] | None,
+) -> Application:
     hardship_file = (
         HardshipFile.objects.filter(person=person, closed_on__isnull=True)
         .select_related("org_unit", "person")
@@ -1440,7 +1469,6 @@ def application_vote(
                 decision=decision,
                 reason=reason[:300],
             )
-            _notify_worker(saved, to_status)
 
         return transition_run(
             instance=row,
@@ -1473,34 +1501,6 @@ def application_vote_many(
         else:
             done += 1
     return done, refused
-
-
-def _notify_worker(application: Application, to_status: str) -> None:
-    """Tell the worker of a decision through the workers' platform, when it is installed (after commit)."""
-    texts = {
-        ApplicationStatus.APPROVED: "审核通过，将进行公示",
-        ApplicationStatus.REJECTED: "未通过审核",
-        ApplicationStatus.PAID: "帮扶款已发放",
-    }
-    if to_status not in texts:
-        return
-    person_id, title = application.person_id, application.round.title
-
-    def send() -> None:
-        try:
-            from safetynet.portal import services as portal_services
-        except ImportError:
-            return
-        notify = getattr(portal_services, "worker_notify_person", None)
-        if notify is None:
-            return
-        from safetynet.members.models import Person
-
-        person = Person.objects.filter(pk=person_id).first()
-        if person is not None:
-            notify(person, f"您申请的“{title}”{texts[to_status]}。", link="/worker/applications/")
-
-    transaction.on_commit(send)
 
 
 def application_withdraw(
@@ -1640,7 +1640,6 @@ def objection_resolve(
                 audit_fields=APPLICATION_AUDIT_FIELDS,
                 related=("org_unit", "round"),
                 apply=lambda r, t: {"closing_note": f"公示异议成立：{resolution}"[:300]},
-                after=lambda saved, source, target: _notify_worker(saved, target),
             )
         return row
 
@@ -1760,7 +1759,6 @@ def _pay(
         unit_path=_path_of,
         audit_fields=APPLICATION_AUDIT_FIELDS,
         related=("org_unit", "round"),
-        after=lambda saved, source, target: _notify_worker(saved, target),
     )
     audit_created(
         actor=actor, instance=payment, fields=("amount", "created_on", "paid_on"), unit_path=row.org_unit.path

@@ -63,7 +63,12 @@ class IntakeForm(ChineseForm):
     kind = forms.ChoiceField(
         label="类型", choices=CaseKind.choices, initial=CaseKind.DISPUTE, widget=forms.RadioSelect
     )
-    channel = forms.ChoiceField(label="来源渠道", choices=Channel.choices, initial=Channel.HOTLINE)
+    # 网络工会 appeals are filed by the workers themselves on the platform, never registered by an officer.
+    channel = forms.ChoiceField(
+        label="来源渠道",
+        choices=[(value, label) for value, label in Channel.choices if value != Channel.PLATFORM],
+        initial=Channel.HOTLINE,
+    )
     enterprise = forms.ModelChoiceField(
         label="涉及企业", queryset=Enterprise.objects.none(), required=False, widget=forms.HiddenInput
     )

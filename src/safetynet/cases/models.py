@@ -53,6 +53,7 @@ class Channel(models.TextChoices):
     LETTER = "letter", "来信"
     ONLINE = "online", "网上"
     REFERRAL = "referral", "转办"
+    PLATFORM = "platform", "网络工会"
 
 
 class Category(models.TextChoices):

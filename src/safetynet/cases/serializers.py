@@ -118,7 +118,11 @@ class CaseSerializer(RecordSerializer):
 
 
 class CaseCreateSerializer(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=Channel.choices, help_text="来源渠道")
+    # The workers' platform files its own appeals (through the portal): staff never register one under it.
+    channel = serializers.ChoiceField(
+        choices=[(value, label) for value, label in Channel.choices if value != Channel.PLATFORM],
+        help_text="来源渠道",
+    )
     enterprise = ScopedSlugRelatedField(
         slug_field="credit_code",
         # With its unit: intake routes the case from it.

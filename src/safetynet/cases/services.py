@@ -420,6 +420,14 @@ def case_intake(
     phone = _normalize_caller_phone(caller_phone) if caller_phone else ""
     if require_callback:
         _require_caller_phone(channel=channel, anonymous=anonymous, phone=phone)
+        # 网络工会 is like 网上 except that the worker files it themselves: name and phone come from their
+        # verified account, so an officer cannot register a call or a visit under this channel.
+        if channel == Channel.PLATFORM and caller_person is None:
+            raise ServiceError(
+                "invalid",
+                "“网络工会”渠道的诉求由职工在网络工会自行提交；登记来电、来访、来信请选择对应的来源渠道。",
+                field="channel",
+            )
     if enterprise is not None:
         origin = enterprise.org_unit
         # Enterprise.objects.visible_to(actor)'s prefix rule, applied to the unit the API already loaded

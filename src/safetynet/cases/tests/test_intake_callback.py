@@ -28,7 +28,7 @@ def intake(setup, **extra):
     return services.case_intake(**values)
 
 
-@pytest.mark.parametrize("channel", [Channel.HOTLINE, Channel.VISIT, Channel.ONLINE])
+@pytest.mark.parametrize("channel", [Channel.HOTLINE, Channel.VISIT, Channel.ONLINE, Channel.PLATFORM])
 def test_a_named_caller_without_a_phone_is_refused(setup, channel):
     with pytest.raises(ServiceError) as exc:
         intake(setup, channel=channel, caller_name="李师傅", caller_phone="")
@@ -102,3 +102,17 @@ def test_the_intake_page_shows_the_message_on_the_phone_field_and_keeps_the_form
     response = client.post(reverse("cases:intake"), {**body, "caller_phone": "１３９１２３４５６７８"})
     assert response.status_code == 302
     assert Case.objects.get().caller_phone_masked == "139****5678"
+
+
+def test_an_officer_cannot_register_a_case_under_the_platform_channel(setup):
+    with pytest.raises(ServiceError) as exc:
+        intake(setup, channel=Channel.PLATFORM, caller_name="李师傅", caller_phone="13800000000")
+    assert exc.value.field == "channel" and "网络工会" in exc.value.message
+    assert not Case.objects.exists()
+
+
+def test_the_intake_form_does_not_offer_the_platform_channel():
+    from safetynet.cases.forms import IntakeForm
+
+    values = [value for value, _label in IntakeForm.base_fields["channel"].choices]
+    assert Channel.ONLINE in values and Channel.PLATFORM not in values
