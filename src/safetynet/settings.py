@@ -261,6 +261,10 @@ SPECTACULAR_SETTINGS = {
 
 # Enterprises with at least this many employees are eligible for a union (INTERFACES.md).
 ELIGIBLE_MIN_HEADCOUNT = int(env_str("SAFETYNET_ELIGIBLE_MIN_HEADCOUNT", "25"))
+# The workers' platform sends its SMS codes through this class (dotted path; portal/sms.py has the interface and
+# the console gateway used in development); the assessment's evidence files are refused above this size.
+PORTAL_SMS_GATEWAY = env_str("SAFETYNET_PORTAL_SMS_GATEWAY", "safetynet.portal.sms.ConsoleSmsGateway")
+ASSESSMENT_EVIDENCE_MAX_BYTES = int(env_str("SAFETYNET_ASSESSMENT_EVIDENCE_MAX_MB", "10")) * 1024 * 1024
 # Status against target: met at or above it; "far behind" (red) when more than this many percentage points
 # below it, "behind" (amber) otherwise.
 INDICATOR_FAR_BEHIND_POINTS = float(env_str("SAFETYNET_FAR_BEHIND_POINTS", "5")) / 100
