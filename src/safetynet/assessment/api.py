@@ -20,7 +20,7 @@ from rest_framework.routers import DefaultRouter
 from safetynet.accounts.models import Capability
 from safetynet.assessment import selectors, services
 from safetynet.assessment.models import Appeal, Item, Letter, Scheme
-from safetynet.core.api_base import RecordSerializer, ScopedGenericViewSet, record_id
+from safetynet.core.api_base import RecordSerializer, ScopedGenericViewSet, body_record, record_id
 from safetynet.core.scope import get_for_user
 from safetynet.orgs.models import OrgUnit
 
@@ -195,8 +195,12 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGene
         data = self.validated_input()
         item = Item.objects.select_related("scheme").filter(pk=data["item"]).first()
         if item is None:
-            raise Http404("未找到该考核项目。")
-        selectors.scheme_for_user(request.user, item.scheme_id)
+            raise ValidationError({"item": "未找到该考核项目。"})
+        body_record(
+            lambda: selectors.scheme_for_user(request.user, item.scheme_id),
+            field="item",
+            message="未找到该考核项目。",
+        )
         unit = get_for_user(OrgUnit, request.user, pk=request.user.org_unit_id)
         appeal = services.appeal_submit(actor=request.user, item=item, org_unit=unit, reason=data["reason"])
         return self.render(appeal, status_code=status.HTTP_201_CREATED)

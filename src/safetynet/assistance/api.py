@@ -42,6 +42,7 @@ from safetynet.core.api_base import (
     RecordSerializer,
     ScopedGenericViewSet,
     ScopedSlugRelatedField,
+    body_record,
     bounded_integer,
     record_id,
 )
@@ -197,7 +198,11 @@ class FileViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.validated_input()
-        person = get_for_user(Person, request.user, pk=data["person"])
+        person = body_record(
+            lambda: get_for_user(Person, request.user, pk=data["person"]),
+            field="person",
+            message="该职工不在职工名册中，或不在您的管辖范围内。",
+        )
         hardship_file = services.hardship_file_open(
             actor=request.user,
             person=person,
@@ -432,7 +437,11 @@ class ApplicationViewSet(
         round_ = selectors.round_list(request.user).filter(pk=data["round"]).first()
         if round_ is None:
             raise ValidationError({"round": "帮扶批次不存在或您不能参与。"})
-        hardship_file = get_for_user(HardshipFile, request.user, pk=data["hardship_file"])
+        hardship_file = body_record(
+            lambda: get_for_user(HardshipFile, request.user, pk=data["hardship_file"]),
+            field="hardship_file",
+            message="困难职工档案不存在，或不在您的管辖范围内。",
+        )
         application = services.application_submit(
             actor=request.user,
             round=round_,

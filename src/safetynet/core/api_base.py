@@ -159,8 +159,18 @@ ERROR_DESCRIPTIONS = {
     "400": "输入有误（detail 说明原因，field 指出字段）",
     "403": "未登录，或您的角色无权进行此操作",
     "404": "记录不存在或不在您的管辖范围内；列表的页码超出范围",
+    "401": "未以职工账号登录（职工接口）",
 }
 ERROR_SCHEMA_NAME = "Error"
+
+
+def body_record(lookup: Callable[[], Model], *, field: str, message: str) -> Model:
+    """A record named in a request body. Missing or out of scope is a 400 on that field, not a 404: the
+    address was right, the input was not (and the schema documents 404 only where the path names a record)."""
+    try:
+        return lookup()
+    except Http404:
+        raise exceptions.ValidationError({field: message}) from None
 
 
 def document_error_responses(
@@ -183,7 +193,7 @@ def document_error_responses(
             "required": ["code", "detail", "field"],
         }
     reference = {"$ref": f"#/components/schemas/{ERROR_SCHEMA_NAME}"}
-    for operations in result.get("paths", {}).values():
+    for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
@@ -191,8 +201,12 @@ def document_error_responses(
             takes_input = bool(operation.get("parameters")) or "requestBody" in operation
             if takes_input:
                 codes.append("400")
-            if operation.get("parameters"):
+            # The workers' API answers 401 or 404 to anyone not signed in as a worker (portal/api.py).
+            workers = path.startswith("/api/v1/me/") and path != "/api/v1/me/"
+            if operation.get("parameters") or workers:
                 codes.append("404")
+            if workers:
+                codes.append("401")
             if {} not in operation.get("security", [{}]):
                 codes.append("403")
             for code in codes:

@@ -54,9 +54,12 @@ class DashboardView(StaffView):
         day = _day(request)
         unit = _unit(request)
         hierarchy = TODAY if request.GET.get("hierarchy") == TODAY else AS_OF
-        chosen = request.GET.get("indicator") or "union_rate"
-        if chosen not in registry().indicators:
-            chosen = "union_rate"
+        known = registry()
+        area = known.area_for(request.GET.get("area", ""), request.GET.get("indicator", ""))
+        shown = known.area_indicators(area)
+        chosen = request.GET.get("indicator") or shown[0].code
+        if chosen not in {spec.code for spec in shown}:
+            chosen = shown[0].code
         try:
             dashboard = dashboard_for_user(
                 request.user, unit=unit, day=day, hierarchy=hierarchy, chosen=chosen
@@ -96,7 +99,10 @@ class DashboardView(StaffView):
                 "hierarchy": hierarchy,
                 "chosen": chosen,
                 "dashboard": dashboard,
-                "indicators": list(registry().indicators.values()),
+                # The cards and the units table show one area's indicators (a tab each).
+                "indicators": shown,
+                "area": area,
+                "areas": known.areas,
                 "records_url": reverse("indicators:records"),
                 "chart_data": chart_data,
                 "deeper_levels": [level for level in OrgLevel if level > unit.level + 1],
@@ -255,9 +261,12 @@ class UnitsTableView(StaffView):
         level = (
             int(raw_level) if raw_level.isdigit() and int(raw_level) in OrgLevel.values else unit.level + 1
         )
+        specs = registry()
+        area = specs.area_for(request.GET.get("area", ""))
+        shown = specs.area_indicators(area)
         try:
             dashboard = dashboard_for_user(
-                request.user, unit=unit, day=day, hierarchy=hierarchy, chosen="union_rate"
+                request.user, unit=unit, day=day, hierarchy=hierarchy, chosen=shown[0].code
             )
         except UnitNotFound:
             raise Http404("该单位在所选日期不存在。") from None
@@ -269,9 +278,11 @@ class UnitsTableView(StaffView):
                 "unit": unit,
                 "day": day,
                 "hierarchy": hierarchy,
-                "chosen": "union_rate",
+                "chosen": shown[0].code,
                 "level_label": OrgLevel(level).label,
-                "indicators": list(registry().indicators.values()),
+                "indicators": shown,
+                "area": area,
+                "areas": specs.areas,
                 "records_url": reverse("indicators:records"),
                 "page_obj": Paginator(entries, 100).get_page(request.GET.get("page")),
             },

@@ -19,7 +19,7 @@ from safetynet.visits.models import CHECKLIST, Visit
 class VisitSerializer(RecordSerializer):
     enterprise = serializers.SlugRelatedField(slug_field="credit_code", read_only=True)
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
-    case_number = serializers.CharField(source="case.number", read_only=True, default=None)
+    case_number = serializers.CharField(source="case.number", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Visit

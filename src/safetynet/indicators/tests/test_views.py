@@ -93,3 +93,19 @@ def test_district_cannot_set_its_own_target(data, client, make_staff):
         f"{reverse('indicators:targets')}?year={year}", {f"t_{data.xigang.pk}_union_rate": "99"}
     )
     assert other.status_code == 404
+
+
+def test_dashboard_shows_one_area_of_indicators_at_a_time(data, client, make_staff):
+    """The cards and the units table hold one area's indicators (a tab each), so a laptop screen shows the
+    table without scrolling sideways; an indicator named in the address opens its own area."""
+    login(client, make_staff("boss_areas", data.city, "city_admin"))
+    url = reverse("indicators:dashboard")
+    html = client.get(url).content.decode()
+    assert 'id="indicator-areas"' in html and "建会建制" in html and "服务帮扶" in html
+    assert "入会率" in html and "困难职工在档率" not in html
+    assistance = client.get(url, {"area": "assistance"}).content.decode()
+    assert "困难职工在档率" in assistance and "?indicator=union_rate" not in assistance
+    by_indicator = client.get(url, {"indicator": "portal_verified_rate"}).content.decode()
+    assert "网络工会实名认证率" in by_indicator and "困难职工在档率" not in by_indicator
+    units = client.get(reverse("indicators:units"), {"area": "cases", "level": 2}).content.decode()
+    assert "调处率" in units and "入会率" not in units

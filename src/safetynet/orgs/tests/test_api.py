@@ -508,6 +508,10 @@ def test_me(world):
         "handle_cases",
         "file_reports",
         "handle_warnings",
+        "handle_assistance",
+        "review_assistance",
+        "respond_assessment",
+        "record_visits",
     }
     assert world.zs_viewer.get("/api/v1/me/").json()["capabilities"] == []
     assert APIClient().get("/api/v1/me/").status_code in {401, 403}
