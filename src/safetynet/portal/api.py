@@ -185,7 +185,7 @@ class TokenViewSet(viewsets.GenericViewSet):
         account = services.worker_authenticate(
             mobile=str(request.data.get("mobile", "")),
             password=str(request.data.get("password", "")),
-            address=client_address(request._request),
+            address=client_address(request),
         )
         return Response({"token": token_for(account)})
 

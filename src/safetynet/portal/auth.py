@@ -141,8 +141,8 @@ class WorkerAuthentication(authentication.BaseAuthentication):
             if account is None:
                 raise exceptions.AuthenticationFailed("令牌无效或已过期，请重新登录。")
             return WorkerPrincipal(account), None
-        django_request = request._request
-        account = current_worker(django_request)
+        # DRF's Request hands attribute reads (session, META) to the Django request underneath.
+        account = current_worker(request)
         if account is None:
             return None
         # A session is cookie-borne: unsafe methods need the CSRF token, as for staff sessions.

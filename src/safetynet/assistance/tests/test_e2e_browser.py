@@ -214,7 +214,10 @@ def test_one_worker_from_file_to_payment(site, chromium_page, city, monkeypatch)
     shot(page, "11-round-detail")
 
     # 9. The dashboard shows the figures of the year.
+    # The assistance card is on the dashboard's first view; the indicators are under their own tab.
     page.goto(f"{base}/indicators/?as_of={after.isoformat()}")
+    expect(page.locator("#assistance-card")).to_contain_text("预算使用率")
+    page.click("#indicator-areas >> text=服务帮扶")
     expect(page.locator("body")).to_contain_text("帮扶发放率")
     expect(page.locator("body")).to_contain_text("困难职工在档率")
     shot(page, "12-dashboard")

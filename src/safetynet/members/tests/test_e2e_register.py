@@ -83,7 +83,7 @@ def test_register_a_worker_at_an_enterprise_then_join_and_end_the_employment(
     shot(page, "person-registered")
 
     # 入会 from the person's page: the union covering 甲公司 is offered.
-    page.get_by_role("link", name="入会").first.click()
+    page.get_by_role("link", name="入会", exact=True).first.click()
     expect(page.locator("#id_union")).to_contain_text("甲公司工会")
     page.fill("#id_valid_from", "2012-04-01")
     page.fill("#id_member_number", "JG-0031")
