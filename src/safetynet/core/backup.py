@@ -810,6 +810,19 @@ def _postgresql_contents(connection: BaseDatabaseWrapper) -> tuple[list[tuple[st
             [list(_PG_SYSTEM_SCHEMAS)],
         )
         relations = [(kind, schema, name) for kind, schema, name in cursor.fetchall()]
+        # Functions of our own (a migration's trigger function): the dump creates them again. Kind "F", the
+        # name with its argument types; functions of extensions are left to their extension.
+        cursor.execute(
+            """
+            SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'public'
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+            ORDER BY 2, 3
+            """
+        )
+        quote = connection.ops.quote_name
+        relations += [("F", schema, f"{quote(name)}({args})") for schema, name, args in cursor.fetchall()]
         cursor.execute(
             """
             SELECT nspname FROM pg_namespace
@@ -835,6 +848,9 @@ def _drop_statements(
         for kind, schema, name in relations:
             if kind in kinds and schema == "public":
                 lines.append(f"DROP {word or keyword[kind]} IF EXISTS {quote(schema)}.{quote(name)} CASCADE;")
+    lines += [
+        f"DROP FUNCTION IF EXISTS {quote(s)}.{name} CASCADE;" for kind, s, name in relations if kind == "F"
+    ]
     return "\n".join(lines)
 
 
