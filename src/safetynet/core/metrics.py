@@ -3,7 +3,8 @@
 An indicator is numerator / denominator over a *population* as of a day: eligible enterprises E(u,d)
 ("enterprise") or employments active on d at unionised enterprises ("employment"). Apps contribute
 *facts* — boolean SQL expressions about one population row as of the day — and indicators as two
-conditions over those facts. The engine (``safetynet.indicators``) collects every ``safetynet.<app>.metrics``
+conditions over those facts (or, for a rate of quantities, two sums of integer facts over rows meeting
+them). The engine (``safetynet.indicators``) collects every ``safetynet.<app>.metrics``
 module, selects each population once with every fact as a column, and counts every indicator with
 conditional sums over those columns grouped by org unit: one query per population, however many
 indicators are declared. Numerator and denominator are conjunctions of fact names (all must hold).
@@ -41,6 +42,16 @@ class Indicator:
     denominator: tuple[str, ...]
     order: int = 100
     description: str = ""
+    # A rate of quantities, not of rows (职工参赛率: workers, not enterprises): the numerator adds the
+    # quantity ``numerator_sum`` (a fact whose expression is a non-negative integer) over the rows meeting
+    # ``numerator``, the denominator ``denominator_sum`` over those meeting ``denominator``. None counts rows.
+    numerator_sum: str | None = None
+    denominator_sum: str | None = None
+
+    @property
+    def sums(self) -> tuple[str, ...]:
+        """The quantity facts the indicator adds (none for a rate of rows)."""
+        return tuple(name for name in (self.numerator_sum, self.denominator_sum) if name)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Exemplar indicators (see core/metrics.py).
 
 - 劳动竞赛参与率: eligible enterprises taking part in a competition running in d's year (up to d) / eligible.
+- 职工参赛率: the workers those enterprises entered (added over their entries, at most each enterprise's
+  headcount) / the headcount of the eligible enterprises — a rate of quantities (``numerator_sum``).
 - Counts per unit for the dashboard, as populations of their own: honours held (劳动模范, 五一劳动奖章; the
   numerator counts those of national or provincial level), 劳模创新工作室 founded by d (numerator: with a
   patent), 工人先锋号 teams named by d's year (numerator: national or provincial). Each record counts at the
@@ -11,10 +13,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Least
 
 from safetynet.core.metrics import ENTERPRISE, Fact, Indicator, MetricsDeclaration, Population, boolean
 from safetynet.exemplars.models import CompetitionEntry, Honour, HonourLevel, PioneerTeam, Studio
+from safetynet.orgs.metrics import headcount_in_force
 
 HONOUR = "honour"
 STUDIO = "studio"
@@ -29,6 +33,27 @@ def in_competition(day: datetime.date, enterprise_ref: str) -> Exists:
             competition__starts_on__lte=day,
             competition__ends_on__gte=datetime.date(day.year, 1, 1),
         )
+    )
+
+
+def competition_workers(day: datetime.date, enterprise_ref: str) -> Least:
+    """The enterprise's workers entered in competitions running in d's year (up to d): the entries' workers
+    added, never more than its headcount in force on d (a worker may be entered in two competitions)."""
+    entered = (
+        CompetitionEntry.objects.filter(
+            enterprise_id=OuterRef(enterprise_ref),
+            competition__starts_on__lte=day,
+            competition__ends_on__gte=datetime.date(day.year, 1, 1),
+        )
+        .order_by()
+        .values("enterprise_id")
+        .annotate(total=Sum("workers"))
+        .values("total")
+    )
+    return Least(
+        Coalesce(Subquery(entered, output_field=IntegerField()), Value(0)),
+        headcount_in_force(day, enterprise_ref),
+        output_field=IntegerField(),
     )
 
 
@@ -60,6 +85,7 @@ DECLARATION = MetricsDeclaration(
     ],
     facts=[
         Fact("in_competition", ENTERPRISE, in_competition),
+        Fact("competition_workers", ENTERPRISE, competition_workers),
         Fact("honour_high_level", HONOUR, high_level),
         Fact("studio_with_patent", STUDIO, lambda day, ref: boolean(Q(patents__gt=0))),
         Fact("team_high_level", TEAM, high_level),
@@ -73,6 +99,20 @@ DECLARATION = MetricsDeclaration(
             denominator=(),
             order=310,
             description="当年有企业参加的劳动和技能竞赛（开始日期 ≤ d，当年仍在进行）的应建会企业 / 应建会企业",
+        ),
+        Indicator(
+            code="competition_worker_rate",
+            label="职工参赛率",
+            population=ENTERPRISE,
+            numerator=(),
+            denominator=(),
+            numerator_sum="competition_workers",
+            denominator_sum="headcount",
+            order=315,
+            description=(
+                "应建会企业当年参加劳动和技能竞赛（开始日期 ≤ d，当年仍在进行）的职工人数之和"
+                "（每家企业不超过其职工人数）/ 应建会企业职工人数之和"
+            ),
         ),
         Indicator(
             code="honour_count",

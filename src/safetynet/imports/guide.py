@@ -233,6 +233,23 @@ GUIDES: dict[str, dict[str, Guide]] = {
         "result": Guide("成绩", example=""),
         "award": Guide("获奖", example=""),
     },
+    "visits": {
+        "visited_on": _DATE,
+        "officer_name": Guide("走访干部姓名", example="王干部"),
+        "enterprise": Guide(CREDIT_CODE, example="91210202MA0QC1234C", text=True),
+        "worker_name": Guide("走访的职工姓名；只走访企业时留空", example=""),
+        "worker_id_number": Guide(
+            "走访职工的身份证号；填写时该职工须已在职工名册中登记、姓名一致；可留空", example="", text=True
+        ),
+        "checklist": Guide(
+            "六必清、八必访事项，多项用顿号分隔，如“企业基本情况必清、职工主要诉求必清、困难职工必访”",
+            example="企业基本情况必清、职工主要诉求必清",
+        ),
+        "findings": Guide(
+            "走访发现的问题，最多 5000 字；导入后可在走访记录页面登记预警或转为诉求案件",
+            example="三名职工反映 5 月工资未发",
+        ),
+    },
     "harmony_surveys": {
         "enterprise": Guide(CREDIT_CODE, example="91210202MA0QC1234C", text=True),
         "year": Guide("年度，四位年份", example="2012"),

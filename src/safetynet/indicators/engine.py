@@ -138,10 +138,19 @@ def _conditional_sums(indicators: list[Any], alias: str) -> list[str]:
     def condition(names: tuple[str, ...]) -> str:
         return " AND ".join(f"{alias}.{q('fact_' + n)}" for n in names) or "1 = 1"
 
+    def value(quantity: str | None) -> str:
+        return f"{alias}.{q('fact_' + quantity)}" if quantity else "1"
+
     sums = []
     for i, indicator in enumerate(indicators):
-        sums.append(f"SUM(CASE WHEN {condition(indicator.numerator)} THEN 1 ELSE 0 END) AS n{i}")
-        sums.append(f"SUM(CASE WHEN {condition(indicator.denominator)} THEN 1 ELSE 0 END) AS d{i}")
+        numerator = (
+            f"CASE WHEN {condition(indicator.numerator)} THEN {value(indicator.numerator_sum)} ELSE 0 END"
+        )
+        denominator = (
+            f"CASE WHEN {condition(indicator.denominator)} THEN {value(indicator.denominator_sum)} ELSE 0 END"
+        )
+        sums.append(f"SUM({numerator}) AS n{i}")
+        sums.append(f"SUM({denominator}) AS d{i}")
     return sums
 
 
@@ -320,7 +329,7 @@ def _run_all(jobs: list[Callable[[], Any]]) -> list[Any]:
 
 
 def _facts(reg: Any, population: Any, indicators: list[Any], day: datetime.date) -> dict[str, Any]:
-    needed = sorted({name for i in indicators for name in i.numerator + i.denominator})
+    needed = sorted({name for i in indicators for name in i.numerator + i.denominator + i.sums})
     return {name: reg.facts[population.name][name].build(day, population.enterprise_ref) for name in needed}
 
 

@@ -51,7 +51,7 @@ class Registry:
             self.areas.setdefault(self.area_of[code], labels[self.area_of[code]])
         for indicator in self.indicators.values():
             known = self.facts.get(indicator.population, {})
-            missing = set(indicator.numerator + indicator.denominator) - known.keys()
+            missing = set(indicator.numerator + indicator.denominator + indicator.sums) - known.keys()
             if indicator.population not in self.populations or missing:
                 raise LookupError(
                     f"indicator {indicator.code}: unknown population or facts {sorted(missing)}"

@@ -301,7 +301,7 @@ def indicator_records(
     Enterprise indicators give Enterprise rows, employment indicators Employment rows. The caller has
     already resolved ``unit_code`` for the user (resolve_unit_code_for_user).
     """
-    from django.db.models import Q
+    from django.db.models import F, Q, Value
 
     from safetynet.indicators.engine import hierarchy_nodes, subtree
     from safetynet.indicators.registry import registry
@@ -321,7 +321,7 @@ def indicator_records(
             .values("pk")
         )
     queryset = population.build(day, hierarchy, unionised).filter(indicator_unit__in=unit_ids)
-    names = sorted(set(spec.numerator + spec.denominator))
+    names = sorted(set(spec.numerator + spec.denominator + spec.sums))
     queryset = queryset.annotate(
         **{f"fact_{n}": reg.facts[spec.population][n].build(day, population.enterprise_ref) for n in names}
     )
@@ -330,10 +330,17 @@ def indicator_records(
     numerator = Q()
     for name in spec.numerator:
         numerator &= Q(**{f"fact_{name}": True})
+    full = numerator
+    if spec.numerator_sum:
+        # A rate of quantities: behind its numerator are the rows adding something to it, and its gap is the
+        # rows adding less than they could (甲 with 40 of 40 workers entered is no gap; 乙 with 25 of 100 is).
+        reached = F(f"fact_{spec.denominator_sum}") if spec.denominator_sum else Value(1)
+        full = numerator & Q(**{f"fact_{spec.numerator_sum}__gte": reached})
+        numerator &= Q(**{f"fact_{spec.numerator_sum}__gt": 0})
     if part == "numerator":
         queryset = queryset.filter(numerator)
-    elif part == "gap" and spec.numerator:
-        queryset = queryset.exclude(numerator)
+    elif part == "gap" and (spec.numerator or spec.numerator_sum):
+        queryset = queryset.exclude(full)
     if population.records is not None:
         rows = population.records(queryset)
     else:

@@ -32,9 +32,16 @@ def covered(day: datetime.date, enterprise_ref: str) -> Exists:
     )
 
 
+def headcount_in_force(day: datetime.date | None = None, enterprise_ref: str = "pk") -> F:
+    """The enterprise's headcount in force on d, as a quantity of E(u,d)'s row: the population joins that
+    one dated headcount row (see ``enterprise_population``), so this reads the joined column."""
+    return F("headcounts__headcount")
+
+
 DECLARATION = MetricsDeclaration(
     facts=[
         Fact("covered", ENTERPRISE, covered),
+        Fact("headcount", ENTERPRISE, headcount_in_force),
         Fact("public", ENTERPRISE, lambda day, ref: boolean(Q(ownership__in=PUBLIC_OWNERSHIPS))),
         Fact("nonpublic", ENTERPRISE, lambda day, ref: boolean(~Q(ownership__in=PUBLIC_OWNERSHIPS))),
     ],

@@ -57,6 +57,8 @@ class VisitListView(StaffView):
                 "year": year,
                 "q": request.GET.get("q", ""),
                 "can_record": request.user.can(Capability.RECORD_VISITS),
+                "can_import": request.user.can(Capability.RECORD_VISITS) and request.user.can("import"),
+                "import_url": reverse("imports:job_create") + "?kind=visits",
             },
         )
 
