@@ -70,6 +70,7 @@ from safetynet.members.bulk import (
 )
 from safetynet.members.models import (
     Employment,
+    EmploymentSpan,
     EmploymentType,
     Household,
     Membership,
@@ -1433,7 +1434,11 @@ class MemberImporter(StreamingImporter):
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's own setting for the rest
         self._audit(self._audit_counts)
-        analyze_tables(Person, Employment, Membership, added=self._added)
+        # The spans are what the indicators read first: every new employment gave at least one.
+        spans_added = self._added.get(Employment, 0)
+        analyze_tables(
+            Person, Employment, Membership, EmploymentSpan, added={**self._added, EmploymentSpan: spans_added}
+        )
 
     def _audit(self, counts: dict[tuple[str, int], dict[str, int]]) -> None:
         """One audit row per enterprise (employees) and per union (members), with what the import did."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 from safetynet.core.importing import number_cell_message, run_import
 from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.members.importers import NO_COVERAGE
-from safetynet.members.models import Employment, EmploymentType, Household, Membership, Person
+from safetynet.members.models import Employment, EmploymentSpan, EmploymentType, Household, Membership, Person
 from safetynet.members.services import membership_join, person_register
 from safetynet.members.tests.factories import make_id_number
 
@@ -543,19 +543,35 @@ def test_the_larger_sqlite_cache_is_only_for_the_import(registry, tmp_path):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
-def test_statistics_are_refreshed_only_for_tables_the_import_at_least_doubled(registry, tmp_path):
+def test_statistics_are_refreshed_inside_the_load_for_tables_grown_by_a_tenth(registry, tmp_path):
+    """A first load into empty tables leaves statistics that describe the loaded rows, the employment spans
+    (what the indicators read) included, before anyone asks; a table grown by less than a tenth is left to
+    autovacuum."""
     from safetynet.members.bulk import analyze_tables
 
-    def counted() -> float:
+    def counted(table: str = "members_person") -> float:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'members_person'")
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
             return cursor.fetchone()[0]
 
-    analyze_tables(Person)  # what earlier tests left in pg_class (ANALYZE outlives their rollback) goes
-    assert counted() == 0
+    analyze_tables(Person, Employment, EmploymentSpan)  # what earlier tests left in pg_class goes
+    assert counted() == 0 and counted("members_employmentspan") == 0
     run_import("members", write(tmp_path, line(registry.acme, A), line(registry.acme, B, "李红")))
-    assert counted() == 2  # the import analysed the table it filled
+    # The import analysed the tables it filled, spans included.
+    assert counted() == 2
+    assert counted("members_employment") == 2
+    assert counted("members_employmentspan") == EmploymentSpan.objects.count() >= 2
+    analyze_tables(Person, added={Person: 0})
+    assert counted() == 2  # nothing added: no ANALYZE
     run_import("members", write(tmp_path, line(registry.acme, C, "赵六")))
-    assert counted() == 2  # one row more: not worth an ANALYZE
-    analyze_tables(Person, added={Person: 3})
-    assert counted() == 3
+    assert counted() == 3  # one row more on two is a third: analysed inside the load
+
+
+def test_the_rule_for_fresh_statistics_is_autovacuums_tenth():
+    from safetynet.members.bulk import grown_enough
+
+    assert grown_enough(1, -1)  # never analysed
+    assert grown_enough(1, 0)
+    assert grown_enough(100_000, 1_000_000)
+    assert not grown_enough(99_999, 1_000_000)
+    assert not grown_enough(0, 0)
