@@ -136,7 +136,7 @@ class RecordsView(StaffView):
         part_label = {
             "numerator": "计入分子",
             "denominator": "分母（全部）",
-            "gap": "未达标（在分母不在分子）",
+            "gap": "未达标（未全部计入分子）" if spec.numerator_sum else "未达标（在分母不在分子）",
         }[part]
         title = f"{unit.name} {spec.label} {part_label} 截至 {day.isoformat()}"
         if request.GET.get("format") == "xlsx":
