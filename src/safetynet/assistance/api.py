@@ -42,9 +42,11 @@ from safetynet.core.api_base import (
     RecordSerializer,
     ScopedGenericViewSet,
     ScopedSlugRelatedField,
+    ServiceCreateMixin,
     body_record,
     bounded_integer,
     record_id,
+    valid_body,
 )
 from safetynet.core.normalize import clean_code
 from safetynet.core.scope import get_for_user
@@ -146,6 +148,19 @@ class ActionCapabilityMixin:
         return self.action_capabilities.get(self.action or "")
 
 
+# A list and a detail of one kind of record. The list's query parameters are read by ``filter_list`` (by
+# default the filter backends'); a single record is found by its key within the scope alone. (A comment, not
+# a docstring: drf-spectacular would show it as the description of every viewset without its own.)
+class RecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.action != "list":
+            return queryset
+        return self.filter_list(queryset)
+
+    def filter_list(self, queryset: QuerySet) -> QuerySet:
+        return super().filter_queryset(queryset)
+
+
 def choice_param(request: Request, name: str, values: Any) -> str:
     value = request.query_params.get(name, "")
     if value and value not in values:
@@ -171,9 +186,7 @@ def choice_param(request: Request, name: str, values: Any) -> str:
         responses={201: HardshipFileSerializer},
     ),
 )
-class FileViewSet(
-    ActionCapabilityMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
-):
+class FileViewSet(ActionCapabilityMixin, ServiceCreateMixin, RecordViewSet):
     queryset = HardshipFile.objects.all()
     serializer_class = HardshipFileSerializer
     create_serializer_class = HardshipFileCreateSerializer
@@ -186,9 +199,7 @@ class FileViewSet(
     def queryset_base(self) -> QuerySet[HardshipFile]:
         return HardshipFile.objects.select_related("person", "org_unit").order_by("-opened_on", "-pk")
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if self.action != "list":
-            return queryset
+    def filter_list(self, queryset: QuerySet) -> QuerySet:
         params = self.request.query_params
         status_value = choice_param(self.request, "status", FileStatus.values)
         cause = choice_param(self.request, "cause", Cause.values)
@@ -196,15 +207,14 @@ class FileViewSet(
             self.request.user, q=params.get("q", "")[:50], status=status_value, cause=cause
         ).order_by("-opened_on", "-pk")
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated_input()
+    def create_record(self, data: dict[str, Any]) -> HardshipFile:
         person = body_record(
-            lambda: get_for_user(Person, request.user, pk=data["person"]),
+            lambda: get_for_user(Person, self.request.user, pk=data["person"]),
             field="person",
             message="该职工不在职工名册中，或不在您的管辖范围内。",
         )
-        hardship_file = services.hardship_file_open(
-            actor=request.user,
+        return services.hardship_file_open(
+            actor=self.request.user,
             person=person,
             org_unit=data["unit"],
             household_size=data["household_size"],
@@ -214,7 +224,6 @@ class FileViewSet(
             level=data["level"],
             note=data["note"],
         )
-        return self.render(hardship_file, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="审核或年度复核档案", request=FileReviewSerializer, responses={200: HardshipFileSerializer}
@@ -222,10 +231,8 @@ class FileViewSet(
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str, **kwargs: Any) -> Response:
         hardship_file = self.get_object()
-        serializer = FileReviewSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         hardship_file = services.hardship_file_review(
-            actor=request.user, hardship_file=hardship_file, **serializer.validated_data
+            actor=request.user, hardship_file=hardship_file, **valid_body(FileReviewSerializer, request)
         )
         return self.render(hardship_file)
 
@@ -233,10 +240,8 @@ class FileViewSet(
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str, **kwargs: Any) -> Response:
         hardship_file = self.get_object()
-        serializer = FileCloseSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         hardship_file = services.hardship_file_close(
-            actor=request.user, hardship_file=hardship_file, **serializer.validated_data
+            actor=request.user, hardship_file=hardship_file, **valid_body(FileCloseSerializer, request)
         )
         return self.render(hardship_file)
 
@@ -295,16 +300,14 @@ class BudgetLineSerializer(serializers.Serializer):
     ),
     retrieve=extend_schema(summary="帮扶批次详情"),
 )
-class RoundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class RoundViewSet(RecordViewSet):
     queryset = Round.objects.all()
     serializer_class = RoundSerializer
 
     def get_queryset(self) -> QuerySet[Round]:
         return selectors.round_list(self.request.user).order_by("-year", "kind", "pk")
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if self.action != "list":
-            return queryset
+    def filter_list(self, queryset: QuerySet) -> QuerySet:
         year = self.request.query_params.get("year", "")
         if year and not (year.isdigit() and 2000 <= int(year) <= 2100):
             raise ValidationError({"year": "年度应为 2000–2100 的整数。"})
@@ -401,9 +404,7 @@ class AssistanceReasonSerializer(serializers.Serializer):
         responses={201: ApplicationSerializer},
     ),
 )
-class ApplicationViewSet(
-    ActionCapabilityMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
-):
+class ApplicationViewSet(ActionCapabilityMixin, ServiceCreateMixin, RecordViewSet):
     queryset = Application.objects.all()
     serializer_class = ApplicationSerializer
     create_serializer_class = ApplicationCreateSerializer
@@ -416,9 +417,7 @@ class ApplicationViewSet(
     def queryset_base(self) -> QuerySet[Application]:
         return Application.objects.select_related("person", "org_unit", "round").order_by("-pk")
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if self.action != "list":
-            return queryset
+    def filter_list(self, queryset: QuerySet) -> QuerySet:
         round_id = self.request.query_params.get("round", "")
         if round_id and not round_id.isdigit():
             raise ValidationError({"round": "帮扶批次 id 应为整数。"})
@@ -432,25 +431,23 @@ class ApplicationViewSet(
             "-pk"
         )
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated_input()
-        round_ = selectors.round_list(request.user).filter(pk=data["round"]).first()
+    def create_record(self, data: dict[str, Any]) -> Application:
+        round_ = selectors.round_list(self.request.user).filter(pk=data["round"]).first()
         if round_ is None:
             raise ValidationError({"round": "帮扶批次不存在或您不能参与。"})
         hardship_file = body_record(
-            lambda: get_for_user(HardshipFile, request.user, pk=data["hardship_file"]),
+            lambda: get_for_user(HardshipFile, self.request.user, pk=data["hardship_file"]),
             field="hardship_file",
             message="困难职工档案不存在，或不在您的管辖范围内。",
         )
-        application = services.application_submit(
-            actor=request.user,
+        return services.application_submit(
+            actor=self.request.user,
             round=round_,
             on=timezone.localdate(),
             hardship_file=hardship_file,
             amount=data.get("amount"),
             reason=data["reason"],
         )
-        return self.render(application, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(summary="待我审核", responses={200: ApplicationSerializer(many=True)})
     @action(detail=False, methods=["get"])
@@ -474,10 +471,8 @@ class ApplicationViewSet(
     @action(detail=True, methods=["post"])
     def vote(self, request: Request, pk: str, **kwargs: Any) -> Response:
         application = self.get_object()
-        serializer = DecisionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         application = services.application_vote(
-            actor=request.user, application=application, **serializer.validated_data
+            actor=request.user, application=application, **valid_body(DecisionSerializer, request)
         )
         return self.render(application)
 
@@ -487,10 +482,9 @@ class ApplicationViewSet(
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str, **kwargs: Any) -> Response:
         application = self.get_object()
-        serializer = AssistanceReasonSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        reason = valid_body(AssistanceReasonSerializer, request)["reason"]
         application = services.application_withdraw(
-            actor=request.user, application=application, reason=serializer.validated_data["reason"]
+            actor=request.user, application=application, reason=reason
         )
         return self.render(application)
 
@@ -528,9 +522,7 @@ class PaymentSerializer(PersonFieldsMixin, RecordSerializer):
     list=extend_schema(summary="帮扶发放记录（冲正为负数记录）"),
     retrieve=extend_schema(summary="发放记录详情"),
 )
-class PaymentViewSet(
-    ActionCapabilityMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
-):
+class PaymentViewSet(ActionCapabilityMixin, RecordViewSet):
     queryset = Payment.objects.all()
     serializer_class = PaymentSerializer
     action_capabilities = {"reverse": Capability.MANAGE_ASSISTANCE_FUNDS}
@@ -546,12 +538,10 @@ class PaymentViewSet(
     @action(detail=True, methods=["post"])
     def reverse(self, request: Request, pk: str, **kwargs: Any) -> Response:
         payment = self.get_object()
-        serializer = AssistanceReasonSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         reversal = services.payment_reverse(
             actor=request.user,
             payment=payment,
-            reason=serializer.validated_data["reason"],
+            reason=valid_body(AssistanceReasonSerializer, request)["reason"],
             on=timezone.localdate(),
         )
         return self.render(reversal, status_code=status.HTTP_201_CREATED)
@@ -595,9 +585,7 @@ class RepaymentSerializer(serializers.Serializer):
     ),
     retrieve=extend_schema(summary="借款详情"),
 )
-class LoanViewSet(
-    ActionCapabilityMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
-):
+class LoanViewSet(ActionCapabilityMixin, RecordViewSet):
     queryset = Loan.objects.all()
     serializer_class = LoanSerializer
     action_capabilities = {"repay": Capability.HANDLE_ASSISTANCE}
@@ -605,9 +593,7 @@ class LoanViewSet(
     def queryset_base(self) -> QuerySet[Loan]:
         return Loan.objects.select_related("person", "org_unit").order_by("-granted_on", "-pk")
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if self.action != "list":
-            return queryset
+    def filter_list(self, queryset: QuerySet) -> QuerySet:
         status_value = choice_param(self.request, "status", LoanStatus.values)
         return queryset.filter(status=status_value) if status_value else queryset
 
@@ -615,9 +601,7 @@ class LoanViewSet(
     @action(detail=True, methods=["post"])
     def repay(self, request: Request, pk: str, **kwargs: Any) -> Response:
         loan = self.get_object()
-        serializer = RepaymentSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.loan_repay(actor=request.user, loan=loan, **serializer.validated_data)
+        services.loan_repay(actor=request.user, loan=loan, **valid_body(RepaymentSerializer, request))
         return self.render(loan)
 
 
@@ -674,7 +658,7 @@ class DiscountBaseCreateSerializer(serializers.Serializer):
         responses={201: DiscountBaseSerializer},
     ),
 )
-class DiscountBaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class DiscountBaseViewSet(ServiceCreateMixin, RecordViewSet):
     queryset = DiscountBase.objects.all()
     serializer_class = DiscountBaseSerializer
     create_serializer_class = DiscountBaseCreateSerializer
@@ -683,9 +667,7 @@ class DiscountBaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     def queryset_base(self) -> QuerySet[DiscountBase]:
         return DiscountBase.objects.select_related("org_unit").order_by("org_unit__path", "name", "pk")
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if self.action != "list":
-            return queryset
+    def filter_list(self, queryset: QuerySet) -> QuerySet:
         kind = choice_param(self.request, "kind", BaseKind.values)
         raw = self.request.query_params.get("active_on", "")
         active_on = None
@@ -698,10 +680,8 @@ class DiscountBaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             "org_unit__path", "name", "pk"
         )
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated_input()
-        base = services.discount_base_create(actor=request.user, org_unit=data.pop("unit"), **data)
-        return self.render(base, status_code=status.HTTP_201_CREATED)
+    def create_record(self, data: dict[str, Any]) -> DiscountBase:
+        return services.discount_base_create(actor=self.request.user, org_unit=data.pop("unit"), **data)
 
 
 def register(router: BaseRouter) -> None:

@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import Exists, F, Model, OuterRef, Q, Sum
 
 from safetynet.accounts.models import Capability
 from safetynet.assistance.models import (
@@ -78,6 +78,8 @@ from safetynet.core.services import (
 from safetynet.core.workflow import Transition, TransitionTable, lock_row, transition_run
 from safetynet.orgs.models import OrgLevel, OrgUnit
 from safetynet.orgs.services import require_capability, require_unit_in_scope
+
+RecordT = TypeVar("RecordT", bound=Model)
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("9999999999.99")
@@ -267,6 +269,49 @@ def _require_record_in_scope(actor: Any, path: str) -> None:
         from safetynet.core.errors import OutOfScope
 
         raise OutOfScope()
+
+
+def _lock_in_scope(
+    instance: RecordT, actor: Any, *, version: int | None = None, related: Sequence[str] = ("org_unit",)
+) -> RecordT:
+    """``instance``'s row locked for this transaction (a stale ``version`` refused), and within the actor's
+    scope: another unit's record is refused as if it did not exist."""
+    row = lock_row(instance, version=version, related=related)
+    _require_record_in_scope(actor, row.org_unit.path)
+    return row
+
+
+def _scoped_step(
+    instance: RecordT,
+    *,
+    table: TransitionTable,
+    action: str,
+    actor: Any,
+    audit_fields: Sequence[str],
+    related: Sequence[str] = ("org_unit",),
+    guard: Callable[[RecordT], None] | None = None,
+    **options: Any,
+) -> RecordT:
+    """One workflow step (``transition_run``) on a record placed by its own unit: the fresh row must be within
+    the actor's scope (else "not found"; the system, actor None, sees all), then ``guard`` checks what else
+    the step needs. ``options`` go to ``transition_run`` as they are (version, apply, after, note…)."""
+
+    def scoped_guard(row: RecordT) -> None:
+        _require_record_in_scope(actor, row.org_unit.path)
+        if guard is not None:
+            guard(row)
+
+    return transition_run(
+        instance=instance,
+        table=table,
+        action=action,
+        actor=actor,
+        unit_path=_path_of,
+        audit_fields=audit_fields,
+        related=related,
+        guard=scoped_guard,
+        **options,
+    )
 
 
 def _actor_user(actor: Any) -> Any:
@@ -502,7 +547,6 @@ def hardship_file_review(
     _require(actor, Capability.REVIEW_ASSISTANCE)
 
     def guard(row: HardshipFile) -> None:
-        _require_record_in_scope(actor, row.org_unit.path)
         if reviewed_on < row.opened_on:
             raise ServiceError(
                 "review_before_open", f"审核日期不能早于建档日期（{row.opened_on}）。", field="reviewed_on"
@@ -533,15 +577,13 @@ def hardship_file_review(
             note=note[:200],
         )
 
-    return transition_run(
-        instance=hardship_file,
+    return _scoped_step(
+        hardship_file,
         table=FILE_WORKFLOW,
         action="review",
         actor=actor,
-        unit_path=_path_of,
         audit_fields=FILE_AUDIT_FIELDS,
         version=version,
-        related=("org_unit",),
         guard=guard,
         apply=apply,
         after=after,
@@ -567,9 +609,6 @@ def hardship_file_close(
         else:
             raise ServiceError("reason_required", "请选择脱困原因。", field="reason")
 
-    def guard(row: HardshipFile) -> None:
-        _require_record_in_scope(actor, row.org_unit.path)
-
     def apply(row: HardshipFile, target: str) -> dict[str, Any]:
         if closed_on is None:
             raise ServiceError("closed_on_required", "请填写脱困日期。", field="closed_on")
@@ -581,16 +620,13 @@ def hardship_file_close(
             )
         return {"closed_on": closed_on, "close_reason": reason, "close_note": note[:200]}
 
-    return transition_run(
-        instance=hardship_file,
+    return _scoped_step(
+        hardship_file,
         table=FILE_WORKFLOW,
         action="close",
         actor=actor,
-        unit_path=_path_of,
         audit_fields=FILE_AUDIT_FIELDS,
         version=version,
-        related=("org_unit",),
-        guard=guard,
         apply=apply,
         note="脱困销档",
     )
@@ -1510,16 +1546,13 @@ def application_withdraw(
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("reason_required", "请填写撤回原因。", field="reason")
-    return transition_run(
-        instance=application,
+    return _scoped_step(
+        application,
         table=APPLICATION_WORKFLOW,
         action="withdraw",
         actor=actor,
-        unit_path=_path_of,
         audit_fields=APPLICATION_AUDIT_FIELDS,
         version=version,
-        related=("org_unit",),
-        guard=lambda row: _require_record_in_scope(actor, row.org_unit.path),
         apply=lambda row, target: {"current_level": None, "closing_note": reason[:300]},
         note=f"撤回：{reason}",
     )
@@ -1544,16 +1577,14 @@ def application_notice_start(
         start, end = notice_period(on, row.round.notice_days)
         return {"notice_from": start, "notice_until": end}
 
-    return transition_run(
-        instance=application,
+    return _scoped_step(
+        application,
         table=APPLICATION_WORKFLOW,
         action="start_notice",
         actor=actor,
-        unit_path=_path_of,
         audit_fields=APPLICATION_AUDIT_FIELDS,
         version=version,
         related=("org_unit", "round"),
-        guard=lambda row: _require_record_in_scope(actor, row.org_unit.path),
         apply=apply,
     )
 
@@ -1579,8 +1610,7 @@ def objection_record(
     *, actor: Any, application: Application, raised_on: datetime.date, content: str, raised_by: str = ""
 ) -> Objection:
     _require(actor, Capability.HANDLE_ASSISTANCE)
-    row = lock_row(application, related=("org_unit",))
-    _require_record_in_scope(actor, row.org_unit.path)
+    row = _lock_in_scope(application, actor)
     if row.status != ApplicationStatus.IN_NOTICE:
         raise ServiceError("not_in_notice", "只有公示中的申请才能登记异议。", field="content")
     content = (content or "").strip()
@@ -1659,16 +1689,13 @@ def application_notice_end(
             raise ServiceError("open_objection", "该申请还有未处理的公示异议，请先处理。", field="action")
         return {}
 
-    return transition_run(
-        instance=application,
+    return _scoped_step(
+        application,
         table=APPLICATION_WORKFLOW,
         action="end_notice",
         actor=actor,
-        unit_path=_path_of,
         audit_fields=APPLICATION_AUDIT_FIELDS,
         version=version,
-        related=("org_unit",),
-        guard=lambda row: _require_record_in_scope(actor, row.org_unit.path),
         apply=apply,
     )
 
@@ -1711,8 +1738,7 @@ def _pay(
     *, actor: Any, application: Application, amount: Decimal, on: datetime.date, batch: PaymentBatch | None
 ) -> Payment:
     """Inside a transaction: lock the application, then the covering budget rows top-down; move the money."""
-    row = lock_row(application, related=("org_unit", "round"))
-    _require_record_in_scope(actor, row.org_unit.path)
+    row = _lock_in_scope(application, actor, related=("org_unit", "round"))
     APPLICATION_WORKFLOW.check(row.status, "pay")
     if amount != row.amount:
         raise ServiceError(
@@ -1821,16 +1847,13 @@ def payment_batch_mark_paid(
     def after(row: PaymentBatch, source: str, target: str) -> None:
         Payment.objects.filter(batch=row, paid_on__isnull=True).update(paid_on=paid_on)
 
-    return transition_run(
-        instance=batch,
+    return _scoped_step(
+        batch,
         table=BATCH_WORKFLOW,
         action="mark_paid",
         actor=actor,
-        unit_path=_path_of,
         audit_fields=("status", "paid_on"),
         version=version,
-        related=("org_unit",),
-        guard=lambda row: _require_record_in_scope(actor, row.org_unit.path),
         apply=apply,
         after=after,
     )
@@ -1843,8 +1866,7 @@ def payment_reverse(*, actor: Any, payment: Payment, reason: str, on: datetime.d
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("reason_required", "请填写冲正原因。", field="reason")
-    row = lock_row(payment, related=("org_unit", "round"))
-    _require_record_in_scope(actor, row.org_unit.path)
+    row = _lock_in_scope(payment, actor, related=("org_unit", "round"))
     if row.kind != PaymentKind.PAYMENT:
         raise ServiceError("not_a_payment", "冲正记录不能再冲正。", field="reason")
     if Payment.objects.filter(reverses=row).exists():
@@ -1959,8 +1981,7 @@ def loan_repay(*, actor: Any, loan: Loan, amount: object, paid_on: datetime.date
     _require(actor, Capability.HANDLE_ASSISTANCE)
     value = money(amount, field_name="amount", label="还款金额", allow_zero=False)
     with transaction.atomic():
-        row = lock_row(loan, related=("org_unit",))
-        _require_record_in_scope(actor, row.org_unit.path)
+        row = _lock_in_scope(loan, actor)
         if row.status not in (LoanStatus.ACTIVE, LoanStatus.WRITE_OFF_REQUESTED):
             raise ServiceError(
                 "loan_closed", f"该借款{row.get_status_display()}，不能再还款。", field="amount"
@@ -1999,16 +2020,13 @@ def loan_write_off_request(*, actor: Any, loan: Loan, reason: str, version: int 
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("reason_required", "请填写核销原因。", field="reason")
-    return transition_run(
-        instance=loan,
+    return _scoped_step(
+        loan,
         table=LOAN_WORKFLOW,
         action="request_write_off",
         actor=actor,
-        unit_path=_path_of,
         audit_fields=LOAN_AUDIT_FIELDS,
         version=version,
-        related=("org_unit",),
-        guard=lambda row: _require_record_in_scope(actor, row.org_unit.path),
         apply=lambda row, target: {"write_off_reason": reason[:300]},
     )
 
@@ -2019,16 +2037,13 @@ def loan_write_off_decide(
     """Approve (written off on ``on``) or reject (back to repaying) a write-off request. The requester may
     not approve their own request: funds staff decide."""
     _require(actor, Capability.MANAGE_ASSISTANCE_FUNDS)
-    return transition_run(
-        instance=loan,
+    return _scoped_step(
+        loan,
         table=LOAN_WORKFLOW,
         action="approve_write_off" if approve else "reject_write_off",
         actor=actor,
-        unit_path=_path_of,
         audit_fields=LOAN_AUDIT_FIELDS,
         version=version,
-        related=("org_unit",),
-        guard=lambda row: _require_record_in_scope(actor, row.org_unit.path),
         apply=lambda row, target: {"written_off_on": on} if approve else {"write_off_reason": ""},
     )
 
@@ -2095,8 +2110,7 @@ def discount_base_update(
     *, actor: Any, base: DiscountBase, data: dict[str, Any], version: int | None = None
 ) -> DiscountBase:
     _require(actor, Capability.HANDLE_ASSISTANCE)
-    row = lock_row(base, version=version, related=("org_unit",))
-    _require_record_in_scope(actor, row.org_unit.path)
+    row = _lock_in_scope(base, actor, version=version)
     editable = ("name", "kind", "address", "discount", "valid_from", "valid_to", "phone")
     merged = {key: data.get(key, getattr(row, key)) for key in editable}
     phone = (merged.pop("phone") or "").strip()[:30]

@@ -143,6 +143,50 @@ class RoundScopedMixin(ScopedMixin):
         return scoped_round(self.request.user, self.kwargs["pk"])
 
 
+class RecordActionMixin:
+    """One POST on a record's page (a button, or a small form): one service call. Done: a message and back to
+    the page. Refused: with a form, the page again (400) with the form and the error next to its field;
+    without one, the message and back to the page.
+
+    The action sets ``form_class`` (or none), ``key`` (which of the page's forms it is), ``success`` and
+    ``call``; the record's page gives ``done`` (where to go back to) and ``render_failed``."""
+
+    http_method_names = ["post"]
+    form_class: Any = None
+    key = ""
+    success = ""
+    request: HttpRequest
+
+    def call(self, record: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def bound_form(self) -> Any:
+        return self.form_class(self.request.POST) if self.form_class else None
+
+    def done(self, record: Any) -> HttpResponse:
+        raise NotImplementedError
+
+    def render_failed(self, record: Any, form: Any) -> HttpResponse:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        record = self.get_scoped_object()  # type: ignore[attr-defined]
+        form = self.bound_form()
+        if form is None or form.is_valid():
+            try:
+                self.call(record, form.cleaned_data if form else {})
+            except ServiceError as error:
+                refuse(error)
+                if form is None:
+                    messages.error(request, error.message)
+                    return self.done(record)
+                form.add_service_error(error.field, error.message)
+            else:
+                messages.success(request, self.success)
+                return self.done(record)
+        return self.render_failed(record, form)
+
+
 # --- hardship files ---------------------------------------------------------------------------------
 
 
@@ -205,9 +249,30 @@ def person_candidates(user: Any, text: str) -> list[Person]:
 
 
 class PersonPickMixin:
-    """A form page that first finds the worker in the registry (``?q=``), then takes ``?person=<pk>``."""
+    """A form page that first finds the worker in the registry (``?q=``), then takes ``?person=<pk>``.
+
+    The page sets ``template_name`` and ``blank_form(person)`` (the form as first shown)."""
 
     request: HttpRequest
+    template_name = ""
+
+    def blank_form(self, person: Person | None) -> Any:
+        raise NotImplementedError
+
+    def render_page(self, form: Any, person: Person | None, status: int = 200) -> HttpResponse:
+        return render(
+            self.request,
+            self.template_name,
+            {"form": form, "person": person, **self.lookup_context()},
+            status=status,
+        )
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        redirect = self.found_by_number()
+        if redirect is not None:
+            return redirect
+        person = self.picked(request.GET.get("person"))
+        return self.render_page(self.blank_form(person), person)
 
     def picked(self, value: Any) -> Person | None:
         if not value:
@@ -233,22 +298,11 @@ class FileCreateView(PersonPickMixin, StaffView):
     """新建档案: find the worker (ID number or name), then the household, income and causes."""
 
     capability = HANDLE
+    template_name = "assistance/file_create.html"
 
-    def render_page(self, form: f.HardshipFileForm, person: Person | None, status: int = 200) -> HttpResponse:
-        return render(
-            self.request,
-            "assistance/file_create.html",
-            {"form": form, "person": person, **self.lookup_context()},
-            status=status,
-        )
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        redirect = self.found_by_number()
-        if redirect is not None:
-            return redirect
-        person = self.picked(request.GET.get("person"))
+    def blank_form(self, person: Person | None) -> f.HardshipFileForm:
         initial = {"opened_on": today(), "person": person.pk if person else None}
-        return self.render_page(f.HardshipFileForm(initial=initial, user=request.user), person)
+        return f.HardshipFileForm(initial=initial, user=self.request.user)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = f.HardshipFileForm(request.POST, user=request.user)
@@ -344,31 +398,20 @@ class FileDetailView(ScopedMixin, StaffView):
         return self.render_file(self.get_scoped_object())
 
 
-class FileActionView(FileDetailView):
+class FileActionView(RecordActionMixin, FileDetailView):
     """One POST on a file (review, close, evidence, household member): a small form, one service call."""
 
-    http_method_names = ["post"]
-    form_class: Any = None
-    key = ""
-    success = ""
+    tab = ""
 
-    def call(self, hardship_file: HardshipFile, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
+    def bound_form(self) -> Any:
+        return self.form_class(self.request.POST, self.request.FILES)
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        hardship_file = self.get_scoped_object()
-        form = self.form_class(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                self.call(hardship_file, form.cleaned_data)
-            except ServiceError as error:
-                refuse(error)
-                form.add_service_error(error.field, error.message)
-            else:
-                messages.success(request, self.success)
-                return HttpResponseRedirect(
-                    reverse("assistance:file_detail", args=[hardship_file.pk]) + f"?tab={self.tab}"
-                )
+    def done(self, hardship_file: HardshipFile) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("assistance:file_detail", args=[hardship_file.pk]) + f"?tab={self.tab}"
+        )
+
+    def render_failed(self, hardship_file: HardshipFile, form: Any) -> HttpResponse:
         hardship_file.refresh_from_db()
         return self.render_file(hardship_file, failed={self.key: form, "tab": self.tab})
 
@@ -907,30 +950,11 @@ class ApplicationDetailView(ScopedMixin, StaffView):
         return self.render_application(self.get_scoped_object())
 
 
-class ApplicationActionView(ApplicationDetailView):
-    http_method_names = ["post"]
-    form_class: Any = None
-    key = ""
-    success = ""
+class ApplicationActionView(RecordActionMixin, ApplicationDetailView):
+    def done(self, application: Application) -> HttpResponse:
+        return back(self.request, reverse("assistance:application_detail", args=[application.pk]))
 
-    def call(self, application: Application, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        application = self.get_scoped_object()
-        form = self.form_class(request.POST) if self.form_class else None
-        if form is None or form.is_valid():
-            try:
-                self.call(application, form.cleaned_data if form else {})
-            except ServiceError as error:
-                refuse(error)
-                if form is None:
-                    messages.error(request, error.message)
-                    return back(request, reverse("assistance:application_detail", args=[application.pk]))
-                form.add_service_error(error.field, error.message)
-            else:
-                messages.success(request, self.success)
-                return back(request, reverse("assistance:application_detail", args=[application.pk]))
+    def render_failed(self, application: Application, form: Any) -> HttpResponse:
         application = self.get_base_queryset().get(pk=application.pk)
         return self.render_application(application, failed={self.key: form})
 
@@ -1368,22 +1392,11 @@ class LoanExportView(StaffView):
 
 class LoanCreateView(PersonPickMixin, StaffView):
     capability = FUNDS
+    template_name = "assistance/loan_create.html"
 
-    def render_page(self, form: Any, person: Person | None, status: int = 200) -> HttpResponse:
-        return render(
-            self.request,
-            "assistance/loan_create.html",
-            {"form": form, "person": person, **self.lookup_context()},
-            status=status,
-        )
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        redirect = self.found_by_number()
-        if redirect is not None:
-            return redirect
-        person = self.picked(request.GET.get("person"))
+    def blank_form(self, person: Person | None) -> f.LoanForm:
         initial = {"granted_on": today(), "instalment_count": 12, "person": person.pk if person else None}
-        return self.render_page(f.LoanForm(initial=initial), person)
+        return f.LoanForm(initial=initial)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = f.LoanForm(request.POST)
@@ -1451,30 +1464,11 @@ class LoanDetailView(ScopedMixin, StaffView):
         return self.render_loan(self.get_scoped_object())
 
 
-class LoanActionView(LoanDetailView):
-    http_method_names = ["post"]
-    form_class: Any = None
-    key = ""
-    success = ""
+class LoanActionView(RecordActionMixin, LoanDetailView):
+    def done(self, loan: Loan) -> HttpResponse:
+        return HttpResponseRedirect(reverse("assistance:loan_detail", args=[loan.pk]))
 
-    def call(self, loan: Loan, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        loan = self.get_scoped_object()
-        form = self.form_class(request.POST) if self.form_class else None
-        if form is None or form.is_valid():
-            try:
-                self.call(loan, form.cleaned_data if form else {})
-            except ServiceError as error:
-                refuse(error)
-                if form is None:
-                    messages.error(request, error.message)
-                    return HttpResponseRedirect(reverse("assistance:loan_detail", args=[loan.pk]))
-                form.add_service_error(error.field, error.message)
-            else:
-                messages.success(request, self.success)
-                return HttpResponseRedirect(reverse("assistance:loan_detail", args=[loan.pk]))
+    def render_failed(self, loan: Loan, form: Any) -> HttpResponse:
         return self.render_loan(self.get_base_queryset().get(pk=loan.pk), failed={self.key: form})
 
 

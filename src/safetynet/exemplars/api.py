@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import mixins, serializers, status
-from rest_framework.request import Request
-from rest_framework.response import Response
+from rest_framework import mixins, serializers
 from rest_framework.routers import DefaultRouter
 
 from safetynet.accounts.models import Capability
-from safetynet.core.api_base import RecordSerializer, ScopedGenericViewSet, ScopedSlugRelatedField
+from safetynet.core.api_base import (
+    RecordSerializer,
+    ScopedGenericViewSet,
+    ScopedSlugRelatedField,
+    ServiceCreateMixin,
+)
 from safetynet.core.errors import ServiceError
 from safetynet.exemplars import services
 from safetynet.exemplars.models import (
@@ -67,7 +70,9 @@ class HonourCreateSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class HonourViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class HonourViewSet(
+    ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
+):
     """劳动模范和五一劳动奖章获得者。"""
 
     queryset = Honour.objects.all()
@@ -78,15 +83,13 @@ class HonourViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGene
     def queryset_base(self) -> Any:
         return Honour.objects.select_related("person", "enterprise")
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated_input()
-        person = person_find_by_id_number(request.user, data.pop("id_number"))
+    def create_record(self, data: dict[str, Any]) -> Honour:
+        person = person_find_by_id_number(self.request.user, data.pop("id_number"))
         if person is None:
             raise ServiceError(
                 "not_found", "没有找到该身份证号的职工（或不在您的管辖范围内）。", field="id_number"
             )
-        honour = services.honour_create(actor=request.user, person=person, **data)
-        return self.render(honour, status_code=status.HTTP_201_CREATED)
+        return services.honour_create(actor=self.request.user, person=person, **data)
 
 
 class TeamSerializer(RecordSerializer):
@@ -175,7 +178,9 @@ class EntryCreateSerializer(serializers.Serializer):
     award = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class EntryViewSet(
+    ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
+):
     """参赛企业、成绩和获奖；登记同一企业两次即更新。"""
 
     queryset = CompetitionEntry.objects.all()
@@ -186,13 +191,13 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     def queryset_base(self) -> Any:
         return CompetitionEntry.objects.select_related("enterprise")
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated_input()
-        competition = Competition.objects.visible_to(request.user).filter(pk=data.pop("competition")).first()
+    def create_record(self, data: dict[str, Any]) -> CompetitionEntry:
+        competition = (
+            Competition.objects.visible_to(self.request.user).filter(pk=data.pop("competition")).first()
+        )
         if competition is None:
             raise ServiceError("not_found", "竞赛不存在或不在您的管辖范围内。", field="competition")
-        entry = services.competition_entry_add(actor=request.user, competition=competition, **data)
-        return self.render(entry, status_code=status.HTTP_201_CREATED)
+        return services.competition_entry_add(actor=self.request.user, competition=competition, **data)
 
 
 def register(router: DefaultRouter) -> None:

@@ -10,18 +10,22 @@ from safetynet.core.normalize import clean_text
 from safetynet.exemplars.models import Competition, CompetitionEntry, Honour, PioneerTeam, Studio
 
 
+def _narrowed(queryset: QuerySet, *, unit: Any, **equal_to: Any) -> QuerySet:
+    """Within ``unit``'s subtree when a unit is given, and equal to each filter that is given (an empty
+    value filters nothing)."""
+    if unit is not None:
+        queryset = queryset.within(unit.path)
+    for field, value in equal_to.items():
+        if value:
+            queryset = queryset.filter(**{field: value})
+    return queryset
+
+
 def honour_list(
     user: Any, *, q: str = "", kind: str = "", level: str = "", year: Any = None, unit: Any = None
 ) -> QuerySet[Honour]:
     queryset = Honour.objects.visible_to(user).select_related("person", "enterprise", "org_unit")
-    if unit is not None:
-        queryset = queryset.within(unit.path)
-    if kind:
-        queryset = queryset.filter(kind=kind)
-    if level:
-        queryset = queryset.filter(level=level)
-    if year:
-        queryset = queryset.filter(year=year)
+    queryset = _narrowed(queryset, unit=unit, kind=kind, level=level, year=year)
     q = clean_text(q)
     if q:
         queryset = queryset.filter(Q(person__name__startswith=q) | Q(enterprise__name__contains=q))
@@ -32,12 +36,7 @@ def team_list(
     user: Any, *, q: str = "", level: str = "", year: Any = None, unit: Any = None
 ) -> QuerySet[PioneerTeam]:
     queryset = PioneerTeam.objects.visible_to(user).select_related("enterprise", "org_unit")
-    if unit is not None:
-        queryset = queryset.within(unit.path)
-    if level:
-        queryset = queryset.filter(level=level)
-    if year:
-        queryset = queryset.filter(year=year)
+    queryset = _narrowed(queryset, unit=unit, level=level, year=year)
     q = clean_text(q)
     if q:
         queryset = queryset.filter(Q(name__contains=q) | Q(enterprise__name__contains=q))
@@ -46,10 +45,7 @@ def team_list(
 
 def studio_list(user: Any, *, q: str = "", level: str = "", unit: Any = None) -> QuerySet[Studio]:
     queryset = Studio.objects.visible_to(user).select_related("leader", "enterprise", "org_unit")
-    if unit is not None:
-        queryset = queryset.within(unit.path)
-    if level:
-        queryset = queryset.filter(level=level)
+    queryset = _narrowed(queryset, unit=unit, level=level)
     q = clean_text(q)
     if q:
         queryset = queryset.filter(

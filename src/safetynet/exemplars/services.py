@@ -28,6 +28,7 @@ from safetynet.exemplars.models import (
     Studio,
 )
 from safetynet.orgs.models import Enterprise, OrgUnit
+from safetynet.orgs.services import require_unit_in_scope
 
 HONOUR_FIELDS = ("person", "kind", "level", "year", "enterprise", "title", "note")
 TEAM_FIELDS = ("name", "enterprise", "level", "year", "members_count")
@@ -291,10 +292,7 @@ def competition_create(
 ) -> Competition:
     """Record a labour or skill competition organised by ``unit`` (in the actor's scope)."""
     _require_edit(actor)
-    if actor is not None:
-        path = user_scope_path(actor)
-        if path is None or not unit.path.startswith(path):
-            raise OutOfScope(f"单位“{unit.name}”不在您的管辖范围内。", field="unit")
+    require_unit_in_scope(actor, unit, field="unit")
     name = clean_text(name)
     if not name:
         raise ServiceError("required", "请填写竞赛名称。", field="name")

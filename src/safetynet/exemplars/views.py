@@ -72,8 +72,24 @@ def _service_error(form: Any, exc: ServiceError, mapping: dict[str, str] | None 
     form.add_error(field if field in form.fields else None, exc.message)
 
 
-class EditView(StaffView):
+class CreatePageView(StaffView):
+    """A 新增 page (exemplars/form.html): the empty ``form_class`` on GET; the page's POST shows a refused
+    form again with ``render_form(form, status=400)``. ``back`` is the list the breadcrumb and 取消 lead to."""
+
     capability = Capability.EDIT_REGISTRY
+    form_class: Any = None
+    title = ""
+    back_name = ""
+
+    def back(self) -> str:
+        return reverse(self.back_name)
+
+    def render_form(self, form: Any, *, status: int = 200, back: str | None = None) -> HttpResponse:
+        context = {"form": form, "title": self.title, "back": back or self.back()}
+        return render(self.request, "exemplars/form.html", context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render_form(self.form_class())
 
 
 # --- honours and 工人先锋号 -------------------------------------------------------------------------
@@ -135,17 +151,10 @@ class HonourExportView(StaffView):
         )
 
 
-class HonourCreateView(EditView):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return render(
-            request,
-            "exemplars/form.html",
-            {
-                "form": f.HonourForm(),
-                "title": "新增劳模及奖章获得者",
-                "back": reverse("exemplars:honour_list"),
-            },
-        )
+class HonourCreateView(CreatePageView):
+    form_class = f.HonourForm
+    title = "新增劳模及奖章获得者"
+    back_name = "exemplars:honour_list"
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = f.HonourForm(request.POST)
@@ -170,25 +179,15 @@ class HonourCreateView(EditView):
                 else:
                     messages.success(request, "已登记。")
                     return HttpResponseRedirect(reverse("exemplars:honour_list"))
-        return render(
-            request,
-            "exemplars/form.html",
-            {"form": form, "title": "新增劳模及奖章获得者", "back": reverse("exemplars:honour_list")},
-            status=400,
-        )
+        return self.render_form(form, status=400)
 
 
-class TeamCreateView(EditView):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return render(
-            request,
-            "exemplars/form.html",
-            {
-                "form": f.TeamForm(),
-                "title": "新增工人先锋号",
-                "back": reverse("exemplars:honour_list") + "?tab=teams",
-            },
-        )
+class TeamCreateView(CreatePageView):
+    form_class = f.TeamForm
+    title = "新增工人先锋号"
+
+    def back(self) -> str:
+        return reverse("exemplars:honour_list") + "?tab=teams"
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = f.TeamForm(request.POST)
@@ -210,12 +209,7 @@ class TeamCreateView(EditView):
                 else:
                     messages.success(request, "已登记。")
                     return HttpResponseRedirect(reverse("exemplars:honour_list") + "?tab=teams")
-        return render(
-            request,
-            "exemplars/form.html",
-            {"form": form, "title": "新增工人先锋号", "back": reverse("exemplars:honour_list")},
-            status=400,
-        )
+        return self.render_form(form, status=400, back=reverse("exemplars:honour_list"))
 
 
 # --- studios ------------------------------------------------------------------------------------
@@ -254,13 +248,10 @@ class StudioExportView(StaffView):
         )
 
 
-class StudioCreateView(EditView):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return render(
-            request,
-            "exemplars/form.html",
-            {"form": f.StudioForm(), "title": "新增劳模创新工作室", "back": reverse("exemplars:studio_list")},
-        )
+class StudioCreateView(CreatePageView):
+    form_class = f.StudioForm
+    title = "新增劳模创新工作室"
+    back_name = "exemplars:studio_list"
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = f.StudioForm(request.POST)
@@ -287,12 +278,7 @@ class StudioCreateView(EditView):
                 else:
                     messages.success(request, "已登记。")
                     return HttpResponseRedirect(reverse("exemplars:studio_detail", args=[studio.pk]))
-        return render(
-            request,
-            "exemplars/form.html",
-            {"form": form, "title": "新增劳模创新工作室", "back": reverse("exemplars:studio_list")},
-            status=400,
-        )
+        return self.render_form(form, status=400)
 
 
 class StudioDetailView(ScopedMixin, StaffView):
@@ -364,17 +350,10 @@ class CompetitionListView(StaffView):
         )
 
 
-class CompetitionCreateView(EditView):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return render(
-            request,
-            "exemplars/form.html",
-            {
-                "form": f.CompetitionForm(),
-                "title": "新增劳动和技能竞赛",
-                "back": reverse("exemplars:competition_list"),
-            },
-        )
+class CompetitionCreateView(CreatePageView):
+    form_class = f.CompetitionForm
+    title = "新增劳动和技能竞赛"
+    back_name = "exemplars:competition_list"
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = f.CompetitionForm(request.POST)
@@ -388,12 +367,7 @@ class CompetitionCreateView(EditView):
             else:
                 messages.success(request, "竞赛已登记。")
                 return HttpResponseRedirect(reverse("exemplars:competition_detail", args=[competition.pk]))
-        return render(
-            request,
-            "exemplars/form.html",
-            {"form": form, "title": "新增劳动和技能竞赛", "back": reverse("exemplars:competition_list")},
-            status=400,
-        )
+        return self.render_form(form, status=400)
 
 
 class CompetitionDetailView(ScopedMixin, StaffView):

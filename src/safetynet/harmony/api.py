@@ -5,14 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from django_filters import rest_framework as filters
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from safetynet.accounts.models import Capability
-from safetynet.core.api_base import RecordSerializer, ScopedGenericViewSet, ScopedSlugRelatedField, record_id
+from safetynet.core.api_base import (
+    RecordSerializer,
+    ScopedGenericViewSet,
+    ScopedSlugRelatedField,
+    ServiceCreateMixin,
+    record_id,
+    valid_body,
+)
 from safetynet.harmony import scoring, services
 from safetynet.harmony.models import Designation, DesignationAction, Score, Survey
 from safetynet.orgs.models import Enterprise
@@ -88,7 +95,9 @@ class SurveyInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class SurveyViewSet(
+    ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
+):
     """调查项目得分（0–100）；同一企业同一年度再次提交即更正。"""
 
     queryset = Survey.objects.all()
@@ -99,9 +108,8 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGene
     def queryset_base(self) -> Any:
         return Survey.objects.select_related("enterprise")
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        survey = services.survey_save(actor=request.user, **self.validated_input())
-        return self.render(survey, status_code=status.HTTP_201_CREATED)
+    def create_record(self, data: dict[str, Any]) -> Survey:
+        return services.survey_save(actor=self.request.user, **data)
 
 
 class DesignationSerializer(RecordSerializer):
@@ -146,10 +154,8 @@ class DesignationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     @action(detail=True, methods=["post"], serializer_class=DecideSerializer)
     def decide(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         designation = self.get_object()
-        serializer = DecideSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         designation = services.designation_decide(
-            actor=request.user, designation=designation, **serializer.validated_data
+            actor=request.user, designation=designation, **valid_body(DecideSerializer, request)
         )
         return self.render(designation)
 

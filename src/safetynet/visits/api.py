@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import mixins, serializers, status
-from rest_framework.request import Request
-from rest_framework.response import Response
+from rest_framework import mixins, serializers
 from rest_framework.routers import DefaultRouter
 
 from safetynet.accounts.models import Capability
-from safetynet.core.api_base import RecordSerializer, ScopedGenericViewSet, ScopedSlugRelatedField
+from safetynet.core.api_base import (
+    RecordSerializer,
+    ScopedGenericViewSet,
+    ScopedSlugRelatedField,
+    ServiceCreateMixin,
+)
 from safetynet.orgs.models import Enterprise
 from safetynet.visits import services
 from safetynet.visits.models import CHECKLIST, Visit
@@ -58,7 +61,9 @@ class VisitCreateSerializer(serializers.Serializer):
     caller_phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
 
 
-class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet):
+class VisitViewSet(
+    ServiceCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
+):
     """走访记录：列表、详情、登记（可同时登记预警、转为诉求案件）。"""
 
     queryset = Visit.objects.all()
@@ -69,10 +74,8 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGener
     def queryset_base(self) -> Any:
         return Visit.objects.select_related("enterprise", "case")
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = self.validated_input()
-        visit = services.visit_create(actor=request.user, **data)
-        return self.render(visit, status_code=status.HTTP_201_CREATED)
+    def create_record(self, data: dict[str, Any]) -> Visit:
+        return services.visit_create(actor=self.request.user, **data)
 
 
 def register(router: DefaultRouter) -> None:
