@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from safetynet.core.errors import ServiceError
 from safetynet.core.models import AuditAction, AuditEntry
@@ -152,8 +153,14 @@ def audit_export_xlsx(start: datetime.date, end: datetime.date, out: Path, *, ch
     """Every audit row from ``start`` to ``end`` (whole days, Beijing time), oldest first, into ``out``.
 
     Streamed: a write-only workbook and rows read in chunks, so memory stays flat however long the range.
-    Returns the number of rows written.
+    Returns the number of rows written. The file is for the auditors and is always in Chinese, whatever
+    language the process last served a page in.
     """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _audit_export_xlsx(start, end, out, chunk_size=chunk_size)
+
+
+def _audit_export_xlsx(start: datetime.date, end: datetime.date, out: Path, *, chunk_size: int) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
