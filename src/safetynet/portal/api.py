@@ -13,13 +13,16 @@ from typing import Any
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from safetynet.assistance.models import Application
 from safetynet.cases.models import Case, CaseStep
+from safetynet.core.api_base import ErrorSerializer
+from safetynet.core.errors import ServiceError
 from safetynet.core.middleware import client_address
 from safetynet.members.models import MemberCard, Membership
 from safetynet.members.services import card_qr_payload
@@ -169,25 +172,120 @@ class WorkerNotificationSerializer(serializers.ModelSerializer):
 # --- endpoints ----------------------------------------------------------------------------------
 
 
+class WorkerLoginSerializer(serializers.Serializer):
+    mobile = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False)
+
+
 class TokenViewSet(viewsets.GenericViewSet):
     """Sign in with mobile and password; the answer carries a token for ``Authorization: Worker <token>``."""
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    # What DRF's OPTIONS answer describes (without it OPTIONS was a 500).
+    serializer_class = WorkerLoginSerializer
 
     @extend_schema(
-        request=inline_serializer(
-            "WorkerLogin", {"mobile": serializers.CharField(), "password": serializers.CharField()}
-        ),
+        request=WorkerLoginSerializer,
         responses={200: inline_serializer("WorkerToken", {"token": serializers.CharField()})},
     )
     def create(self, request: Request) -> Response:
+        # A body that is not an object (a JSON list) has no fields: refused like a wrong password, not a 500.
+        data = request.data if isinstance(request.data, dict) else {}
         account = services.worker_authenticate(
-            mobile=str(request.data.get("mobile", "")),
-            password=str(request.data.get("password", "")),
+            mobile=str(data.get("mobile", "")),
+            password=str(data.get("password", "")),
             address=client_address(request),
         )
         return Response({"token": token_for(account)})
+
+
+class WorkerPasswordResetRequestSerializer(serializers.Serializer):
+    mobile = serializers.CharField(max_length=20, help_text="注册时使用的手机号")
+
+
+class WorkerPasswordResetSerializer(serializers.Serializer):
+    mobile = serializers.CharField(max_length=20, help_text="注册时使用的手机号")
+    code = serializers.CharField(max_length=10, help_text="短信验证码（6 位）")
+    password = serializers.CharField(max_length=128, trim_whitespace=False, help_text="新密码")
+    password_again = serializers.CharField(max_length=128, trim_whitespace=False, help_text="再次输入新密码")
+
+
+class WorkerPasswordResetAnswerSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="给人看的中文说明")
+
+
+RESET_REFUSALS = {
+    400: OpenApiResponse(ErrorSerializer, description="输入有误（detail 说明原因，field 指出字段）"),
+    429: OpenApiResponse(ErrorSerializer, description="过于频繁，请按 detail 所说的时间后再试"),
+}
+
+
+class PasswordResetViewSet(viewsets.GenericViewSet):
+    """Forgotten password, for anonymous callers (like ``me/token``): ask for a code, then set a new password.
+
+    The first answer is the same whether or not the number is registered; the limits are the web pages'
+    (shared counters), and a refusal for going too fast answers 429."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    serializer_class = WorkerPasswordResetRequestSerializer
+
+    @staticmethod
+    def refusal(exc: ServiceError) -> Response:
+        code = (
+            status.HTTP_429_TOO_MANY_REQUESTS if exc.code == "rate_limited" else status.HTTP_400_BAD_REQUEST
+        )
+        return Response({"code": exc.code, "detail": exc.message, "field": exc.field}, status=code)
+
+    @extend_schema(
+        summary="忘记密码：获取验证码",
+        description="向注册手机号发送重置密码的短信验证码。无论该手机号是否已注册，回答都相同。"
+        "同一手机号 1 分钟 1 次、1 小时 5 次，同一地址 1 小时 20 次（与注册验证码共用），超出回答 429。",
+        request=WorkerPasswordResetRequestSerializer,
+        responses={
+            200: OpenApiResponse(
+                WorkerPasswordResetAnswerSerializer, description="已受理（如果该手机号已注册，验证码已发送）"
+            ),
+            **RESET_REFUSALS,
+        },
+        auth=[],
+    )
+    def create(self, request: Request) -> Response:
+        data = WorkerPasswordResetRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.worker_password_reset_request(
+                mobile=data.validated_data["mobile"], address=client_address(request)
+            )
+        except ServiceError as exc:
+            return self.refusal(exc)
+        return Response({"detail": services.RESET_SENT_MESSAGE})
+
+    @extend_schema(
+        summary="忘记密码：设置新密码",
+        description="用短信验证码设置新密码（规则同注册）。验证码一次有效、10 分钟过期、输错 5 次失效；"
+        "成功后该账号的所有登录和令牌失效，须重新登录。同一地址 1 小时内验证码错误 20 次后回答 429。",
+        request=WorkerPasswordResetSerializer,
+        responses={
+            200: OpenApiResponse(
+                WorkerPasswordResetAnswerSerializer, description="密码已重置，请用新密码登录"
+            ),
+            **RESET_REFUSALS,
+        },
+        auth=[],
+    )
+    @action(
+        detail=False, methods=["post"], url_path="confirm", serializer_class=WorkerPasswordResetSerializer
+    )
+    def confirm(self, request: Request) -> Response:
+        data = WorkerPasswordResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.worker_password_reset(**data.validated_data, address=client_address(request))
+        except ServiceError as exc:
+            return self.refusal(exc)
+        return Response({"detail": services.RESET_DONE_MESSAGE})
 
 
 class ProfileViewSet(WorkerViewSet):
@@ -299,6 +397,7 @@ class NotificationViewSet(WorkerViewSet):
 
 def register(router: DefaultRouter) -> None:
     router.register("me/token", TokenViewSet, basename="me-token")
+    router.register("me/password-reset", PasswordResetViewSet, basename="me-password-reset")
     router.register("me/profile", ProfileViewSet, basename="me-profile")
     router.register("me/card", CardViewSet, basename="me-card")
     router.register("me/memberships", MembershipViewSet, basename="me-membership")

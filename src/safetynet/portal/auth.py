@@ -17,16 +17,20 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from rest_framework import authentication, exceptions
 
+from safetynet.members import crypto
 from safetynet.portal.models import WorkerAccount
 
 SESSION_ACCOUNT = "portal_worker_id"
 SESSION_VERSION = "portal_worker_version"
 SESSION_RENEWED = "portal_worker_renewed"
+# The number typed on the first password-reset page, for the second page (encrypted like every stored number).
+SESSION_RESET_MOBILE = "portal_reset_mobile"
 TOKEN_SALT = "safetynet.portal.token"
 TOKEN_MAX_AGE = 30 * 24 * 3600
 
@@ -43,6 +47,26 @@ def worker_logout(request: HttpRequest) -> None:
     for key in (SESSION_ACCOUNT, SESSION_VERSION, SESSION_RENEWED):
         request.session.pop(key, None)
     request.worker = None  # type: ignore[attr-defined]
+
+
+def reset_mobile_remember(request: HttpRequest, number: str) -> None:
+    request.session[SESSION_RESET_MOBILE] = crypto.encrypt(number)
+
+
+def reset_mobile_recall(request: HttpRequest) -> str | None:
+    """The number of the password reset under way in this browser, if any."""
+    token = request.session.get(SESSION_RESET_MOBILE)
+    if not token:
+        return None
+    try:
+        return crypto.decrypt(token)
+    except ImproperlyConfigured:  # the key rotated meanwhile: start again on the first page
+        request.session.pop(SESSION_RESET_MOBILE, None)
+        return None
+
+
+def reset_mobile_forget(request: HttpRequest) -> None:
+    request.session.pop(SESSION_RESET_MOBILE, None)
 
 
 def current_worker(request: HttpRequest) -> WorkerAccount | None:

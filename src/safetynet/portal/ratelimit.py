@@ -2,8 +2,8 @@
 
 django-axes guards the staff login (it counts failures of ``authenticate()`` against accounts.User); worker
 accounts do not go through Django's authentication backends, so their limits are these counters: per mobile
-number (hashed, never in clear) and per client address, for SMS codes, registration, login and real-name
-matching.
+number (hashed, never in clear) and per client address, for SMS codes (registration and password reset
+share them), registration, login, password reset and real-name matching.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ REGISTER_PER_ADDRESS_HOUR = Limit("register_address_1h", 10, 3600)
 LOGIN_FAILURES_PER_NUMBER = Limit("login_number_15m", 5, 900)
 LOGIN_FAILURES_PER_ADDRESS = Limit("login_address_15m", 20, 900)
 VERIFY_FAILURES_PER_ACCOUNT = Limit("verify_account_1d", 5, 86400)
+# Wrong or stale codes on the password-reset page, per address (each code also dies after 5 wrong tries).
+RESET_FAILURES_PER_ADDRESS = Limit("reset_address_1h", 20, 3600)
 
 WAIT_TEXT = {60: "1 分钟", 900: "15 分钟", 3600: "1 小时", 86400: "24 小时"}
 

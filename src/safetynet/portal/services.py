@@ -9,6 +9,7 @@ capability and scope checked by the members services.
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -52,6 +53,8 @@ from safetynet.portal.models import (
 )
 from safetynet.portal.sms import gateway
 
+logger = logging.getLogger(__name__)
+
 PRIVACY_NOTICE_VERSION = "2026-12"
 SMS_CODE_MINUTES = 10
 SMS_CODE_MAX_ATTEMPTS = 5
@@ -69,6 +72,9 @@ NO_MATCH_MESSAGE = (
     "如确认无误，可能是单位尚未为您登记，请联系所在企业工会或社区工会。"
 )
 LOGIN_FAILED_MESSAGE = "手机号或密码不正确。"
+# The one answer to a password-reset request, registered number or not (no account enumeration).
+RESET_SENT_MESSAGE = f"如果该手机号已注册，验证码已发送，{SMS_CODE_MINUTES} 分钟内有效。"
+RESET_DONE_MESSAGE = "密码已重置，其他设备上的登录已全部退出。请用新密码登录。"
 WORKER_NOTE = "职工本人（网络工会）"
 
 JOIN_TABLE = TransitionTable(
@@ -132,6 +138,40 @@ def worker_notifications_mark_read(*, account: WorkerAccount) -> int:
 # --- SMS codes, registration, login -------------------------------------------------------------
 
 
+def _sms_limits_check(digest: str, address: str | None) -> None:
+    ratelimit.refuse_if_exceeded(ratelimit.SMS_PER_NUMBER_MINUTE, digest, "获取验证码", field="mobile")
+    ratelimit.refuse_if_exceeded(ratelimit.SMS_PER_NUMBER_HOUR, digest, "获取验证码", field="mobile")
+    ratelimit.refuse_if_exceeded(ratelimit.SMS_PER_ADDRESS_HOUR, address, "获取验证码", field="mobile")
+
+
+def _sms_limits_hit(digest: str, address: str | None) -> None:
+    for limit, subject in (
+        (ratelimit.SMS_PER_NUMBER_MINUTE, digest),
+        (ratelimit.SMS_PER_NUMBER_HOUR, digest),
+        (ratelimit.SMS_PER_ADDRESS_HOUR, address),
+    ):
+        ratelimit.hit(limit, subject)
+
+
+def _sms_code_issue(*, digest: str, purpose: str, now: datetime.datetime) -> str:
+    """A new 6-digit code for the number and purpose (stored hashed); earlier unused ones die with it.
+    Called inside the caller's transaction."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    SmsCode.objects.filter(mobile_hash=digest, purpose=purpose, used_at__isnull=True).update(used_at=now)
+    SmsCode.objects.create(
+        mobile_hash=digest,
+        purpose=purpose,
+        code_hash=make_password(code),
+        created_at=now,
+        expires_at=now + datetime.timedelta(minutes=SMS_CODE_MINUTES),
+    )
+    return code
+
+
+def _sms_code_text(code: str) -> str:
+    return f"【职工服务平台】验证码 {code}，{SMS_CODE_MINUTES} 分钟内有效。请勿告诉他人。"
+
+
 def sms_code_send(
     *,
     mobile: str,
@@ -142,39 +182,24 @@ def sms_code_send(
     """Send a 6-digit code; limited per number (1 a minute, 5 an hour) and per address (20 an hour).
 
     For registration the answer is the same whether or not the number already has an account (the code is
-    simply not usable for a second account), so the form does not tell who is registered."""
+    simply not usable for a second account), so the form does not tell who is registered. A password-reset
+    code goes through :func:`worker_password_reset_request`, which sends only to a registered number."""
     number = _mobile(mobile)
     digest = mobile_hash(number)
-    ratelimit.refuse_if_exceeded(ratelimit.SMS_PER_NUMBER_MINUTE, digest, "获取验证码", field="mobile")
-    ratelimit.refuse_if_exceeded(ratelimit.SMS_PER_NUMBER_HOUR, digest, "获取验证码", field="mobile")
-    ratelimit.refuse_if_exceeded(ratelimit.SMS_PER_ADDRESS_HOUR, address, "获取验证码", field="mobile")
+    _sms_limits_check(digest, address)
     now = _now(now)
-    code = f"{secrets.randbelow(1_000_000):06d}"
     with transaction.atomic():
-        SmsCode.objects.filter(mobile_hash=digest, purpose=purpose, used_at__isnull=True).update(used_at=now)
-        SmsCode.objects.create(
-            mobile_hash=digest,
-            purpose=purpose,
-            code_hash=make_password(code),
-            created_at=now,
-            expires_at=now + datetime.timedelta(minutes=SMS_CODE_MINUTES),
-        )
-    for limit, subject in (
-        (ratelimit.SMS_PER_NUMBER_MINUTE, digest),
-        (ratelimit.SMS_PER_NUMBER_HOUR, digest),
-        (ratelimit.SMS_PER_ADDRESS_HOUR, address),
-    ):
-        ratelimit.hit(limit, subject)
+        code = _sms_code_issue(digest=digest, purpose=purpose, now=now)
+    _sms_limits_hit(digest, address)
     try:
-        gateway().send(
-            number, f"【职工服务平台】验证码 {code}，{SMS_CODE_MINUTES} 分钟内有效。请勿告诉他人。"
-        )
+        gateway().send(number, _sms_code_text(code))
     except Exception:
         raise ServiceError("sms_failed", "短信发送失败，请稍后重试。", field="mobile") from None
 
 
-def _sms_code_use(*, digest: str, purpose: str, code: str, now: datetime.datetime) -> None:
-    """Consume the latest code of the number; wrong codes count against it, five and it is gone.
+def _sms_code_use(*, digest: str, purpose: str, code: str, now: datetime.datetime) -> int:
+    """Check the latest code of the number (its id when right); wrong codes count against it, five and it is
+    gone. The caller marks it used in its own transaction.
 
     The count of a wrong attempt is committed before the refusal is raised (in its own transaction), so a
     caller's rollback cannot give the attempt back."""
@@ -203,8 +228,9 @@ def _sms_code_use(*, digest: str, purpose: str, code: str, now: datetime.datetim
                 else "验证码错误次数过多，请重新获取验证码。",
                 field="code",
             )
-    if refusal is not None:
-        raise refusal
+    if refusal is not None or row is None:
+        raise refusal or ServiceError("sms_code", "请先获取短信验证码。", field="code")
+    return row.pk
 
 
 def _check_password(password: str) -> None:
@@ -256,7 +282,7 @@ def worker_register(
             )
     except IntegrityError:
         raise ServiceError(
-            "mobile_taken", "该手机号已注册，请直接登录；忘记密码请联系工会。", field="mobile"
+            "mobile_taken", "该手机号已注册，请直接登录；忘记密码可在登录页点“忘记密码”重置。", field="mobile"
         ) from None
     ratelimit.hit(ratelimit.REGISTER_PER_ADDRESS_HOUR, address)
     return account
@@ -282,6 +308,111 @@ def worker_authenticate(
         raise ServiceError("login", LOGIN_FAILED_MESSAGE, field="password")
     ratelimit.reset(ratelimit.LOGIN_FAILURES_PER_NUMBER, digest)
     WorkerAccount.objects.filter(pk=account.pk).update(last_login_at=_now(now))
+    return account
+
+
+def worker_password_reset_request(
+    *, mobile: str, address: str | None = None, now: datetime.datetime | None = None
+) -> str:
+    """Send a password-reset code to a registered number; the normalized number is returned.
+
+    The limits are those of the registration code (the same counters: per number 1 a minute and 5 an hour,
+    per address 20 an hour), and everything a caller can observe is the same whether or not the number has
+    an account: the answer, the counters, and a code row — for an unregistered number a code that is never
+    sent, so the second page answers a wrong code alike too ("还可尝试 n 次"). Only accounts of this platform
+    are looked at (staff accounts are ``accounts.User`` and have no mobile login)."""
+    number = _mobile(mobile)
+    digest = mobile_hash(number)
+    _sms_limits_check(digest, address)
+    now = _now(now)
+    with transaction.atomic():
+        account = WorkerAccount.objects.filter(mobile_hash=digest, is_active=True).first()
+        code = _sms_code_issue(digest=digest, purpose=SmsPurpose.RESET, now=now)
+        if account is not None:
+            audit_record(
+                actor=None,
+                action=AuditAction.UPDATE,
+                instance=account,
+                changes={},
+                unit_path=account.org_unit.path if account.org_unit_id else "",
+                note=f"{WORKER_NOTE}申请重置密码，验证码已发往 {account.mobile_masked}",
+            )
+    _sms_limits_hit(digest, address)
+    if account is not None:
+        try:
+            gateway().send(number, _sms_code_text(code))
+        except Exception:
+            # Telling the caller would tell that the number is registered: logged for the operators; the
+            # worker asks again after a minute.
+            logger.exception("password-reset SMS to %s failed", account.mobile_masked)
+    return number
+
+
+def worker_password_reset(
+    *,
+    mobile: str,
+    code: str,
+    password: str,
+    password_again: str,
+    address: str | None = None,
+    now: datetime.datetime | None = None,
+) -> WorkerAccount:
+    """Set a new password with the reset code sent to the number; every session and API token of the account
+    ends (``session_version``), the worker is notified in the platform and by SMS.
+
+    The code is single-use, lives ``SMS_CODE_MINUTES`` and dies after ``SMS_CODE_MAX_ATTEMPTS`` wrong tries;
+    wrong codes also count per address (``RESET_FAILURES_PER_ADDRESS``). The password rules are checked
+    first, so a typo in the password costs no attempt of the code."""
+    number = _mobile(mobile)
+    digest = mobile_hash(number)
+    ratelimit.refuse_if_exceeded(
+        ratelimit.RESET_FAILURES_PER_ADDRESS, address, "验证码错误次数过多，重置密码", field="code"
+    )
+    _check_password(password)
+    if password != password_again:
+        raise ServiceError("password_again", "两次输入的新密码不一致，请重新输入。", field="password_again")
+    now = _now(now)
+    try:
+        code_id = _sms_code_use(digest=digest, purpose=SmsPurpose.RESET, code=code, now=now)
+    except ServiceError:
+        ratelimit.hit(ratelimit.RESET_FAILURES_PER_ADDRESS, address)
+        raise
+    with transaction.atomic():
+        # Single use: the row is taken here, so a second request with the same code finds it used.
+        taken = SmsCode.objects.filter(pk=code_id, used_at__isnull=True).update(used_at=now)
+        account = (
+            WorkerAccount.objects.select_for_update(of=("self",))
+            .filter(mobile_hash=digest, is_active=True)
+            .select_related("org_unit")
+            .first()
+        )
+        if not taken or account is None:
+            # A code used meanwhile, or the never-sent code of an unregistered number guessed right.
+            raise ServiceError("sms_code", "短信验证码已失效，请重新获取。", field="code")
+        old_version = account.session_version
+        account.password = make_password(password)
+        account.session_version = old_version + 1
+        account.save(update_fields=["password", "session_version"])
+        audit_record(
+            actor=None,
+            action=AuditAction.UPDATE,
+            instance=account,
+            changes={"密码": ["******", "已重置"], "会话版本": [old_version, account.session_version]},
+            unit_path=account.org_unit.path if account.org_unit_id else "",
+            note=f"{WORKER_NOTE}用短信验证码重置密码，其他登录已全部退出",
+        )
+        worker_notify(
+            account,
+            f"您的登录密码已于 {timezone.localtime(now):%Y-%m-%d %H:%M} 用短信验证码重置，其他设备上的登录已全部"
+            "退出。如非本人操作，请立即联系工会。",
+            now=now,
+        )
+    # A worker locked out by wrong passwords may sign in with the new one at once.
+    ratelimit.reset(ratelimit.LOGIN_FAILURES_PER_NUMBER, digest)
+    try:
+        gateway().send(number, "【职工服务平台】您的登录密码已重置。如非本人操作，请立即联系工会。")
+    except Exception:
+        logger.exception("password-reset notice SMS to %s failed", account.mobile_masked)
     return account
 
 

@@ -22,10 +22,19 @@ from safetynet.cases.models import Case, Category
 from safetynet.core.errors import OutOfScope, ServiceError
 from safetynet.core.middleware import client_address
 from safetynet.core.scope import get_for_user
+from safetynet.members.validation import mask_phone
 from safetynet.members.views import card_qr_svg
 from safetynet.orgs.models import OrgLevel, OrgUnit
 from safetynet.portal import selectors, services
-from safetynet.portal.auth import current_worker, worker_login, worker_logout, worker_required
+from safetynet.portal.auth import (
+    current_worker,
+    reset_mobile_forget,
+    reset_mobile_recall,
+    reset_mobile_remember,
+    worker_login,
+    worker_logout,
+    worker_required,
+)
 from safetynet.portal.models import JoinApplication, JoinStatus, SmsPurpose
 
 
@@ -41,6 +50,10 @@ def _render(
 
 def _error_context(exc: ServiceError) -> dict[str, Any]:
     return {"error": exc.message, "error_field": exc.field or ""}
+
+
+def _error_status(exc: ServiceError) -> int:
+    return 429 if exc.code == "rate_limited" else 400
 
 
 # --- sign-up and sign-in ------------------------------------------------------------------------
@@ -101,6 +114,60 @@ def login(request: HttpRequest) -> HttpResponse:
 def logout(request: HttpRequest) -> HttpResponse:
     worker_logout(request)
     return redirect("portal:login")
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Forgotten password, page 1: the registered number; one answer whether or not it has an account."""
+    if current_worker(request) is not None:
+        return redirect("portal:home")
+    context: dict[str, Any] = {"values": {"mobile": request.POST.get("mobile", "")}}
+    if request.method == "POST":
+        try:
+            number = services.worker_password_reset_request(
+                mobile=context["values"]["mobile"], address=client_address(request)
+            )
+        except ServiceError as exc:
+            context |= _error_context(exc)
+            return _render(request, "password_reset.html", context, status=_error_status(exc))
+        reset_mobile_remember(request, number)
+        messages.success(request, services.RESET_SENT_MESSAGE)
+        return redirect("portal:password_reset_confirm")
+    return _render(request, "password_reset.html", context)
+
+
+def password_reset_confirm(request: HttpRequest) -> HttpResponse:
+    """Page 2: the code and the new password twice; "resend" asks for a new code for the same number."""
+    if current_worker(request) is not None:
+        return redirect("portal:home")
+    number = reset_mobile_recall(request)
+    if number is None:
+        messages.info(request, "请先填写注册时使用的手机号，获取验证码。")
+        return redirect("portal:password_reset")
+    context: dict[str, Any] = {
+        "mobile_masked": mask_phone(number),
+        "values": {"code": request.POST.get("code", "")},
+    }
+    if request.method == "POST":
+        try:
+            if request.POST.get("step") == "resend":
+                services.worker_password_reset_request(mobile=number, address=client_address(request))
+                context["info"] = services.RESET_SENT_MESSAGE
+                context["values"]["code"] = ""
+                return _render(request, "password_reset_confirm.html", context)
+            services.worker_password_reset(
+                mobile=number,
+                code=context["values"]["code"],
+                password=request.POST.get("password", ""),
+                password_again=request.POST.get("password_again", ""),
+                address=client_address(request),
+            )
+        except ServiceError as exc:
+            context |= _error_context(exc)
+            return _render(request, "password_reset_confirm.html", context, status=_error_status(exc))
+        reset_mobile_forget(request)
+        messages.success(request, services.RESET_DONE_MESSAGE)
+        return redirect("portal:login")
+    return _render(request, "password_reset_confirm.html", context)
 
 
 def privacy(request: HttpRequest) -> HttpResponse:

@@ -20,7 +20,14 @@ from safetynet.portal.tests.helpers import PASSWORD, make_account
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"portal:register", "portal:login", "portal:privacy", "portal:logout"}
+PUBLIC = {
+    "portal:register",
+    "portal:login",
+    "portal:privacy",
+    "portal:logout",
+    "portal:password_reset",
+    "portal:password_reset_confirm",
+}
 # URL name → which of the owner's records its pk names.
 RECORD_KWARG = {
     "portal:join_withdraw": "application",
