@@ -514,6 +514,7 @@ class PaymentSerializer(PersonFieldsMixin, RecordSerializer):
             "reason",
             "created_on",
             "paid_on",
+            "reversed_on",
         ]
         read_only_fields = fields
 

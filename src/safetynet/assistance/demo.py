@@ -192,13 +192,22 @@ def _winter_round(rng: random.Random) -> dict[str, int]:
     paid_unit = None
     for index, pk in enumerate(ids):
         application = Application(pk=pk)
-        application = services.application_vote(actor=None, application=application, decision="approve")
+        # street review two days after the batch, district review two days later, before the notice
+        application = services.application_vote(
+            actor=None, application=application, decision="approve", on=D(2012, 12, 12)
+        )
         if index % 10 == 9:
             services.application_vote(
-                actor=None, application=application, decision="reject", reason="家庭收入已超过标准"
+                actor=None,
+                application=application,
+                decision="reject",
+                reason="家庭收入已超过标准",
+                on=D(2012, 12, 14),
             )
             continue
-        application = services.application_vote(actor=None, application=application, decision="approve")
+        application = services.application_vote(
+            actor=None, application=application, decision="approve", on=D(2012, 12, 14)
+        )
         if index < 30:
             application = services.application_notice_start(
                 actor=None, application=application, on=D(2012, 12, 20)
@@ -256,8 +265,10 @@ def _student_round(rng: random.Random) -> dict[str, int]:
         )
         created += 1
         if index < 8:
-            application = services.application_vote(actor=None, application=application, decision="approve")
-            application = services.application_vote(actor=None, application=application, decision="approve")
+            for day in (D(2012, 8, 24), D(2012, 8, 28)):  # street, then district; the notice starts 9-3
+                application = services.application_vote(
+                    actor=None, application=application, decision="approve", on=day
+                )
         if index < 5:
             application = services.application_notice_start(
                 actor=None, application=application, on=D(2012, 9, 3)

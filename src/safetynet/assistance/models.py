@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from safetynet.core.scope import ScopedQuerySet
 from safetynet.orgs.models import OrgLevel, OrgUnit
@@ -112,6 +113,8 @@ class ApplicationAction(models.TextChoices):
     UPHOLD_OBJECTION = "uphold_objection", "异议成立"
     END_NOTICE = "end_notice", "结束公示"
     PAY = "pay", "发放"
+    # A reversed payment sends the application back to 公示期满 (awaiting payment), so it can be paid again.
+    REVERSE_PAYMENT = "reverse_payment", "冲正"
     WITHDRAW = "withdraw", "撤回"
 
 
@@ -600,7 +603,8 @@ class Vote(models.Model):
     voter_name = models.CharField("审核人", max_length=150)
     decision = models.CharField("意见", max_length=10, choices=Decision.choices)
     reason = models.CharField("理由", max_length=300, blank=True)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    # The moment the vote counts from: now, or a given day (demo data, imports, tests) set by the service.
+    created_at = models.DateTimeField("时间", default=timezone.now, editable=False)
 
     objects = VoteQuerySet.as_manager()
 
@@ -709,6 +713,8 @@ class Payment(models.Model):
     reason = models.CharField("说明", max_length=300, blank=True)
     created_on = models.DateField("出账日期")
     paid_on = models.DateField("发放日期", null=True, blank=True)
+    # Set once, on the payment row, when it is reversed: a reversed payment no longer blocks a new one.
+    reversed_on = models.DateField("冲正日期", null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -721,13 +727,21 @@ class Payment(models.Model):
         verbose_name_plural = "帮扶发放"
         ordering = ["-pk"]
         constraints = [
+            # One live payment per person and per household in a round: reversed payments and the reversal
+            # rows themselves don't count, so a person whose payment was reversed can be paid again.
             models.UniqueConstraint(
-                fields=["round", "person"], condition=Q(kind="payment"), name="assist_payment_once_per_person"
+                fields=["round", "person"],
+                condition=Q(kind="payment", reversed_on__isnull=True),
+                name="assist_payment_live_per_person",
             ),
             models.UniqueConstraint(
                 fields=["round", "household_key"],
-                condition=Q(kind="payment"),
-                name="assist_payment_once_per_household",
+                condition=Q(kind="payment", reversed_on__isnull=True),
+                name="assist_payment_live_per_household",
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_on__isnull=True) | Q(kind="payment"),
+                name="assist_payment_reversed_on_payments_only",
             ),
             models.CheckConstraint(
                 condition=(Q(kind="payment") & Q(amount__gt=0) & Q(reverses__isnull=True))

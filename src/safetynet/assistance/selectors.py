@@ -252,12 +252,20 @@ def eligible_files(round_: Round, unit: OrgUnit, on: datetime.date) -> QuerySet[
     if round_.require_not_paid:
         queryset = queryset.exclude(
             Exists(
-                Payment.objects.filter(round=round_, kind=PaymentKind.PAYMENT, person=OuterRef("person_id"))
+                Payment.objects.filter(
+                    round=round_,
+                    kind=PaymentKind.PAYMENT,
+                    reversed_on__isnull=True,
+                    person=OuterRef("person_id"),
+                )
             )
         ).exclude(
             Exists(
                 Payment.objects.filter(
-                    round=round_, kind=PaymentKind.PAYMENT, household_key=OuterRef("household_key")
+                    round=round_,
+                    kind=PaymentKind.PAYMENT,
+                    reversed_on__isnull=True,
+                    household_key=OuterRef("household_key"),
                 )
             )
         )

@@ -3,7 +3,8 @@ inside; refusals are ServiceError with a Chinese reason naming the field. Status
 core.workflow.transition_run with the tables below.
 
 Money: Decimal yuan with two places. The database has the last word on money: a payment row is unique per
-(round, person) and per (round, household) among payments (reversals excluded), and a budget row refuses
+(round, person) and per (round, household) among live payments (reversals and reversed payments excluded), and
+a budget row refuses
 ``spent > amount``; paying locks the application row, then the budget rows of the unit and its ancestors in
 path order (top-down, the same order everywhere, so two payments never deadlock), and moves ``spent`` with F().
 """
@@ -11,6 +12,7 @@ path order (top-down, the same order everywhere, so two payments never deadlock)
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -18,8 +20,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Model, OuterRef, Q, Sum
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.models import Exists, F, Max, Model, OuterRef, Q, Sum
+from django.utils import timezone
 
 from safetynet.accounts.models import Capability
 from safetynet.assistance.models import (
@@ -80,6 +83,7 @@ from safetynet.orgs.models import OrgLevel, OrgUnit
 from safetynet.orgs.services import require_capability, require_unit_in_scope
 
 RecordT = TypeVar("RecordT", bound=Model)
+logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("9999999999.99")
@@ -164,7 +168,12 @@ APPLICATION_WORKFLOW = TransitionTable(
         Transition("uphold_objection", frozenset({S.IN_NOTICE}), (S.REJECTED,)),
         Transition("end_notice", frozenset({S.IN_NOTICE}), (S.NOTICE_PASSED,)),
         Transition("pay", frozenset({S.NOTICE_PASSED}), (S.PAID,), refusal="只有公示期满的申请才能发放"),
-        Transition("withdraw", frozenset({S.IN_REVIEW, S.APPROVED, S.IN_NOTICE}), (S.WITHDRAWN,)),
+        # A reversed payment (bank returned it, wrong account…) leaves the application awaiting payment again.
+        Transition("reverse_payment", frozenset({S.PAID}), (S.NOTICE_PASSED,)),
+        # Withdrawing before payment (also after a reversal) keeps a stopped application out of the next batch.
+        Transition(
+            "withdraw", frozenset({S.IN_REVIEW, S.APPROVED, S.IN_NOTICE, S.NOTICE_PASSED}), (S.WITHDRAWN,)
+        ),
     ],
     already={
         "pay": [S.PAID],
@@ -1082,7 +1091,10 @@ def file_eligibility_problems(
     if (
         round_.require_not_paid
         and Payment.objects.filter(
-            Q(person=person) | Q(household_key=household), round=round_, kind=PaymentKind.PAYMENT
+            Q(person=person) | Q(household_key=household),
+            round=round_,
+            kind=PaymentKind.PAYMENT,
+            reversed_on__isnull=True,
         ).exists()
     ):
         problems.append(("already_paid", "person", f"{person.name}（或其家庭）在本批次已领取过。"))
@@ -1251,6 +1263,10 @@ class BatchOutcome:
     application_ids: list[int] = field(default_factory=list)
 
 
+# Applications written (and audited) per step of a batch; ``progress`` is told after each step.
+BATCH_CHUNK = 500
+
+
 def application_submit_batch(
     *,
     actor: Any,
@@ -1258,9 +1274,12 @@ def application_submit_batch(
     unit: OrgUnit,
     on: datetime.date,
     progress: Callable[[str, int, int | None], None] | None = None,
+    chunk_size: int | None = None,
 ) -> BatchOutcome:
     """Apply at once for every eligible open file of the unit's subtree: eligibility in a few grouped queries,
-    one bulk insert, audit rows in bulk. The whole batch is refused when it would exceed a unit's budget."""
+    bulk inserts of ``chunk_size`` (default BATCH_CHUNK) applications with their audit rows, each step told to
+    ``progress(stage, done, total)``. All in one transaction: the whole batch is refused when it would exceed
+    a unit's budget, and nothing is kept when any step fails."""
     from safetynet.assistance.selectors import eligible_files
 
     _require(actor, Capability.HANDLE_ASSISTANCE)
@@ -1340,20 +1359,27 @@ def application_submit_batch(
 
         for application, row in zip(applications, chosen, strict=True):
             application.person = Person(pk=row[1], name=row[5])
-        created = Application.objects.bulk_create(applications, batch_size=1000)
         paths = {row[0]: row[4] for row in chosen}
-        entries = [
-            audit_build(
-                actor=actor,
-                action=AuditAction.CREATE,
-                instance=application,
-                changes={"status": [None, "审核中"], "amount": [None, str(value)]},
-                unit_path=paths[application.hardship_file_id],
-                note="批量申请",
+        step = max(1, chunk_size or BATCH_CHUNK)
+        created: list[Application] = []
+        for start in range(0, len(applications), step):
+            part = Application.objects.bulk_create(applications[start : start + step])
+            audit_bulk(
+                [
+                    audit_build(
+                        actor=actor,
+                        action=AuditAction.CREATE,
+                        instance=application,
+                        changes={"status": [None, "审核中"], "amount": [None, str(value)]},
+                        unit_path=paths[application.hardship_file_id],
+                        note="批量申请",
+                    )
+                    for application in part
+                ]
             )
-            for application in created
-        ]
-        audit_bulk(entries)
+            created.extend(part)
+            if progress:
+                progress("写入申请", len(created), len(chosen))
         outcome.created = len(created)
         outcome.application_ids = [a.pk for a in created if a.pk is not None]
         if progress:
@@ -1387,22 +1413,82 @@ def _enqueue_batch(job_pk: int) -> None:
     run_application_batch.enqueue(job_pk)
 
 
-def application_batch_run(*, job_id: int) -> BatchJob | None:
-    """Run a queued batch (the task): progress is written outside the batch's own transaction."""
-    from django.utils import timezone
+class BatchProgress:
+    """The ``progress`` callback of a background batch: writes ``stage``/``done``/``total`` on its BatchJob.
 
+    The batch works in one transaction (all or nothing), so an UPDATE through its own connection would only be
+    seen at the end. Inside that transaction, on PostgreSQL, a second connection writes the progress instead
+    (committed at once, so the page's poll sees it); it skips a job row that is locked rather than wait, and
+    a failure to write progress never breaks the batch. SQLite allows one writer at a time: there the page
+    sees the figures written outside the transaction only (the same as core imports' jobs)."""
+
+    def __init__(self, job_pk: int, *, using: str = DEFAULT_DB_ALIAS) -> None:
+        self.job_pk = job_pk
+        self.using = using
+        self.depth = len(connections[using].atomic_blocks)
+        self.side: Any = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        self.write(stage=stage[:40], done=done, total=total)
+
+    def write(self, **values: Any) -> None:
+        connection = connections[self.using]
+        if len(connection.atomic_blocks) <= self.depth:
+            BatchJob.objects.using(self.using).filter(pk=self.job_pk).update(**values)
+            return
+        if connection.vendor != "postgresql":
+            return
+        try:
+            if self.side is None:
+                self.side = type(connection)(connection.settings_dict, alias=connection.alias)
+            quote = connection.ops.quote_name
+            table = quote(BatchJob._meta.db_table)
+            names = list(values)
+            assignments = ", ".join(f"{quote(name)} = %s" for name in names)
+            with self.side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} WHERE id IN "
+                    f"(SELECT id FROM {table} WHERE id = %s FOR UPDATE SKIP LOCKED)",
+                    [values[name] for name in names] + [self.job_pk],
+                )
+        except Exception:  # progress is a courtesy: never let it break the batch
+            logger.warning("Could not write the progress of batch job %s", self.job_pk, exc_info=True)
+
+    def close(self) -> None:
+        if self.side is not None:
+            try:
+                self.side.close()
+            except Exception:
+                logger.warning(
+                    "Could not close the progress connection of job %s", self.job_pk, exc_info=True
+                )
+            self.side = None
+
+
+def application_batch_run(*, job_id: int) -> BatchJob | None:
+    """Run a queued batch (the task). The batch is one transaction; its progress (stage, done of total) is
+    written as it goes, outside that transaction (:class:`BatchProgress`)."""
     job = BatchJob.objects.select_related("round", "org_unit", "requested_by").filter(pk=job_id).first()
     if job is None or job.status != BatchJobStatus.QUEUED:
         return job
     BatchJob.objects.filter(pk=job.pk).update(status=BatchJobStatus.RUNNING, stage="检查资格")
+    progress = BatchProgress(job.pk)
     try:
         outcome = application_submit_batch(
-            actor=job.requested_by, round=job.round, unit=job.org_unit, on=job.on
+            actor=job.requested_by, round=job.round, unit=job.org_unit, on=job.on, progress=progress
         )
     except ServiceError as exc:
         BatchJob.objects.filter(pk=job.pk).update(
             status=BatchJobStatus.FAILED, stage="失败", message=exc.message, finished_at=timezone.now()
         )
+    except Exception as exc:  # recorded so the page stops polling; the worker logs the error itself
+        BatchJob.objects.filter(pk=job.pk).update(
+            status=BatchJobStatus.FAILED,
+            stage="失败",
+            message=f"批量申请时发生系统错误（{type(exc).__name__}），未提交任何申请。请稍后重试，或联系系统管理员。",
+            finished_at=timezone.now(),
+        )
+        raise
     else:
         skipped = "；".join(f"{SKIP_LABELS.get(k, k)} {v} 份" for k, v in outcome.skipped.items())
         BatchJob.objects.filter(pk=job.pk).update(
@@ -1415,6 +1501,8 @@ def application_batch_run(*, job_id: int) -> BatchJob | None:
             message=f"已为 {outcome.created} 份档案提交申请。" + (f"跳过：{skipped}。" if skipped else ""),
             finished_at=timezone.now(),
         )
+    finally:
+        progress.close()
     job.refresh_from_db()
     return job
 
@@ -1446,24 +1534,70 @@ def _check_reviewer(actor: Any, application: Application) -> None:
         )
 
 
+def _vote_moment(on: datetime.date | None) -> tuple[datetime.date, datetime.datetime]:
+    """(day, moment) of a vote: now, or the given day (at noon local time when it is not today, so the stored
+    moment falls on that day in any time zone setting). A day after today is refused."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    if on is None or on == today:
+        return today, now
+    if on > today:
+        raise ServiceError(
+            "vote_in_future", f"审核日期 {on} 晚于今天（{today}），不能预先记录审核意见。", field="on"
+        )
+    return on, timezone.make_aware(datetime.datetime.combine(on, datetime.time(12, 0)))
+
+
+def level_reached_on(application: Application, level: int) -> datetime.date:
+    """The day the application came to ``level``: submitted there, or the day of the last vote at an earlier
+    level of the chain (the vote that passed it on)."""
+    last = (
+        Vote.objects.filter(application=application)
+        .exclude(level=level)
+        .aggregate(last=Max("created_at"))["last"]
+    )
+    reached = application.submitted_on
+    if last is not None:
+        reached = max(reached, timezone.localdate(last))
+    return reached
+
+
 def application_vote(
-    *, actor: Any, application: Application, decision: str, reason: str = "", version: int | None = None
+    *,
+    actor: Any,
+    application: Application,
+    decision: str,
+    reason: str = "",
+    version: int | None = None,
+    on: datetime.date | None = None,
 ) -> Application:
     """One reviewer's vote at the application's current level (the ledger row is written in the same step).
 
     N of M: the level passes when N approvals are in (then the next level of the chain, or 审核通过 after the
-    last); it fails on a rejection when no panel size is set, or when rejections make N unreachable."""
+    last); it fails on a rejection when no panel size is set, or when rejections make N unreachable.
+
+    ``on``: the day the vote is recorded for (demo data, imports of paper reviews, tests); None = now. A day
+    after today, or before the application reached its current level, is refused (field "on")."""
     _require(actor, Capability.REVIEW_ASSISTANCE)
     if decision not in Decision.values:
         raise ServiceError("invalid_decision", "请选择“同意”或“不同意”。", field="decision")
     reason = (reason or "").strip()
     if decision == Decision.REJECT and not reason:
         raise ServiceError("reason_required", "不同意时请填写理由。", field="reason")
+    day, moment = _vote_moment(on)
     with transaction.atomic():
         row = lock_row(application, version=version, related=("org_unit", "round"))
         APPLICATION_WORKFLOW.check(row.status, decision)
         _check_reviewer(actor, row)
         level = row.current_level
+        reached = level_reached_on(row, level)
+        if day < reached:
+            raise ServiceError(
+                "vote_before_level",
+                f"审核日期 {day} 早于该申请到达{OrgLevel(level).label}审核的日期（{reached}），"
+                f"请填写 {reached} 或之后的日期。",
+                field="on",
+            )
         voter = _actor_user(actor)
         if voter is not None:
             if Vote.objects.filter(application=row, level=level, voter=voter).exists():
@@ -1482,7 +1616,7 @@ def application_vote(
             following = _next_level(row.round, level)
             if following is None:
                 target = ApplicationStatus.APPROVED
-                values = {"current_level": None, "decided_on": datetime.date.today()}
+                values = {"current_level": None, "decided_on": day}
             else:
                 target = ApplicationStatus.IN_REVIEW
                 values = {"current_level": following}
@@ -1490,7 +1624,7 @@ def application_vote(
             target = ApplicationStatus.REJECTED
             values = {
                 "current_level": None,
-                "decided_on": datetime.date.today(),
+                "decided_on": day,
                 "closing_note": reason[:300],
             }
         else:
@@ -1504,6 +1638,7 @@ def application_vote(
                 voter_name=_actor_name(actor),
                 decision=decision,
                 reason=reason[:300],
+                created_at=moment,
             )
 
         return transition_run(
@@ -1523,7 +1658,12 @@ def application_vote(
 
 
 def application_vote_many(
-    *, actor: Any, applications: Iterable[Application], decision: str, reason: str = ""
+    *,
+    actor: Any,
+    applications: Iterable[Application],
+    decision: str,
+    reason: str = "",
+    on: datetime.date | None = None,
 ) -> tuple[int, list[tuple[Application, str]]]:
     """The same vote on several applications (the review queue's 全部同意 / 全部不同意): each its own step;
     one refused does not stop the others. Returns (done, [(application, Chinese reason)])."""
@@ -1531,7 +1671,7 @@ def application_vote_many(
     refused: list[tuple[Application, str]] = []
     for application in applications:
         try:
-            application_vote(actor=actor, application=application, decision=decision, reason=reason)
+            application_vote(actor=actor, application=application, decision=decision, reason=reason, on=on)
         except ServiceError as exc:
             refused.append((application, exc.message))
         else:
@@ -1861,15 +2001,27 @@ def payment_batch_mark_paid(
 
 @transaction.atomic
 def payment_reverse(*, actor: Any, payment: Payment, reason: str, on: datetime.date) -> Payment:
-    """Reverse a payment: a new negative row with the reason; the budget gets the money back."""
+    """Reverse a payment: a new negative row with the reason; the budget gets the money back; the payment row
+    is marked reversed (so it no longer counts as the person's and household's payment in the round) and the
+    application goes back to 公示期满, awaiting payment: it can be paid again, or withdrawn.
+
+    Locks in the order paying uses (application, then the budgets top-down), with the payment row between."""
     _require(actor, Capability.MANAGE_ASSISTANCE_FUNDS)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("reason_required", "请填写冲正原因。", field="reason")
+    application_id = (
+        payment.application_id
+        if payment.application_id is not None
+        else Payment.objects.filter(pk=payment.pk).values_list("application_id", flat=True).first()
+    )
+    if application_id is None:
+        raise ServiceError("not_found", "该发放记录不存在或已被删除。")
+    application = _lock_in_scope(Application(pk=application_id), actor, related=("org_unit", "round"))
     row = _lock_in_scope(payment, actor, related=("org_unit", "round"))
     if row.kind != PaymentKind.PAYMENT:
         raise ServiceError("not_a_payment", "冲正记录不能再冲正。", field="reason")
-    if Payment.objects.filter(reverses=row).exists():
+    if row.reversed_on is not None or Payment.objects.filter(reverses=row).exists():
         raise ServiceError("already_reversed", "该笔发放已冲正过。", field="reason")
     if on < row.created_on:
         raise ServiceError(
@@ -1881,7 +2033,7 @@ def payment_reverse(*, actor: Any, payment: Payment, reason: str, on: datetime.d
             Budget.objects.filter(pk__in=[b.pk for b in budgets]).update(spent=F("spent") - row.amount)
             reversal = Payment.objects.create(
                 round=row.round,
-                application=row.application,
+                application=application,
                 person_id=row.person_id,
                 household_key=row.household_key,
                 org_unit=row.org_unit,
@@ -1893,11 +2045,23 @@ def payment_reverse(*, actor: Any, payment: Payment, reason: str, on: datetime.d
                 paid_on=on,
                 created_by=_actor_user(actor),
             )
+            Payment.objects.filter(pk=row.pk).update(reversed_on=on)
     except IntegrityError:
         raise ServiceError("already_reversed", "该笔发放已冲正过。", field="reason") from None
     audit_created(
         actor=actor, instance=reversal, fields=("amount", "reason", "paid_on"), unit_path=row.org_unit.path
     )
+    if application.status == ApplicationStatus.PAID:
+        transition_run(
+            instance=application,
+            table=APPLICATION_WORKFLOW,
+            action="reverse_payment",
+            actor=actor,
+            unit_path=_path_of,
+            audit_fields=APPLICATION_AUDIT_FIELDS,
+            related=("org_unit", "round"),
+            note=f"发放已冲正（{reason[:100]}），待重新发放",
+        )
     return reversal
 
 

@@ -586,7 +586,11 @@ def round_figures(user: Any, round_: Round) -> dict[str, Any]:
     paid = (
         selectors.payment_list(user, round=round_)
         .filter(paid_on__isnull=False)
-        .aggregate(amount=Sum("amount"), people=Count("person", distinct=True, filter=Q(kind="payment")))
+        .aggregate(
+            amount=Sum("amount"),
+            # people paid and not reversed (a reversed and paid again person counts once)
+            people=Count("person", distinct=True, filter=Q(kind="payment", reversed_on__isnull=True)),
+        )
     )
     committed = selectors.payment_list(user, round=round_).aggregate(amount=Sum("amount"))
     statuses = [
@@ -971,6 +975,7 @@ class ApplicationVoteView(ApplicationActionView):
             application=application,
             decision=data["decision"],
             reason=data["reason"],
+            on=today(),
             version=int(self.request.POST["version"])
             if self.request.POST.get("version", "").isdigit()
             else None,
@@ -1202,6 +1207,7 @@ class ReviewBulkView(StaffView):
             applications=list(applications),
             decision=form.cleaned_data["decision"],
             reason=form.cleaned_data["reason"],
+            on=today(),
         )
         refused = [f"{application.person.name}：{message}" for application, message in refusals]
         label = "同意" if form.cleaned_data["decision"] == "approve" else "不同意"

@@ -100,10 +100,13 @@ def make_round(
     return round_
 
 
-def approve_all_levels(application: Application) -> Application:
-    """System votes through every level of the chain."""
+def approve_all_levels(application: Application, *, on: datetime.date | None = None) -> Application:
+    """System votes through every level of the chain, on ``on`` (default: the day it was submitted)."""
+    day = on or application.submitted_on
     while application.status == "in_review":
-        application = services.application_vote(actor=None, application=application, decision="approve")
+        application = services.application_vote(
+            actor=None, application=application, decision="approve", on=day
+        )
     return application
 
 

@@ -4,15 +4,23 @@ drain the same budget at once. Exactly one payment per person; no budget share e
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from safetynet.assistance import services
-from safetynet.assistance.models import Application, Budget, Payment
-from safetynet.assistance.tests.factories import DAY, make_file, make_noticed_application, make_round
+from safetynet.assistance.models import Application, BatchJob, Budget, Payment, PaymentKind
+from safetynet.assistance.tests.factories import (
+    DAY,
+    make_file,
+    make_noticed_application,
+    make_paid_application,
+    make_round,
+)
 from safetynet.core.errors import ServiceError
+from safetynet.orgs.models import OrgLevel
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -126,3 +134,93 @@ def test_concurrent_votes_count_exactly_n(city, make_staff):
     application.refresh_from_db()
     assert application.status == "approved"
     assert Vote.objects.filter(application=application).count() == 2
+
+
+def test_reversed_then_paid_again_by_many_at_once_gives_one_live_payment(city):
+    round_ = make_round(city)
+    payment = make_paid_application(round_, make_file(city.community_a))
+    services.payment_reverse(actor=None, payment=payment, reason="银行退回", on=payment.created_on)
+    outcomes = _run_all(
+        [
+            lambda: services.payment_create(
+                actor=None, application=Application(pk=payment.application_id), amount="500", on=DAY
+            )
+            for _ in range(6)
+        ]
+    )
+    assert outcomes.count("ok") == 1, outcomes
+    assert all(o in ("ok", "invalid_transition", "already_paid") for o in outcomes), outcomes
+    live = Payment.objects.filter(round=round_, kind=PaymentKind.PAYMENT, reversed_on__isnull=True)
+    assert live.count() == 1
+    assert Budget.objects.get(round=round_, org_unit=city.zhongshan).spent == Decimal("500.00")
+
+
+def test_reversing_while_others_pay_again_never_leaves_two_live_payments(city):
+    round_ = make_round(city)
+    payment = make_paid_application(round_, make_file(city.community_a))
+    application = Application(pk=payment.application_id)
+    targets = [
+        lambda: services.payment_reverse(
+            actor=None, payment=Payment(pk=payment.pk), reason="银行退回", on=payment.created_on
+        )
+    ]
+    targets += [
+        lambda: services.payment_create(actor=None, application=application, amount="500", on=DAY)
+        for _ in range(5)
+    ]
+    outcomes = _run_all(targets)
+    assert not [o for o in outcomes if o.startswith("crash")], outcomes  # no deadlock, no raw error
+    live = Payment.objects.filter(round=round_, kind=PaymentKind.PAYMENT, reversed_on__isnull=True).count()
+    assert live <= 1 and Payment.objects.filter(kind=PaymentKind.REVERSAL).count() == 1
+    net = sum((p.amount for p in Payment.objects.filter(round=round_)), Decimal(0))
+    assert net == Decimal("500.00") * live
+    for budget in Budget.objects.filter(
+        round=round_, org_unit__in=[city.city, city.zhongshan, city.street_a]
+    ):
+        assert budget.spent == net
+
+
+def test_batch_progress_is_seen_while_the_batch_runs(city, monkeypatch):
+    """A batch of 7 in steps of 3: the second step waits on a row another transaction holds; meanwhile the
+    job, read by another connection (the page's poll), shows 3 of 7 written — then all 7 are saved at once."""
+    monkeypatch.setattr(services, "BATCH_CHUNK", 3)
+    round_ = make_round(city)
+    files = [make_file(city.community_a) for _ in range(7)]
+    job_id = int(services.application_batch_enqueue(actor=None, round=round_, unit=city.zhongshan, on=DAY))
+    finished: list[BatchJob | None] = []
+
+    def run() -> None:
+        try:
+            finished.append(services.application_batch_run(job_id=job_id))
+        finally:
+            connections.close_all()
+
+    held = files[4]  # in the second step
+    seen: list[dict] = []
+    with transaction.atomic():
+        # Someone else's uncommitted application for that person: the batch's insert waits for it.
+        Application.objects.create(
+            round=round_,
+            hardship_file=held,
+            person=held.person,
+            org_unit=held.org_unit,
+            household_key=held.household_key,
+            amount=Decimal("500.00"),
+            current_level=OrgLevel.STREET,
+            submitted_on=DAY,
+        )
+        thread = threading.Thread(target=run)
+        thread.start()
+        for _ in range(400):
+            row = BatchJob.objects.values("status", "stage", "done", "total").get(pk=job_id)
+            if row["done"]:
+                seen.append(row)
+                break
+            time.sleep(0.05)
+        transaction.set_rollback(True)  # the other application is given up: the batch goes on
+    thread.join(60)
+    assert seen == [{"status": "running", "stage": "写入申请", "done": 3, "total": 7}]
+    assert BatchJob(status="running", done=3, total=7).percent == 42
+    (job,) = finished
+    assert (job.status, job.done, job.total, job.created) == ("done", 7, 7, 7)
+    assert Application.objects.filter(round=round_).count() == 7

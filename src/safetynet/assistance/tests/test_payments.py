@@ -113,6 +113,62 @@ def test_reversal_is_a_new_negative_row_and_gives_the_budget_back(city):
     assert error.value.code == "already_reversed"
 
 
+def test_a_reversed_payment_does_not_block_paying_again(city):
+    round_ = make_round(city)
+    payment = make_paid_application(round_, make_file(city.community_a))
+    paid_day = payment.created_on
+    services.payment_reverse(actor=None, payment=payment, reason="银行退回：账户已销户", on=paid_day)
+    payment.refresh_from_db()
+    assert payment.reversed_on == paid_day
+    application = Application.objects.get(pk=payment.application_id)
+    assert application.status == ApplicationStatus.NOTICE_PASSED  # awaiting payment again
+    again = services.payment_create(
+        actor=None, application=application, amount="500", on=paid_day + datetime.timedelta(days=3)
+    )
+    assert again.application.status == ApplicationStatus.PAID and again.reversed_on is None
+    live = Payment.objects.filter(round=round_, kind=PaymentKind.PAYMENT, reversed_on__isnull=True)
+    assert list(live) == [again]
+    assert Payment.objects.filter(round=round_).count() == 3
+    assert _budget(round_, city.zhongshan).spent == Decimal("500.00")
+    # the people helped count the person once, the money once
+    (line,) = selectors.helped_by_round(city.city, datetime.date(2012, 1, 1), datetime.date(2013, 12, 31))
+    assert (line.people, line.amount) == (1, Decimal("500.00"))
+    with pytest.raises(ServiceError) as error:
+        services.payment_create(actor=None, application=application, amount="500", on=paid_day)
+    assert "已发放" in error.value.message
+    with pytest.raises(ServiceError) as error:
+        services.payment_reverse(actor=None, payment=payment, reason="again", on=paid_day)
+    assert error.value.code == "already_reversed"
+    # the database still allows one live payment per person and per household in the round
+    for person, household in ((payment.person, "another"), (make_person(), payment.household_key)):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Payment.objects.create(
+                round=round_,
+                application=application,
+                person=person,
+                household_key=household,
+                org_unit=city.community_a,
+                amount=Decimal("500.00"),
+                created_on=DAY,
+            )
+    with pytest.raises(IntegrityError), transaction.atomic():  # only a payment row can be marked reversed
+        Payment.objects.filter(reverses=payment).update(reversed_on=paid_day)
+
+
+def test_after_a_reversal_the_application_can_be_withdrawn_instead(city):
+    round_ = make_round(city)
+    payment = make_paid_application(round_, make_file(city.community_a))
+    services.payment_reverse(actor=None, payment=payment, reason="核实不符合条件", on=payment.created_on)
+    application = services.application_withdraw(
+        actor=None, application=Application(pk=payment.application_id), reason="核实不符合条件"
+    )
+    assert application.status == ApplicationStatus.WITHDRAWN
+    with pytest.raises(ServiceError) as error:
+        services.payment_batch_create(actor=None, round=round_, unit=city.zhongshan, on=DAY)
+    assert error.value.code == "nothing_to_pay"
+    assert _budget(round_, city.zhongshan).spent == 0
+
+
 def test_bank_batch_file_and_mark_paid(city):
     round_ = make_round(city)
     for _ in range(3):
@@ -148,3 +204,21 @@ def test_funds_capability_is_needed_to_pay(city, make_staff):
         services.payment_create(actor=operator, application=application, amount="500", on=DAY)
     admin = make_staff("zs_admin", city.zhongshan, "unit_admin")
     assert services.payment_create(actor=admin, application=application, amount="500", on=DAY).pk
+
+
+def test_the_migration_marks_payments_reversed_before_it(city):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "safetynet.assistance.migrations.0005_payment_reversal_frees_round_and_vote_day"
+    )
+    round_ = make_round(city)
+    payment = make_paid_application(round_, make_file(city.community_a))
+    kept = make_paid_application(round_, make_file(city.community_a))
+    services.payment_reverse(actor=None, payment=payment, reason="银行退回", on=payment.created_on)
+    Payment.objects.filter(pk=payment.pk).update(reversed_on=None)  # as rows were before the migration
+    migration.fill_reversed_on(apps, None)
+    assert Payment.objects.get(pk=payment.pk).reversed_on == payment.created_on
+    assert Payment.objects.get(pk=kept.pk).reversed_on is None

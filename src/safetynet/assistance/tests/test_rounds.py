@@ -142,6 +142,114 @@ def test_batch_runs_as_a_job_with_progress(city):
     assert tasks.application_batch_status("nope") is None
 
 
+def test_batch_reports_progress_step_by_step(city, monkeypatch):
+    round_ = make_round(city)
+    for _ in range(7):
+        make_file(city.community_a)
+    calls: list[tuple[str, int, int | None]] = []
+    outcome = services.application_submit_batch(
+        actor=None,
+        round=round_,
+        unit=city.zhongshan,
+        on=DAY,
+        progress=lambda stage, done, total: calls.append((stage, done, total)),
+        chunk_size=3,
+    )
+    assert outcome.created == 7
+    assert calls == [
+        ("检查资格", 0, None),
+        ("写入申请", 0, 7),
+        ("写入申请", 3, 7),
+        ("写入申请", 6, 7),
+        ("写入申请", 7, 7),
+        ("完成", 7, 7),
+    ]
+    # every application has its audit row, step by step
+    from safetynet.core.models import AuditEntry
+
+    assert AuditEntry.objects.filter(note="批量申请").count() == 7
+
+
+def test_batch_job_writes_its_progress_outside_the_batch_transaction(city, monkeypatch):
+    """The job's figures are written as the batch goes; a failing batch keeps nothing but its job's record."""
+    round_ = make_round(city)
+    for _ in range(2):
+        make_file(city.community_a)
+    with transaction.atomic():
+        task_id = services.application_batch_enqueue(actor=None, round=round_, unit=city.zhongshan, on=DAY)
+    progress = services.BatchProgress(int(task_id))
+    progress("检查资格", 0, None)  # outside any transaction of the batch: plainly written
+    job = tasks.application_batch_status(task_id)
+    assert (job.stage, job.done, job.total, job.percent) == ("检查资格", 0, None, 0)
+    progress("写入申请", 1, 4)
+    job.refresh_from_db()
+    assert (job.stage, job.done, job.total, job.percent) == ("写入申请", 1, 4, 25)
+    progress.close()
+    job = services.application_batch_run(job_id=int(task_id))
+    assert (job.status, job.done, job.total, job.created, job.percent) == ("done", 2, 2, 2, 100)
+
+
+def test_a_vote_is_recorded_on_the_given_day(city, make_staff):
+    from django.utils import timezone
+
+    round_ = make_round(city)  # street, then district
+    application = make_application(round_, make_file(city.community_a), on=DAY)
+    street = make_staff("street_day", city.street_a, "operator")
+    district = make_staff("district_day", city.zhongshan, "operator")
+    before = Vote.objects.count()
+    with pytest.raises(ServiceError) as error:
+        services.application_vote(
+            actor=street, application=application, decision="approve", on=DAY - datetime.timedelta(days=1)
+        )
+    assert error.value.code == "vote_before_level" and error.value.field == "on"
+    assert "2012-12-09 早于该申请到达乡镇街道审核的日期（2012-12-10）" in error.value.message
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with pytest.raises(ServiceError) as error:
+        services.application_vote(actor=street, application=application, decision="approve", on=tomorrow)
+    assert error.value.code == "vote_in_future" and "晚于今天" in error.value.message
+    assert Vote.objects.count() == before
+    application = services.application_vote(
+        actor=street, application=application, decision="approve", on=datetime.date(2012, 12, 12)
+    )
+    assert application.current_level == OrgLevel.DISTRICT
+    # the district cannot have voted before the street passed the application on
+    with pytest.raises(ServiceError) as error:
+        services.application_vote(
+            actor=district, application=application, decision="approve", on=datetime.date(2012, 12, 11)
+        )
+    assert error.value.code == "vote_before_level" and "区市县审核" in error.value.message
+    assert "（2012-12-12）" in error.value.message
+    application = services.application_vote(
+        actor=district, application=application, decision="approve", on=datetime.date(2012, 12, 12)
+    )
+    assert application.status == ApplicationStatus.APPROVED
+    assert application.decided_on == datetime.date(2012, 12, 12)
+    days = [timezone.localdate(v.created_at) for v in selectors.application_votes(application)]
+    assert days == [datetime.date(2012, 12, 12), datetime.date(2012, 12, 12)]
+
+
+def test_a_vote_without_a_day_is_now_and_a_rejection_is_decided_on_its_day(city, make_staff):
+    from django.utils import timezone
+
+    round_ = make_round(city, levels=(OrgLevel.STREET,))
+    first = make_application(round_, make_file(city.community_a))
+    second = make_application(round_, make_file(city.community_a))
+    street = make_staff("street_now", city.street_a, "operator")
+    first = services.application_vote(actor=street, application=first, decision="approve")
+    assert first.decided_on == timezone.localdate()
+    assert timezone.localdate(Vote.objects.get(application=first).created_at) == timezone.localdate()
+    done, refused = services.application_vote_many(
+        actor=street,
+        applications=[second],
+        decision="reject",
+        reason="收入超标",
+        on=datetime.date(2012, 12, 20),
+    )
+    assert (done, refused) == (1, [])
+    second.refresh_from_db()
+    assert second.status == ApplicationStatus.REJECTED and second.decided_on == datetime.date(2012, 12, 20)
+
+
 def test_chain_with_n_of_m_and_the_vote_ledger(city, make_staff):
     round_ = make_round(
         city,

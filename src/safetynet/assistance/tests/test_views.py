@@ -13,6 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from safetynet.assistance import services, views
@@ -399,6 +400,8 @@ def test_review_queue_one_click_bulk_and_the_vote_ledger(world):
     )
     assert response.status_code == 302
     assert Application.objects.filter(current_level=2).count() == 3
+    # the pages record votes on their day (one and bulk alike)
+    assert {timezone.localdate(v.created_at) for v in Vote.objects.all()} == {DAY}
     assert "暂无待您审核" in text(world.street.get(reverse("assistance:review_queue")))
     district_queue = text(world.district.get(reverse("assistance:review_queue")))
     assert "困难职工2" in district_queue
