@@ -15,12 +15,19 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
 
 from safetynet.assistance import services
 from safetynet.assistance.models import CloseReason, FileStatus, HardshipFile, HardshipLevel
 from safetynet.core.errors import ServiceError
-from safetynet.core.importing import Column, Importer, Record, Row, number_cell_problem, register_importer
+from safetynet.core.importing import (
+    Column,
+    Importer,
+    Record,
+    Row,
+    chunked,
+    number_cell_problem,
+    register_importer,
+)
 from safetynet.core.models import AuditAction
 from safetynet.core.services import audit_build, audit_bulk, audit_snapshot
 from safetynet.members import crypto
@@ -28,7 +35,6 @@ from safetynet.members.models import Person
 from safetynet.members.validation import IdNumberError, IdType, validate_identity
 from safetynet.orgs.models import OrgLevel, OrgUnit
 
-CHUNK = 900
 CLOSE_REASONS = {str(label): value for value, label in CloseReason.choices} | {
     "收入增加": CloseReason.INCOME_RISEN,
     "就业": CloseReason.EMPLOYED,
@@ -40,11 +46,6 @@ LEVELS = {str(label): value for value, label in HardshipLevel.choices} | {
     "一般": "general",
     "特别困难": "extreme",
 }
-
-
-def _chunks(items: list[Any], size: int = CHUNK) -> Any:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class HardshipFileImporter(Importer):
@@ -151,18 +152,18 @@ class HardshipFileImporter(Importer):
         )
         codes = sorted({r.data["unit_code"] for r in records if r.data["unit_code"]})
         units: dict[str, OrgUnit] = {}
-        for chunk in _chunks(codes):
+        for chunk in chunked(codes):
             units.update({u.code: u for u in OrgUnit.objects.filter(code__in=chunk)})
         hashes = sorted({r.data["hash"] for r in records if r.data["hash"]})
         persons: dict[str, tuple[int, str]] = {}
-        for chunk in _chunks(hashes):
+        for chunk in chunked(hashes):
             for pk, name, key in Person.objects.filter(
                 id_type=IdType.RESIDENT_ID, id_number_hash__in=chunk
             ).values_list("pk", "name", "id_number_hash"):
                 persons[key] = (pk, name)
         existing: dict[int, list[tuple[int, datetime.date, datetime.date | None, str]]] = {}
         person_ids = [pk for pk, _ in persons.values()]
-        for chunk in _chunks(person_ids):
+        for chunk in chunked(person_ids):
             for pk, person_id, opened_on, closed_on, status in HardshipFile.objects.filter(
                 person_id__in=chunk
             ).values_list("pk", "person_id", "opened_on", "closed_on", "status"):

@@ -408,6 +408,16 @@ def number_cell_problem(value: object, what: str) -> str | None:
     return None
 
 
+LOOKUP_CHUNK = 900
+
+
+def chunked(items: list[Any], size: int = LOOKUP_CHUNK) -> Iterator[list[Any]]:
+    """``items`` in slices of ``size``: the lookups of a file's codes go to the database a slice at a time
+    (SQLite allows 32,766 parameters to a statement)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 # --- importers ---------------------------------------------------------------------------------
 
 

@@ -8,14 +8,12 @@ and written with bulk_create and one audit row per record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from safetynet.core.errors import ServiceError
-from safetynet.core.importing import Column, Importer, Record, Row, register_importer
+from safetynet.core.importing import Column, Importer, Record, Row, chunked, register_importer
 from safetynet.core.models import AuditAction
 from safetynet.core.services import audit_build, audit_bulk, audit_snapshot
 from safetynet.exemplars import services
@@ -31,10 +29,9 @@ from safetynet.exemplars.models import (
 from safetynet.members import crypto
 from safetynet.members.models import Person
 from safetynet.members.validation import IdNumberError, clean_document_number
+from safetynet.orgs.importers import credit_code_cell
 from safetynet.orgs.models import Enterprise
-from safetynet.orgs.validation import normalize_credit_code
 
-CHUNK = 900
 KINDS = {str(label): value for value, label in HonourKind.choices} | {
     "劳模": HonourKind.LABOUR_MODEL,
     "五一奖章": HonourKind.MAY_DAY_MEDAL,
@@ -45,22 +42,6 @@ LEVELS = {str(label): value for value, label in HonourLevel.choices} | {
     "市": HonourLevel.CITY,
 }
 LEVEL_HINT = "“全国”“省级”“市级”"
-
-
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _credit_code(row: Row, key: str) -> str | None:
-    code = row.code(key, required=True)
-    if not code:
-        return None
-    try:
-        return normalize_credit_code(code)
-    except ValidationError as exc:
-        row.error(key, exc.messages[0])
-        return None
 
 
 def _id_number(row: Row, key: str) -> str | None:
@@ -91,7 +72,7 @@ class ExemplarImporter(Importer):
         codes = sorted({r.data[self.enterprise_key] for r in records if r.data.get(self.enterprise_key)})
         self.enterprises = {
             e.credit_code: e
-            for chunk in _chunks(codes)
+            for chunk in chunked(codes)
             for e in Enterprise.objects.filter(credit_code__in=chunk).select_related("org_unit")
         }
         hashes = sorted(
@@ -99,7 +80,7 @@ class ExemplarImporter(Importer):
         )
         self.persons = {
             p.id_number_hash: p
-            for chunk in _chunks(hashes)
+            for chunk in chunked(hashes)
             for p in Person.objects.filter(id_number_hash__in=chunk)
         }
         for record in self.valid(records):
@@ -167,7 +148,7 @@ class HonourImporter(ExemplarImporter):
             "kind": row.choice("kind", KINDS, required=True, hint="“劳动模范”“五一劳动奖章”"),
             "level": row.choice("level", LEVELS, required=True, hint=LEVEL_HINT),
             "year": row.integer("year", required=True, default=None),
-            "enterprise": _credit_code(row, "enterprise"),
+            "enterprise": credit_code_cell(row, "enterprise"),
             "title": row.text("title", max_length=100),
             "note": row.text("note", as_typed=True),
         }
@@ -191,7 +172,7 @@ class HonourImporter(ExemplarImporter):
         ids = sorted({r.data["id_number_obj"].pk for r in valid})
         existing = {
             row
-            for chunk in _chunks(ids)
+            for chunk in chunked(ids)
             for row in Honour.objects.filter(person_id__in=chunk).values_list(
                 "person_id", "kind", "level", "year"
             )
@@ -239,7 +220,7 @@ class TeamImporter(ExemplarImporter):
             row.number,
             {
                 "name": row.text("name", required=True, max_length=100),
-                "enterprise": _credit_code(row, "enterprise"),
+                "enterprise": credit_code_cell(row, "enterprise"),
                 "level": row.choice("level", LEVELS, required=True, hint=LEVEL_HINT),
                 "year": row.integer("year", required=True, default=None),
                 "members_count": row.integer("members_count"),
@@ -258,7 +239,7 @@ class TeamImporter(ExemplarImporter):
         ids = sorted({r.data["enterprise_obj"].pk for r in valid})
         existing = {
             row
-            for chunk in _chunks(ids)
+            for chunk in chunked(ids)
             for row in PioneerTeam.objects.filter(enterprise_id__in=chunk).values_list(
                 "enterprise_id", "name", "level", "year"
             )
@@ -312,7 +293,7 @@ class StudioImporter(ExemplarImporter):
                 "name": row.text("name", required=True, max_length=100),
                 "leader_name": row.text("leader_name", required=True, max_length=50, as_typed=True),
                 "leader_id_number": _id_number(row, "leader_id_number"),
-                "enterprise": _credit_code(row, "enterprise"),
+                "enterprise": credit_code_cell(row, "enterprise"),
                 "level": row.choice("level", LEVELS, hint=LEVEL_HINT) or HonourLevel.CITY,
                 "founded_on": row.date("founded_on", required=True),
                 "members_count": row.integer("members_count"),
@@ -338,7 +319,7 @@ class StudioImporter(ExemplarImporter):
         ids = sorted({r.data["enterprise_obj"].pk for r in valid})
         existing = {
             row
-            for chunk in _chunks(ids)
+            for chunk in chunked(ids)
             for row in Studio.objects.filter(enterprise_id__in=chunk).values_list("enterprise_id", "name")
         }
         for record in valid:
@@ -385,7 +366,7 @@ class EntryImporter(ExemplarImporter):
             row.number,
             {
                 "competition": row.text("competition", required=True, max_length=150),
-                "enterprise": _credit_code(row, "enterprise"),
+                "enterprise": credit_code_cell(row, "enterprise"),
                 "workers": row.integer("workers"),
                 "result": row.text("result", max_length=200),
                 "award": row.text("award", max_length=200),

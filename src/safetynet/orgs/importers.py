@@ -123,7 +123,8 @@ def _valid_credit_code_fast(code: str) -> bool:
     return code[17] == _USCC_ALPHABET[(31 - total) % 31]
 
 
-def _credit_code(row: Row, key: str, *, required: bool) -> str | None:
+def credit_code_cell(row: Row, key: str, *, required: bool = True) -> str | None:
+    """The credit code in the row's column ``key``, normalised; None (with the row's error) when wrong."""
     code = row.code(key, required=required)
     if not code:
         return code
@@ -501,7 +502,7 @@ class EnterpriseImporter(Importer):
         return None
 
     def clean_row(self, row: Row) -> Record | None:
-        code = _credit_code(row, "credit_code", required=True)
+        code = credit_code_cell(row, "credit_code", required=True)
         data: dict[str, Any] = {
             "credit_code": code,
             "name": row.text("name", required=True, max_length=200),

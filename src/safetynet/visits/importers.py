@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import ValidationError
-
-from safetynet.core.importing import Column, Importer, Record, Row, register_importer
+from safetynet.core.importing import Column, Importer, Record, Row, chunked, register_importer
 from safetynet.core.models import AuditAction
 from safetynet.core.normalize import clean_free_text, clean_text
 from safetynet.core.services import audit_build, audit_bulk, audit_snapshot
 from safetynet.members import crypto
 from safetynet.members.models import Person
 from safetynet.members.validation import IdNumberError, clean_document_number
+from safetynet.orgs.importers import credit_code_cell
 from safetynet.orgs.models import Enterprise
-from safetynet.orgs.validation import normalize_credit_code
 from safetynet.visits.models import CHECKLIST, Visit
 from safetynet.visits.services import EARLIEST_VISIT, VISIT_AUDIT_FIELDS
 
-CHUNK = 900
 MAX_FINDINGS = 5000
 # A checklist cell names items by label (“职工主要诉求必清”), short label (“职工主要诉求”) or code, separated
 # by any of 、，,；; or new lines.
@@ -39,11 +35,6 @@ ITEMS_BY_NAME = (
     | {label: code for code, label in CHECKLIST.items()}
     | {label.removesuffix("必清").removesuffix("必访"): code for code, label in CHECKLIST.items()}
 )
-
-
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class VisitImporter(Importer):
@@ -64,7 +55,7 @@ class VisitImporter(Importer):
         data = {
             "visited_on": row.date("visited_on", required=True),
             "officer_name": row.text("officer_name", required=True, max_length=50, as_typed=True),
-            "enterprise": self._credit_code(row),
+            "enterprise": credit_code_cell(row, "enterprise"),
             "worker_name": row.text("worker_name", max_length=50, as_typed=True),
             "worker_id_number": self._id_number(row),
             "checklist": self._checklist(row),
@@ -73,17 +64,6 @@ class VisitImporter(Importer):
         if data["worker_id_number"] and data["worker_name"] == "":
             row.error("worker_name", "填写了职工身份证号时，请同时填写走访职工姓名。")
         return Record(row.number, data)
-
-    @staticmethod
-    def _credit_code(row: Row) -> str | None:
-        code = row.code("enterprise", required=True)
-        if not code:
-            return None
-        try:
-            return normalize_credit_code(code)
-        except ValidationError as exc:
-            row.error("enterprise", exc.messages[0])
-            return None
 
     @staticmethod
     def _id_number(row: Row) -> str | None:
@@ -135,7 +115,7 @@ class VisitImporter(Importer):
         enterprise_ids = sorted({r.data["enterprise_obj"].pk for r in valid})
         existing = {
             (enterprise_id, visited_on, officer_name, worker_name)
-            for chunk in _chunks(enterprise_ids)
+            for chunk in chunked(enterprise_ids)
             for enterprise_id, visited_on, officer_name, worker_name in Visit.objects.filter(
                 enterprise_id__in=chunk
             ).values_list("enterprise_id", "visited_on", "officer_name", "worker_name")
@@ -164,7 +144,7 @@ class VisitImporter(Importer):
         codes = sorted({r.data["enterprise"] for r in records if r.data.get("enterprise")})
         enterprises = {
             e.credit_code: e
-            for chunk in _chunks(codes)
+            for chunk in chunked(codes)
             for e in Enterprise.objects.filter(credit_code__in=chunk).select_related("org_unit")
         }
         hashes = sorted(
@@ -172,7 +152,7 @@ class VisitImporter(Importer):
         )
         persons = {
             p.id_number_hash: p
-            for chunk in _chunks(hashes)
+            for chunk in chunked(hashes)
             for p in Person.objects.filter(id_number_hash__in=chunk)
         }
         for record in records:
