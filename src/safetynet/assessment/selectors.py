@@ -19,6 +19,7 @@ from safetynet.assessment.models import (
     Appeal,
     Evidence,
     FinalScore,
+    Item,
     Letter,
     Review,
     Scheme,
@@ -36,6 +37,18 @@ def scheme_list(user: Any) -> QuerySet[Scheme]:
 
 def scheme_for_user(user: Any, pk: Any) -> Scheme:
     return get_for_user(Scheme.objects.select_related("org_unit"), user, pk=pk)
+
+
+def item_for_user(user: Any, pk: Any) -> Item:
+    """An item of a scheme the user sees (404 otherwise, like a missing one): items follow their scheme."""
+    try:
+        return (
+            Item.objects.select_related("scheme", "scheme__org_unit")
+            .filter(scheme__in=Scheme.objects.visible_to(user))
+            .get(pk=pk)
+        )
+    except (Item.DoesNotExist, ValueError, TypeError):
+        raise Http404("未找到该记录，或您无权查看。") from None
 
 
 def scheme_default(user: Any) -> Scheme | None:

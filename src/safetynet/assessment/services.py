@@ -38,7 +38,7 @@ from safetynet.assessment.models import (
 from safetynet.core.errors import NotAllowed, OutOfScope, ServiceError
 from safetynet.core.models import AuditAction
 from safetynet.core.scope import user_scope_path
-from safetynet.core.services import audit_created, audit_record
+from safetynet.core.services import audit_created, audit_diff, audit_record, audit_snapshot
 from safetynet.core.workflow import Transition, TransitionTable, transition_run
 from safetynet.orgs.models import OrgLevel, OrgUnit, active_on_q
 
@@ -249,6 +249,92 @@ def item_add(
         actor=actor, instance=item, fields=["name", "kind", "weight", "rule"], unit_path=scheme.org_unit.path
     )
     return item
+
+
+ITEM_AUDIT_FIELDS = ("name", "kind", "weight", "rule", "description")
+
+
+@transaction.atomic
+def item_update(
+    *,
+    actor: Any,
+    item: Item,
+    name: str,
+    kind: str,
+    weight: Any,
+    rule: dict[str, Any] | None = None,
+    description: str = "",
+) -> Item:
+    """Change an item of a draft scheme, checked as ``item_add`` checks a new one (the weights summing to 100
+    and the targets are checked at publish). The scheme row is locked first, so a publish running at the same
+    time either sees the change or refuses it; one audit row holds what changed (none if nothing did)."""
+    scheme = Scheme.objects.select_for_update().select_related("org_unit").get(pk=item.scheme_id)
+    _require_run(actor, scheme.org_unit)
+    _require_draft(scheme)
+    row = Item.objects.select_for_update().filter(pk=item.pk, scheme=scheme).first()
+    if row is None:
+        raise ServiceError("item_missing", "该考核项目已被删除，请刷新页面后再试。")
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("required", "请填写考核项目名称。", field="name")
+    if kind not in ItemKind.values:
+        raise ServiceError("rule_kind", f"未知计分方式“{kind}”。", field="kind")
+    value = _clean_weight(kind, weight)
+    cleaned = rules.clean_rule(kind, value, rule or {}, _known_metrics())
+    before = audit_snapshot(row, ITEM_AUDIT_FIELDS)
+    row.name = name[:100]
+    row.kind = kind
+    row.weight = value
+    row.rule = cleaned
+    row.description = (description or "").strip()[:300]
+    after = audit_snapshot(row, ITEM_AUDIT_FIELDS)
+    changes = audit_diff(before, after)
+    if changes:
+        row.save(update_fields=list(ITEM_AUDIT_FIELDS))
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            instance=row,
+            changes=changes,
+            unit_path=scheme.org_unit.path,
+        )
+    return row
+
+
+@transaction.atomic
+def item_move(*, actor: Any, item: Item, position: int) -> Item:
+    """Put an item of a draft scheme at ``position`` (1 = first) and number the items 1, 2, 3… again."""
+    scheme = Scheme.objects.select_for_update().select_related("org_unit").get(pk=item.scheme_id)
+    _require_run(actor, scheme.org_unit)
+    _require_draft(scheme)
+    items = list(Item.objects.select_for_update().filter(scheme=scheme).order_by("order", "pk"))
+    row = next((i for i in items if i.pk == item.pk), None)
+    if row is None:
+        raise ServiceError("item_missing", "该考核项目已被删除，请刷新页面后再试。")
+    try:
+        position = int(position)
+    except (TypeError, ValueError):
+        raise ServiceError("position_invalid", f"序号“{position}”不是数字。", field="order") from None
+    old_position = items.index(row) + 1
+    position = min(max(position, 1), len(items))
+    if position == old_position:
+        return row
+    items.remove(row)
+    items.insert(position - 1, row)
+    changed = []
+    for number, each in enumerate(items, start=1):
+        if each.order != number:
+            each.order = number
+            changed.append(each)
+    Item.objects.bulk_update(changed, ["order"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        instance=row,
+        changes={"order": [old_position, position]},
+        unit_path=scheme.org_unit.path,
+    )
+    return row
 
 
 @transaction.atomic

@@ -25,6 +25,8 @@ urlpatterns = [
         "schemes/<int:pk>/units/<int:unit_pk>/appeal/", views.AppealSubmitView.as_view(), name="appeal_submit"
     ),
     path("items/<int:pk>/delete/", views.ItemDeleteView.as_view(), name="item_delete"),
+    path("items/<int:pk>/edit/", views.ItemEditView.as_view(), name="item_edit"),
+    path("items/<int:pk>/move/", views.ItemMoveView.as_view(), name="item_move"),
     path("evidence/<int:pk>/", views.EvidenceDownloadView.as_view(), name="evidence_download"),
     path("appeals/<int:pk>/decide/", views.AppealDecideView.as_view(), name="appeal_decide"),
     path("scores/", views.ScoreBoardView.as_view(), name="score_board"),
