@@ -295,6 +295,9 @@ AXES_DISABLE_ACCESS_LOG = True
 # A second factor (TOTP, django-otp): optional for everyone; required for city administrators when
 # SAFETYNET_REQUIRE_2FA=1 (they are sent to enrol before anything else).
 REQUIRE_2FA = env_bool("SAFETYNET_REQUIRE_2FA", False)
+# Case intake's hot statements are prepared once per PostgreSQL connection (core/statements.py). Turn off
+# behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+SAFETYNET_PREPARED_STATEMENTS = env_bool("SAFETYNET_PREPARED_STATEMENTS", True)
 OTP_TOTP_ISSUER = "职工维权安全网"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 

@@ -77,14 +77,20 @@ def notify(
         Notification(recipient=user, text=text[:300], link=link, case=case, created_at=moment)
         for user in unique.values()
     )
-    addresses = [user.email for user in unique.values() if user.email]
-    if email and addresses:
+    if email:
+        email_on_commit(text, link, [user.email for user in unique.values()])
+    return rows
+
+
+def email_on_commit(text: str, link: str, addresses: Iterable[str]) -> None:
+    """The email copy of a notification, one message per address (blank ones skipped), sent on commit."""
+    addresses = [address for address in addresses if address]
+    if addresses:
         subject = f"【安全网】{text[:60]}"
         body = text + (f"\n\n{link}" if link else "")
         sender = getattr(settings, "DEFAULT_FROM_EMAIL", None)
         messages = [(subject, body, sender, [address]) for address in addresses]
         transaction.on_commit(lambda: _send_mail(messages))
-    return rows
 
 
 def notify_bulk(rows: list[Notification], emails: list[tuple[str, str, str]]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.encoding import smart_str
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,8 +23,10 @@ from safetynet.cases.models import (
     Notification,
     OutcomeKind,
 )
+from safetynet.cases.selectors import enterprise_with_unit
 from safetynet.core.api_base import RecordSerializer, ScopedSlugRelatedField, bounded_integer, record_id
 from safetynet.core.normalize import clean_code
+from safetynet.core.scope import user_scope_path
 from safetynet.orgs.models import Enterprise, OrgUnit
 
 
@@ -93,12 +96,19 @@ class CaseSerializer(RecordSerializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # Built from the model once per class, then copied for each instance: building them anew (model
-        # introspection, some thirty fields) cost twice the copy, on every intake answered.
+        # introspection, some thirty fields) cost twice the copy. Only the schema and the tests ask for them
+        # now: the answer is built by to_representation below.
         prototype = type(self).__dict__.get("_prototype_fields")
         if prototype is None:
             prototype = super().get_fields()
             type(self)._prototype_fields = prototype
         return copy.deepcopy(prototype)
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        """The answer DRF's field-by-field rendering of the fields above gives, built directly (the tests in
+        test_intake_lean_path.py hold the two equal, field by field): copying and running thirty field objects
+        per case cost about 1.5 ms of CPU on every intake, and 75 ms on a page of 50 cases."""
+        return case_representation(case)
 
     def get_level(self, case: Case) -> str:
         return LEVEL_CODES[case.level]
@@ -117,15 +127,104 @@ class CaseSerializer(RecordSerializer):
         return case.handler.get_username() if case.handler_id else None
 
 
-class CaseCreateSerializer(serializers.Serializer):
+# Field objects used only for their rendering (no state is kept between calls): an instant in the current
+# time zone in ISO 8601, an amount as a string with two decimals, as the serializer's own fields render them.
+INSTANT = serializers.DateTimeField(read_only=True)
+AMOUNT = serializers.DecimalField(
+    max_digits=Case._meta.get_field("claim_amount").max_digits,
+    decimal_places=Case._meta.get_field("claim_amount").decimal_places,
+    read_only=True,
+)
+
+
+def instant(value: Any) -> str | None:
+    return None if value is None else INSTANT.to_representation(value)
+
+
+def case_representation(case: Case) -> dict[str, Any]:
+    """A case as CaseSerializer answers it (same keys in the same order, same values)."""
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "case_type": case.kind,
+        "status": case.status,
+        "status_label": case.get_status_display(),
+        "level": LEVEL_CODES[case.level],
+        "unit": case.unit.code,
+        "unit_name": case.unit.name,
+        "origin_unit": case.origin_unit.code,
+        "channel": case.channel,
+        "enterprise": case.enterprise.credit_code if case.enterprise_id else None,
+        "enterprise_name": case.display_enterprise,
+        "category": case.category,
+        "workers_involved": case.workers_involved,
+        "claim_amount": None if case.claim_amount is None else AMOUNT.to_representation(case.claim_amount),
+        "description": case.description,
+        "caller_phone": case.caller_phone_masked,
+        "anonymous": case.anonymous,
+        "collective": case.collective,
+        "major": case.major,
+        "difficulty": case.difficulty,
+        "leader": case.leader.get_username() if case.leader_id else None,
+        "handler": case.handler.get_username() if case.handler_id else None,
+        "deadline": instant(case.deadline),
+        "deadline_state": deadline_state(case.deadline, timezone.now()) if case.is_open else None,
+        "breached": case.breached,
+        "received_at": instant(case.received_at),
+        "closed_at": instant(case.closed_at),
+        "outcome_kind": case.outcome_kind,
+        "version": case.version,
+    }
+
+
+class EnterpriseCodeField(ScopedSlugRelatedField):
+    """The enterprise named by its credit code, with its org unit, among those the caller sees: one statement
+    written once per process (selectors.enterprise_with_unit) and the scope's prefix rule applied to the unit
+    it brings, as ``Enterprise.objects.visible_to`` would apply it. The hotline posts a hundred calls a second;
+    compiling the ORM's join and scope filter cost about 0.8 ms of CPU on each."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if self.normalize is not None:
+            data = self.normalize(data)
+        if not isinstance(data, str | int) or any(ord(c) < 32 for c in str(data)):
+            self.fail("invalid")
+        request = self.context.get("request")
+        scope = user_scope_path(getattr(request, "user", None))
+        enterprise = enterprise_with_unit(str(data)) if scope is not None else None
+        if enterprise is None or not enterprise.org_unit.path.startswith(scope):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return enterprise
+
+
+class ShallowFieldsMixin:
+    """A serializer whose fields are plain values (no nested serializer or list): the declared fields are
+    built once per class and each instance gets shallow copies, bound to it. DRF deep-copies every field
+    (its arguments, choices and validators) for each instance: 0.7 ms of CPU per intake. A shallow copy
+    shares only what no field changes after its construction (choices, validators, the base queryset)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        prototype = type(self).__dict__.get("_prototype_fields")
+        if prototype is None:
+            prototype = super().get_fields()  # type: ignore[misc]
+            type(self)._prototype_fields = prototype
+        fields = {}
+        for name, field in prototype.items():
+            # copy.copy, without its generic reduce protocol (half the cost of these copies).
+            clone = object.__new__(type(field))
+            clone.__dict__.update(field.__dict__)
+            fields[name] = clone
+        return fields
+
+
+class CaseCreateSerializer(ShallowFieldsMixin, serializers.Serializer):
     # The workers' platform files its own appeals (through the portal): staff never register one under it.
     channel = serializers.ChoiceField(
         choices=[(value, label) for value, label in Channel.choices if value != Channel.PLATFORM],
         help_text="来源渠道",
     )
-    enterprise = ScopedSlugRelatedField(
+    enterprise = EnterpriseCodeField(
         slug_field="credit_code",
-        # With its unit: intake routes the case from it.
+        # With its unit: intake routes the case from it. (The queryset names the model for the schema.)
         queryset=Enterprise.objects.select_related("org_unit"),
         normalize=clean_code,
         required=False,

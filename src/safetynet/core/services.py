@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +25,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def choice_label(field: models.Field, value: Any) -> str:
+    """The Chinese label of one of a field's choices (the value itself if it is none of them). Kept per process:
+    choices are fixed in the code, and every audit row of a new record names several."""
+    return chinese(dict(field.flatchoices).get(value, value))
+
+
 def audit_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """The audited fields of a record as plain JSON values (a foreign key shows its display name)."""
     snap: dict[str, Any] = {}
@@ -31,7 +39,11 @@ def audit_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, A
         field = instance._meta.get_field(name)
         value = getattr(instance, name)
         if getattr(field, "choices", None) and value not in (None, ""):
-            value = chinese(dict(field.flatchoices).get(value, value))
+            value = (
+                choice_label(field, value)
+                if isinstance(value, str | int)
+                else chinese(dict(field.flatchoices).get(value, value))
+            )
         snap[name] = _plain(value)
     return snap
 
@@ -84,6 +96,27 @@ def audit_record(
     return entry
 
 
+def audit_created_build(
+    *,
+    actor: Any,
+    instance: models.Model,
+    fields: Iterable[str],
+    unit_path: str = "",
+    note: str = "",
+    action: str = AuditAction.CREATE,
+) -> AuditEntry:
+    """The (unsaved) audit row of a new record: its audited fields, each from nothing to its value."""
+    after = audit_snapshot(instance, fields)
+    return audit_build(
+        actor=actor,
+        action=action,
+        instance=instance,
+        changes={k: [None, v] for k, v in after.items() if v not in (None, "")},
+        unit_path=unit_path,
+        note=note,
+    )
+
+
 def audit_created(
     *,
     actor: Any,
@@ -93,15 +126,11 @@ def audit_created(
     note: str = "",
     action: str = AuditAction.CREATE,
 ) -> AuditEntry:
-    after = audit_snapshot(instance, fields)
-    return audit_record(
-        actor=actor,
-        action=action,
-        instance=instance,
-        changes={k: [None, v] for k, v in after.items() if v not in (None, "")},
-        unit_path=unit_path,
-        note=note,
+    entry = audit_created_build(
+        actor=actor, instance=instance, fields=fields, unit_path=unit_path, note=note, action=action
     )
+    entry.save()
+    return entry
 
 
 def audit_bulk(entries: list[AuditEntry]) -> None:
