@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import BooleanField, Expression, ExpressionWrapper, Q, QuerySet
 
@@ -81,11 +82,28 @@ class Population:
     records: Callable[[QuerySet], QuerySet] | None = None
 
 
+@dataclass(frozen=True)
+class ChangeDays:
+    """Where the facts about an enterprise can change value (for the counters kept as dated steps, see
+    ``safetynet.indicators.counters``): every fact of the enterprise population is constant between two
+    consecutive days among these. ``model``'s rows reach the enterprise id by the lookup ``enterprise``;
+    ``days`` are columns holding days on which a fact may change, ``days_after`` columns holding the last day of
+    an inclusive period (the fact changes the day after). 1 January of every year is a change day anyway (the
+    facts about "this year up to d")."""
+
+    model: Any
+    enterprise: str
+    days: tuple[str, ...] = ()
+    days_after: tuple[str, ...] = ()
+
+
 @dataclass
 class MetricsDeclaration:
     facts: list[Fact] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
     populations: list[Population] = field(default_factory=list)
+    # An app whose facts are about enterprises names the dated columns they read (see ``ChangeDays``).
+    change_days: list[ChangeDays] = field(default_factory=list)
 
 
 def boolean(condition: Q) -> ExpressionWrapper:

@@ -16,7 +16,15 @@ import datetime
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Least
 
-from safetynet.core.metrics import ENTERPRISE, Fact, Indicator, MetricsDeclaration, Population, boolean
+from safetynet.core.metrics import (
+    ENTERPRISE,
+    ChangeDays,
+    Fact,
+    Indicator,
+    MetricsDeclaration,
+    Population,
+    boolean,
+)
 from safetynet.exemplars.models import CompetitionEntry, Honour, HonourLevel, PioneerTeam, Studio
 from safetynet.orgs.metrics import headcount_in_force
 
@@ -142,4 +150,6 @@ DECLARATION = MetricsDeclaration(
             description="截至当年命名的工人先锋号班组数（分母）及其中全国和省级的（分子）",
         ),
     ],
+    # The competitions' ends count by year (1 January is a change day anyway).
+    change_days=[ChangeDays(CompetitionEntry, "enterprise_id", days=("competition__starts_on",))],
 )

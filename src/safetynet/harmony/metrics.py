@@ -7,7 +7,7 @@ import datetime
 
 from django.db.models import Exists, OuterRef
 
-from safetynet.core.metrics import ENTERPRISE, Fact, Indicator, MetricsDeclaration
+from safetynet.core.metrics import ENTERPRISE, ChangeDays, Fact, Indicator, MetricsDeclaration
 from safetynet.harmony.models import Designation, DesignationStatus
 
 
@@ -35,4 +35,6 @@ DECLARATION = MetricsDeclaration(
             description="当年在有效期内的（经区总工会批准的）和谐企业 / 应建会企业",
         )
     ],
+    # Designations run by whole years: 1 January is a change day anyway.
+    change_days=[ChangeDays(Designation, "enterprise_id")],
 )

@@ -129,9 +129,9 @@ def _fact_columns(facts: dict[str, Any]) -> dict[str, Any]:
     return {f"fact_{name}": expression for name, expression in facts.items()}
 
 
-def _conditional_sums(indicators: list[Any], alias: str) -> list[str]:
-    """``SUM(CASE WHEN … THEN 1 ELSE 0 END) AS n<i>`` and ``… AS d<i>`` (numerator, denominator of each
-    indicator in turn) over the fact columns of the row ``alias``. SQLite gives 0/1 and PostgreSQL booleans;
+def _conditional_values(indicators: list[Any], alias: str) -> list[tuple[str, str]]:
+    """``(CASE WHEN … THEN 1 ELSE 0 END, "n<i>")`` and ``(…, "d<i>")`` (numerator, denominator of each indicator
+    in turn) over the fact columns of the row ``alias``. SQLite gives 0/1 and PostgreSQL booleans;
     "= TRUE" would not work on both, a bare column does."""
     q = connection.ops.quote_name
 
@@ -149,9 +149,15 @@ def _conditional_sums(indicators: list[Any], alias: str) -> list[str]:
         denominator = (
             f"CASE WHEN {condition(indicator.denominator)} THEN {value(indicator.denominator_sum)} ELSE 0 END"
         )
-        sums.append(f"SUM({numerator}) AS n{i}")
-        sums.append(f"SUM({denominator}) AS d{i}")
+        sums.append((numerator, f"n{i}"))
+        sums.append((denominator, f"d{i}"))
     return sums
+
+
+def _conditional_sums(indicators: list[Any], alias: str) -> list[str]:
+    """``SUM(CASE WHEN … THEN 1 ELSE 0 END) AS n<i>`` and ``… AS d<i>`` (numerator, denominator of each
+    indicator in turn) over the fact columns of the row ``alias``."""
+    return [f"SUM({expression}) AS {name}" for expression, name in _conditional_values(indicators, alias)]
 
 
 def _grouped_counts(

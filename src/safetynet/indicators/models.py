@@ -34,3 +34,76 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org_unit} {self.year} {self.indicator} {self.value}"
+
+
+# --- counters kept as dated steps (indicators/counters.py) -------------------------------------------------
+# Derived, never edited: rebuilt from the facts by ``counters_rebuild``. No foreign-key constraints: rows are
+# rewritten by the thousand, and the rebuild keeps them consistent with their sources (``counters_check``).
+
+
+class CounterLayout(models.Model):
+    """Which counters a population's ``counts`` hold, in order, and the definition they were built with: the
+    counters answer only while ``version`` equals the code's (a new indicator or threshold needs a rebuild)."""
+
+    population = models.CharField(max_length=40, primary_key=True)
+    keys = models.TextField()
+    version = models.CharField(max_length=64)
+    # Every change day up to this day was included (1 January of each year up to its year).
+    horizon = models.DateField()
+    built_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "计数器布局"
+        verbose_name_plural = "计数器布局"
+
+    def __str__(self) -> str:
+        return f"{self.population} {self.version} ≤ {self.horizon}"
+
+
+class EnterpriseCounts(models.Model):
+    """A run [valid_from, valid_to) of days on which an enterprise is in E(u,d) and counts the same in every
+    counter of the enterprise population; ``unit`` is the org unit it belonged to on those days (none when it
+    had no location), ``today_unit`` its org unit today, ``unionised`` whether a union covered it (U(u,d)).
+    ``counts``: numerator and denominator of each indicator in the layout's order, space separated."""
+
+    enterprise = models.ForeignKey(
+        "orgs.Enterprise", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    today_unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    unionised = models.BooleanField()
+    counts = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["enterprise", "valid_from"], name="enterprise_counts_from_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} [{self.valid_from}, {self.valid_to}) {self.counts}"
+
+
+class UnitCounts(models.Model):
+    """A run [valid_from, valid_to) of days on which one org unit's own counters of one population are
+    constant (its enterprises' and employments' sums, not its children's), for the hierarchy as it stood
+    (``as_of``: by each enterprise's location on the day) or as it stands today (``today``). As of d each unit
+    has one row per population: on PostgreSQL a GiST index over the range finds them."""
+
+    hierarchy = models.CharField(max_length=8)
+    population = models.CharField(max_length=40)
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    counts = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["valid_from", "valid_to"], name="unit_counts_days_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hierarchy} {self.population} {self.unit_id} [{self.valid_from}, {self.valid_to})"

@@ -7,7 +7,7 @@ from functools import cache
 
 from django.apps import apps
 
-from safetynet.core.metrics import Fact, Indicator, MetricsDeclaration, Population
+from safetynet.core.metrics import ChangeDays, Fact, Indicator, MetricsDeclaration, Population
 
 # Areas group the indicators on the dashboard (one tab each), so that a laptop screen shows a table of figures
 # that belong together. The registry's own coverage indicators (建会, 入会, 建制) are one area; any other app is
@@ -28,8 +28,10 @@ class Registry:
     ) -> None:
         self.populations: dict[str, Population] = {}
         self.facts: dict[str, dict[str, Fact]] = {}
+        self.change_days: list[ChangeDays] = []
         indicators: list[Indicator] = []
         for declaration in declarations:
+            self.change_days.extend(declaration.change_days)
             for population in declaration.populations:
                 self.populations[population.name] = population
             for fact in declaration.facts:

@@ -13,10 +13,20 @@ from django.db.models import (
     QuerySet,
 )
 
-from safetynet.core.metrics import ENTERPRISE, Fact, Indicator, MetricsDeclaration, Population, boolean
+from safetynet.core.metrics import (
+    ENTERPRISE,
+    ChangeDays,
+    Fact,
+    Indicator,
+    MetricsDeclaration,
+    Population,
+    boolean,
+)
 from safetynet.orgs.models import (
     PUBLIC_OWNERSHIPS,
     Enterprise,
+    EnterpriseHeadcount,
+    EnterpriseLocation,
     UnionCoverage,
     active_on_q,
 )
@@ -54,6 +64,16 @@ DECLARATION = MetricsDeclaration(
             denominator=(),
             order=10,
             description="被工会覆盖的应建会企业 / 应建会企业（职工人数达到下限、在当日存续）",
+        ),
+    ],
+    change_days=[
+        ChangeDays(Enterprise, "pk", days=("founded_on", "deregistered_on")),
+        ChangeDays(EnterpriseHeadcount, "enterprise_id", days=("valid_from", "valid_to")),
+        ChangeDays(EnterpriseLocation, "enterprise_id", days=("valid_from", "valid_to")),
+        ChangeDays(
+            UnionCoverage,
+            "enterprise_id",
+            days=("valid_from", "valid_to", "union__founded_on", "union__dissolved_on"),
         ),
     ],
 )

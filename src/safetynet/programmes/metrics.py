@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import datetime
 
-from safetynet.core.metrics import ENTERPRISE, Fact, Indicator, MetricsDeclaration
-from safetynet.programmes.models import WAGE_BARGAINING_KINDS, SystemKind
+from safetynet.core.metrics import ENTERPRISE, ChangeDays, Fact, Indicator, MetricsDeclaration
+from safetynet.programmes.models import (
+    WAGE_BARGAINING_KINDS,
+    ContractCoverage,
+    ServiceStation,
+    SystemCoverage,
+    SystemKind,
+)
 from safetynet.programmes.selectors import (
     contract_in_force_q,
     station_open_q,
@@ -85,5 +91,16 @@ DECLARATION = MetricsDeclaration(
             order=80,
             description="已建会企业中有当日开放的职工服务站的比例",
         ),
+    ],
+    change_days=[
+        ChangeDays(
+            ContractCoverage, "enterprise_id", days=("contract__effective_on",), days_after=("contract__expires_on",)
+        ),
+        ChangeDays(
+            SystemCoverage,
+            "enterprise_id",
+            days=("valid_from", "valid_to", "system__established_on", "system__abolished_on"),
+        ),
+        ChangeDays(ServiceStation, "enterprise_id", days=("opened_on", "closed_on")),
     ],
 )

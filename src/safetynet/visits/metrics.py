@@ -6,7 +6,7 @@ import datetime
 
 from django.db.models import Exists, OuterRef
 
-from safetynet.core.metrics import ENTERPRISE, Fact, Indicator, MetricsDeclaration
+from safetynet.core.metrics import ENTERPRISE, ChangeDays, Fact, Indicator, MetricsDeclaration
 from safetynet.visits.models import Visit
 
 
@@ -34,4 +34,5 @@ DECLARATION = MetricsDeclaration(
             description="当年 1 月 1 日至当日有干部走访记录的应建会企业 / 应建会企业",
         )
     ],
+    change_days=[ChangeDays(Visit, "enterprise_id", days=("visited_on",))],
 )

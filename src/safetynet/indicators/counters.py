@@ -1,0 +1,473 @@
+"""Indicator counters kept as dated steps (issue 18, point 1; design in docs/counters.md).
+
+Every counter (an indicator's numerator or denominator) of one enterprise is a step function of the day: it
+can change only on the days its facts change (``ChangeDays`` declared by the apps, and 1 January of each
+year). ``counters_rebuild`` evaluates the engine's own fact expressions for an enterprise on each of its change
+days and keeps the runs of equal values (``EnterpriseCounts``); the employments of unionised enterprises are
+counted from their spans cut to those runs; each org unit's counters are then one step function per
+population (``UnitCounts``). As of d, ``counters_compute`` reads one row per unit and population instead of
+re-evaluating every fact for every enterprise and every employment span.
+
+The definitional engine (``engine.compute``) stays the reference: ``counters_check`` compares the two, the
+property tests hold them equal on random histories. Populations other than enterprises and employments
+(records: cases, files, honours…) are still counted by the engine, as are breakdowns.
+
+Status: the counters are built by ``safetynet indicators --rebuild-counters`` and compared by ``--check``; the
+services do not yet maintain them as they write, so the live pages still answer from the engine.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+
+from safetynet.core.metrics import EMPLOYMENT, ENTERPRISE
+from safetynet.indicators import engine
+from safetynet.indicators.models import CounterLayout, EnterpriseCounts, UnitCounts
+from safetynet.indicators.registry import registry
+from safetynet.orgs.models import EnterpriseLocation, active_on_q
+
+COUNTED = (ENTERPRISE, EMPLOYMENT)
+HIERARCHIES = (engine.AS_OF, engine.TODAY)
+CHUNK = 5_000
+Vector = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    population: str
+    indicators: tuple[Any, ...]
+    version: str
+
+    @property
+    def keys(self) -> str:
+        return " ".join(i.code for i in self.indicators)
+
+
+def layout(population: str) -> Layout:
+    """The population's indicators in the registry's order, and a version naming the definition they were
+    counted with (indicator conditions and the eligibility threshold)."""
+    indicators = tuple(i for i in registry().indicators.values() if i.population == population)
+    text = repr(
+        (
+            [(i.code, i.numerator, i.denominator, i.numerator_sum, i.denominator_sum) for i in indicators],
+            settings.ELIGIBLE_MIN_HEADCOUNT,
+        )
+    )
+    return Layout(population, indicators, hashlib.sha256(text.encode()).hexdigest()[:32])
+
+
+def _encode(vector: Iterable[int]) -> str:
+    return " ".join(map(str, vector))
+
+
+def _decode(text: str) -> list[int]:
+    return [int(v) for v in text.split()]
+
+
+# --- the enterprise population ------------------------------------------------------------------------------
+
+
+def enterprise_change_days(enterprise_ids: list[int] | None) -> dict[int, set[datetime.date]]:
+    """Every declared change day of each enterprise (of all when ``enterprise_ids`` is None)."""
+    days: dict[int, set[datetime.date]] = defaultdict(set)
+    for source in registry().change_days:
+        rows = source.model._default_manager.order_by()
+        if enterprise_ids is not None:
+            rows = rows.filter(**{f"{source.enterprise}__in": enterprise_ids})
+        columns = [(c, False) for c in source.days] + [(c, True) for c in source.days_after]
+        if not columns:
+            # A source with no dated column still names its enterprises (their facts change by year).
+            for enterprise_id in rows.values_list(source.enterprise, flat=True).distinct():
+                days[enterprise_id]
+            continue
+        for column, after in columns:
+            pairs = (
+                rows.filter(**{f"{column}__isnull": False}).values_list(source.enterprise, column).distinct()
+            )
+            for enterprise_id, day in pairs.iterator(chunk_size=20_000):
+                if enterprise_id is not None:
+                    days[enterprise_id].add(day + datetime.timedelta(days=1) if after else day)
+    return days
+
+
+def _year_starts(days: dict[int, set[datetime.date]]) -> tuple[list[datetime.date], datetime.date]:
+    """1 January of every year from the earliest change day's to the year after today (or after the latest
+    change day), and the last day they make exact (the horizon)."""
+    today = timezone.localdate()
+    first = min((min(d) for d in days.values() if d), default=today)
+    last = max((max(d) for d in days.values() if d), default=today)
+    final_year = max(today.year, last.year) + 1
+    starts = [datetime.date(year, 1, 1) for year in range(first.year, final_year + 1)]
+    return starts, datetime.date(final_year, 12, 31)
+
+
+def _evaluate_day(
+    day: datetime.date, enterprise_ids: list[int] | None, indicators: tuple[Any, ...]
+) -> Iterator[tuple[int, int | None, int, bool, Vector]]:
+    """(enterprise, unit as stood, unit today, covered, counts) of every enterprise of E(·,day) among the ids
+    (all when None): the engine's own population and fact expressions, for that one day."""
+    reg = registry()
+    population = reg.populations[ENTERPRISE]
+    facts = engine._facts(reg, population, list(indicators), day)
+    facts.setdefault("covered", reg.facts[ENTERPRISE]["covered"].build(day, "pk"))
+    columns = engine._fact_columns(facts)
+    location = EnterpriseLocation.objects.filter(enterprise_id=OuterRef("pk")).filter(active_on_q(day))
+    chunks = [None] if enterprise_ids is None else list(_chunks(enterprise_ids))
+    q = connection.ops.quote_name
+    sums = engine._conditional_sums(list(indicators), "t")
+    for chunk in chunks:
+        queryset = population.build(day, engine.TODAY, None)
+        if chunk is not None:
+            queryset = queryset.filter(pk__in=chunk)
+        inner = queryset.annotate(
+            counted_enterprise=F("pk"),
+            counted_location=Subquery(location.values("org_unit_id")[:1]),
+            **columns,
+        ).values("counted_enterprise", "indicator_unit", "counted_location", *columns)
+        inner_sql, params = inner.query.sql_with_params()
+        inner_sql += engine._subquery_fence()
+        sql = (
+            f"SELECT t.{q('counted_enterprise')}, t.{q('counted_location')}, t.{q('indicator_unit')}, t.{q('fact_covered')}, "
+            f"{', '.join(sums)} FROM ({inner_sql}) t "
+            f"GROUP BY t.{q('counted_enterprise')}, t.{q('counted_location')}, t.{q('indicator_unit')}, t.{q('fact_covered')}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for enterprise_id, unit_id, today_unit_id, covered, *values in cursor.fetchall():
+                yield enterprise_id, unit_id, today_unit_id, bool(covered), tuple(int(v or 0) for v in values)
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def enterprise_runs(
+    enterprise_ids: list[int] | None, indicators: tuple[Any, ...]
+) -> tuple[Iterator[EnterpriseCounts], datetime.date]:
+    """The runs of equal counts of the enterprises (all when None), streamed, and the horizon they are exact
+    up to. The days are evaluated in order and only each enterprise's open run is held."""
+    change_days = enterprise_change_days(enterprise_ids)
+    year_starts, horizon = _year_starts(change_days)
+    everyone = list(change_days) if enterprise_ids is None else list(enterprise_ids)
+    by_day: dict[datetime.date, list[int]] = defaultdict(list)
+    for enterprise_id, days in change_days.items():
+        for day in days:
+            by_day[day].append(enterprise_id)
+    starts = set(year_starts)
+
+    def runs() -> Iterator[EnterpriseCounts]:
+        open_runs: dict[int, tuple[datetime.date, tuple]] = {}
+        shared: dict[tuple, tuple] = {}  # equal counts share one tuple (memory)
+        for day in sorted(set(by_day) | starts):
+            evaluated = everyone if day in starts else by_day[day]
+            whole = day in starts and enterprise_ids is None
+            seen: dict[int, tuple] = {}
+            for enterprise_id, unit_id, today_unit_id, covered, counts in _evaluate_day(
+                day, None if whole else evaluated, indicators
+            ):
+                counts = shared.setdefault(counts, counts)
+                seen[enterprise_id] = (unit_id, today_unit_id, covered, counts)
+            for enterprise_id in evaluated:
+                value = seen.get(enterprise_id)
+                current = open_runs.get(enterprise_id)
+                if current is not None and current[1] == value:
+                    continue
+                if current is not None:
+                    yield _run(enterprise_id, current[0], day, current[1])
+                    del open_runs[enterprise_id]
+                if value is not None:
+                    open_runs[enterprise_id] = (day, value)
+        for enterprise_id, (start, value) in open_runs.items():
+            yield _run(enterprise_id, start, None, value)
+
+    return runs(), horizon
+
+
+def _run(
+    enterprise_id: int, start: datetime.date, end: datetime.date | None, value: tuple
+) -> EnterpriseCounts:
+    unit_id, today_unit_id, covered, counts = value
+    return EnterpriseCounts(
+        enterprise_id=enterprise_id,
+        valid_from=start,
+        valid_to=end,
+        unit_id=unit_id,
+        today_unit_id=today_unit_id,
+        unionised=covered,
+        counts=_encode(counts),
+    )
+
+
+# --- unit step functions ------------------------------------------------------------------------------------
+
+
+def _steps(
+    events: dict[datetime.date, list[int]], width: int
+) -> Iterator[tuple[datetime.date, datetime.date | None, Vector]]:
+    """A step function from its changes: (from, to, value) runs, leaving out runs of all zeros."""
+    running = [0] * width
+    days = sorted(events)
+    for index, day in enumerate(days):
+        for i, delta in enumerate(events[day]):
+            running[i] += delta
+        end = days[index + 1] if index + 1 < len(days) else None
+        if any(running):
+            yield day, end, tuple(running)
+
+
+def _add(
+    events: dict[datetime.date, list[int]], day: datetime.date, vector: Iterable[int], sign: int, width: int
+) -> None:
+    bucket = events.get(day)
+    if bucket is None:
+        bucket = events[day] = [0] * width
+    for i, value in enumerate(vector):
+        if value:
+            bucket[i] += sign * value
+
+
+def _unit_rows(
+    population: str, hierarchy: str, rows: Iterable[tuple[int, datetime.date, list[int]]], width: int
+) -> Iterator[UnitCounts]:
+    """Rows (unit, day, change) ordered by unit become each unit's runs: one unit's changes in memory at a time."""
+    unit_id, events = None, {}
+    for row_unit, day, change in [*rows, (None, None, None)]:
+        if row_unit != unit_id:
+            if unit_id is not None:
+                for start, end, vector in _steps(events, width):
+                    yield UnitCounts(
+                        hierarchy=hierarchy,
+                        population=population,
+                        unit_id=unit_id,
+                        valid_from=start,
+                        valid_to=end,
+                        counts=_encode(vector),
+                    )
+            unit_id, events = row_unit, {}
+        if row_unit is not None:
+            _add(events, day, change, 1, width)
+
+
+def _enterprise_changes(unit_column: str) -> Iterator[tuple[int, datetime.date, list[int]]]:
+    """The enterprise runs as (unit, day, change) ordered by unit: +counts where a run starts, − where it ends."""
+    rows = (
+        EnterpriseCounts.objects.filter(**{f"{unit_column}__isnull": False})
+        .order_by(unit_column)
+        .values_list(unit_column, "valid_from", "valid_to", "counts")
+    )
+    for unit_id, start, end, counts in rows.iterator(chunk_size=20_000):
+        vector = _decode(counts)
+        yield unit_id, start, vector
+        if end is not None:
+            yield unit_id, end, [-v for v in vector]
+
+
+def _employment_changes(
+    indicators: tuple[Any, ...], unit_column: str
+) -> Iterator[tuple[int, datetime.date, list[int]]]:
+    """The employment population's changes per unit, ordered by unit: every span of a unionised enterprise cut
+    to the runs in which it was unionised (and, as it stood, located), counted where it starts and uncounted
+    where it ends — one statement, streamed."""
+    reg = registry()
+    population = reg.populations[EMPLOYMENT]
+    facts = engine._facts(reg, population, list(indicators), timezone.localdate())
+    columns = engine._fact_columns(facts)
+    start_field, end_field = population.interval
+    inner = (
+        population.per_enterprise_between(datetime.date.min, datetime.date.max)
+        .model._default_manager.order_by()
+        .annotate(**columns)
+        .values(population.enterprise_ref, start_field, end_field, *columns)
+    )
+    inner_sql, params = inner.query.sql_with_params()
+    q = connection.ops.quote_name
+    runs = q(EnterpriseCounts._meta.db_table)
+    unit = q(unit_column)
+    cut = f"""
+        SELECT {", ".join(f"s.{q(c)}" for c in columns)}, c.{unit} AS unit_key,
+               CASE WHEN s.{q(start_field)} > c.valid_from THEN s.{q(start_field)} ELSE c.valid_from END AS a,
+               CASE WHEN s.{q(end_field)} IS NULL THEN c.valid_to
+                    WHEN c.valid_to IS NULL THEN s.{q(end_field)}
+                    WHEN s.{q(end_field)} < c.valid_to THEN s.{q(end_field)}
+                    ELSE c.valid_to END AS b
+        FROM ({inner_sql}) s
+        JOIN {runs} c ON c.enterprise_id = s.{q(population.enterprise_ref)}
+        WHERE c.unionised AND c.{unit} IS NOT NULL
+          AND (c.valid_to IS NULL OR s.{q(start_field)} < c.valid_to)
+          AND (s.{q(end_field)} IS NULL OR s.{q(end_field)} > c.valid_from)
+    """
+    values = engine._conditional_values(list(indicators), "x")
+    plus = ", ".join(f"{expression} AS {name}" for expression, name in values)
+    minus = ", ".join(f"-({expression}) AS {name}" for expression, name in values)
+    totals = ", ".join(f"SUM(y.{name})" for _, name in values)
+    sql = f"""
+        WITH x AS ({cut})
+        SELECT y.unit_key, y.day, {totals} FROM (
+            SELECT x.unit_key, x.a AS day, {plus} FROM x
+            UNION ALL
+            SELECT x.unit_key, x.b AS day, {minus} FROM x WHERE x.b IS NOT NULL
+        ) y GROUP BY y.unit_key, y.day ORDER BY y.unit_key, y.day
+    """
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(20_000):
+            for unit_id, day, *change in batch:
+                if isinstance(day, str):
+                    day = datetime.date.fromisoformat(day)
+                yield unit_id, day, [int(v or 0) for v in change]
+
+
+# --- rebuild, read, check -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RebuildResult:
+    enterprise_runs: int
+    unit_rows: int
+    horizon: datetime.date
+
+
+def counters_rebuild() -> RebuildResult:
+    """Every counter from scratch, set-based (the first load, and after a definition changed)."""
+    enterprise_layout, employment_layout = layout(ENTERPRISE), layout(EMPLOYMENT)
+    with transaction.atomic():
+        EnterpriseCounts.objects.all().delete()
+        UnitCounts.objects.all().delete()
+        CounterLayout.objects.all().delete()
+        runs, horizon = enterprise_runs(None, enterprise_layout.indicators)
+        enterprise_rows = _write(EnterpriseCounts, runs)
+        unit_rows = 0
+        for hierarchy, unit_column in ((engine.AS_OF, "unit_id"), (engine.TODAY, "today_unit_id")):
+            unit_rows += _write(
+                UnitCounts,
+                _unit_rows(
+                    ENTERPRISE,
+                    hierarchy,
+                    _enterprise_changes(unit_column),
+                    2 * len(enterprise_layout.indicators),
+                ),
+            )
+            unit_rows += _write(
+                UnitCounts,
+                _unit_rows(
+                    EMPLOYMENT,
+                    hierarchy,
+                    _employment_changes(employment_layout.indicators, unit_column),
+                    2 * len(employment_layout.indicators),
+                ),
+            )
+        now = timezone.now()
+        CounterLayout.objects.bulk_create(
+            CounterLayout(
+                population=lay.population, keys=lay.keys, version=lay.version, horizon=horizon, built_at=now
+            )
+            for lay in (enterprise_layout, employment_layout)
+        )
+    return RebuildResult(enterprise_rows, unit_rows, horizon)
+
+
+def _write(model: Any, rows: Iterable[Any]) -> int:
+    written, batch = 0, []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            model.objects.bulk_create(batch)
+            written += len(batch)
+            batch = []
+    model.objects.bulk_create(batch)
+    return written + len(batch)
+
+
+def counters_ready(day: datetime.date) -> bool:
+    """Whether the counters were built with the code's definitions and are exact on ``day``."""
+    built = {row.population: row for row in CounterLayout.objects.all()}
+    for population in COUNTED:
+        row = built.get(population)
+        if row is None or row.version != layout(population).version or day > row.horizon:
+            return False
+    return True
+
+
+def unit_counts_on(day: datetime.date, hierarchy: str) -> Iterator[tuple[str, int, list[int]]]:
+    """(population, unit, counts) of every unit with counts on ``day``: one row per unit and population."""
+    q = connection.ops.quote_name
+    table = q(UnitCounts._meta.db_table)
+    if connection.vendor == "postgresql":
+        where = "daterange(valid_from, valid_to) @> %s::date"
+    else:
+        where = "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
+    params: list[Any] = [connection.ops.adapt_datefield_value(day)] * where.count("%s")
+    sql = f"SELECT population, unit_id, counts FROM {table} WHERE {where} AND hierarchy = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, hierarchy])
+        for population, unit_id, counts in cursor.fetchall():
+            yield population, unit_id, _decode(counts)
+
+
+def counters_compute(
+    *,
+    day: datetime.date,
+    unit_code: str | None = None,
+    indicator_codes: Iterable[str] | None = None,
+    hierarchy: str = engine.AS_OF,
+) -> list[engine.IndicatorRow]:
+    """``engine.compute`` answered from the counters for the enterprise and employment populations (the other
+    populations from the engine). The caller checks ``counters_ready(day)`` first."""
+    reg, wanted = engine._checked(indicator_codes, None)
+    state = engine._start_day(day, unit_code, hierarchy)
+    layouts = {population: layout(population) for population in COUNTED}
+    wanted_set = set(wanted)
+    positions = {
+        population: [(i, ind.code) for i, ind in enumerate(lay.indicators) if ind.code in wanted_set]
+        for population, lay in layouts.items()
+    }
+    grouped = []
+    for population, unit_id, counts in unit_counts_on(day, hierarchy):
+        grouped.append(
+            (unit_id, "", {code: (counts[2 * i], counts[2 * i + 1]) for i, code in positions[population]})
+        )
+    state.add(grouped)
+    others = [code for code in wanted if reg.indicators[code].population not in COUNTED]
+    if others:
+        for population, indicators in engine._populations(reg, others):
+            if indicators and population.name not in COUNTED:
+                state.add(engine._count_day(reg, state, population, indicators, None, hierarchy))
+    return engine._rows(reg, state, wanted, None)
+
+
+@dataclass
+class Difference:
+    unit: str
+    indicator: str
+    engine: tuple[int, int]
+    counters: tuple[int, int]
+
+
+def counters_check(*, day: datetime.date, hierarchy: str = engine.AS_OF) -> list[Difference]:
+    """Every (unit, indicator) where the counters and the engine disagree on ``day`` (none: they agree)."""
+    reference = {
+        (r.unit, r.indicator): (r.numerator, r.denominator)
+        for r in engine.compute(day=day, hierarchy=hierarchy)
+    }
+    fast = {
+        (r.unit, r.indicator): (r.numerator, r.denominator)
+        for r in counters_compute(day=day, hierarchy=hierarchy)
+    }
+    return [
+        Difference(
+            unit, indicator, reference.get((unit, indicator), (0, 0)), fast.get((unit, indicator), (0, 0))
+        )
+        for unit, indicator in sorted(set(reference) | set(fast))
+        if reference.get((unit, indicator), (0, 0)) != fast.get((unit, indicator), (0, 0))
+    ]

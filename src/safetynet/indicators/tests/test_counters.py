@@ -1,0 +1,216 @@
+"""The counters kept as dated steps (indicators/counters.py) answer exactly what the definitional engine
+answers, on random histories: headcounts crossing the threshold, unions founded and dissolved, coverages
+starting late, enterprises moving between units and deregistering, contracts, visits, and random employments
+and memberships — for random days, in both hierarchies."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from safetynet.indicators import counters
+from safetynet.indicators.engine import AS_OF, TODAY, compute
+from safetynet.members.models import Employment, EmploymentSpan, Membership, Person
+from safetynet.members.spans import employment_spans_rebuild
+from safetynet.orgs.models import EnterpriseHeadcount, EnterpriseLocation, UnionCoverage
+from safetynet.orgs.tests.factories import EnterpriseFactory, UnionFactory
+from safetynet.visits.models import Visit
+
+START = datetime.date(2012, 1, 1)
+
+
+def _day(offset: int) -> datetime.date:
+    return START + datetime.timedelta(days=offset)
+
+
+def _figures(rows):
+    return {(r.unit, r.indicator): (r.numerator, r.denominator) for r in rows}
+
+
+@pytest.fixture
+def floor(city):
+    a = EnterpriseFactory(org_unit=city.community_a, name="甲厂", founded_on=_day(0))
+    b = EnterpriseFactory(org_unit=city.street_b, name="乙厂", founded_on=_day(0))
+    c = EnterpriseFactory(org_unit=city.community_a, name="丙厂", founded_on=_day(0))
+    union_a = UnionFactory(org_unit=city.community_a, enterprises=[a, c], name="甲厂工会", founded_on=_day(0))
+    union_b = UnionFactory(org_unit=city.street_b, enterprises=[b], name="乙厂工会", founded_on=_day(0))
+    return [a, b, c], [union_a, union_b]
+
+
+interval = st.tuples(st.integers(0, 800), st.one_of(st.none(), st.integers(1, 800)))
+person = st.fixed_dictionaries(
+    {
+        "enterprise": st.integers(0, 2),
+        "rural": st.booleans(),
+        "dispatched": st.booleans(),
+        "employment": interval,
+        "membership": st.one_of(st.none(), interval),
+    }
+)
+history = st.fixed_dictionaries(
+    {
+        # the day 乙厂's headcount falls under the threshold (None: never)
+        "shrinks": st.one_of(st.none(), st.integers(1, 900)),
+        # the day 丙厂 moves to 乙厂's street
+        "moves": st.one_of(st.none(), st.integers(1, 900)),
+        # the day 甲厂工会 is dissolved
+        "dissolved": st.one_of(st.none(), st.integers(1, 900)),
+        # the day 丙厂's coverage starts (it is covered from the start otherwise)
+        "covered_from": st.one_of(st.none(), st.integers(1, 900)),
+        "deregistered": st.one_of(st.none(), st.integers(1, 900)),
+        "visits": st.lists(st.tuples(st.integers(0, 2), st.integers(0, 900)), max_size=3),
+    }
+)
+
+
+def _apply(enterprises, unions, city, spec, persons) -> None:
+    a, b, c = enterprises
+    if spec["shrinks"] is not None:
+        EnterpriseHeadcount.objects.filter(enterprise=b).update(valid_to=_day(spec["shrinks"]))
+        EnterpriseHeadcount.objects.create(enterprise=b, valid_from=_day(spec["shrinks"]), headcount=3)
+    if spec["moves"] is not None:
+        EnterpriseLocation.objects.filter(enterprise=c).update(valid_to=_day(spec["moves"]))
+        EnterpriseLocation.objects.create(
+            enterprise=c, valid_from=_day(spec["moves"]), org_unit=city.street_b
+        )
+        c.org_unit = city.street_b
+        c.save(update_fields=["org_unit"])
+    if spec["dissolved"] is not None:
+        unions[0].dissolved_on = _day(spec["dissolved"])
+        unions[0].save(update_fields=["dissolved_on"])
+    if spec["covered_from"] is not None:
+        UnionCoverage.objects.filter(enterprise=c).update(valid_from=_day(spec["covered_from"]))
+    if spec["deregistered"] is not None:
+        a.deregistered_on = _day(spec["deregistered"])
+        a.save(update_fields=["deregistered_on"])
+    for index, offset in spec["visits"]:
+        Visit.objects.create(enterprise=enterprises[index], visited_on=_day(offset), findings="走访")
+    EmploymentSpan.objects.all().delete()
+    Person.objects.all().delete()
+    for n, p in enumerate(persons):
+        worker = Person.objects.create(
+            name=f"职工{n}", id_number_hash=f"counters-{n}", household="rural" if p["rural"] else "urban"
+        )
+        begin, length = p["employment"]
+        enterprise = enterprises[p["enterprise"]]
+        Employment.objects.create(
+            person=worker,
+            enterprise=enterprise,
+            valid_from=_day(begin),
+            valid_to=None if length is None else _day(begin + length),
+            employment_type="dispatched" if p["dispatched"] else "labour_contract",
+        )
+        if p["membership"] is not None:
+            begin, length = p["membership"]
+            Membership.objects.create(
+                person=worker,
+                union=unions[1] if p["enterprise"] == 1 else unions[0],
+                valid_from=_day(begin),
+                valid_to=None if length is None else _day(begin + length),
+            )
+    employment_spans_rebuild()
+
+
+@pytest.mark.django_db
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    spec=history,
+    persons=st.lists(person, max_size=6),
+    offsets=st.lists(st.integers(-10, 1000), min_size=1, max_size=4),
+)
+@example(
+    spec={
+        "shrinks": 100,
+        "moves": 200,
+        "dissolved": 300,
+        "covered_from": 50,
+        "deregistered": 400,
+        "visits": [(0, 10), (2, 380)],
+    },
+    persons=[
+        {
+            "enterprise": 2,
+            "rural": True,
+            "dispatched": False,
+            "employment": (0, None),
+            "membership": (20, None),
+        },
+        {"enterprise": 1, "rural": False, "dispatched": True, "employment": (0, 150), "membership": (0, 100)},
+        {
+            "enterprise": 0,
+            "rural": True,
+            "dispatched": True,
+            "employment": (10, 500),
+            "membership": (10, None),
+        },
+    ],
+    offsets=[0, 50, 100, 200, 300, 366, 400, 1000],
+)
+def test_counters_equal_the_engine_on_random_histories(floor, city, spec, persons, offsets):
+    enterprises, unions = floor
+    # Each example starts from the fixture's world: its changes are rolled back.
+    with transaction.atomic():
+        for row in [*enterprises, *unions]:
+            row.refresh_from_db()
+        _apply(enterprises, unions, city, spec, persons)
+        counters.counters_rebuild()
+        for day in {_day(offset) for offset in offsets}:
+            assert counters.counters_ready(day)
+            for hierarchy in (AS_OF, TODAY):
+                assert _figures(counters.counters_compute(day=day, hierarchy=hierarchy)) == _figures(
+                    compute(day=day, hierarchy=hierarchy)
+                ), (day, hierarchy)
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_the_counters_count_what_was_there(floor, city):
+    """Not only equal: the example history gives the figures worked out by hand."""
+    enterprises, unions = floor
+    spec = {
+        "shrinks": None,
+        "moves": None,
+        "dissolved": None,
+        "covered_from": 50,
+        "deregistered": None,
+        "visits": [],
+    }
+    persons = [
+        {
+            "enterprise": 2,
+            "rural": True,
+            "dispatched": False,
+            "employment": (0, None),
+            "membership": (20, None),
+        },
+        {"enterprise": 0, "rural": False, "dispatched": False, "employment": (0, None), "membership": None},
+    ]
+    _apply(enterprises, unions, city, spec, persons)
+    counters.counters_rebuild()
+    district = city.community_a.parent.parent.code
+    early = _figures(counters.counters_compute(day=_day(30), unit_code=district))
+    late = _figures(counters.counters_compute(day=_day(60), unit_code=district))
+    # 甲厂 and 丙厂 are in the district; 丙厂 is covered from day 50 only.
+    assert early[(district, "union_rate")] == (1, 2)
+    assert late[(district, "union_rate")] == (2, 2)
+    # Day 30: only 甲厂's worker counts (not a member); day 60: 丙厂's member too.
+    assert early[(district, "membership_rate")] == (0, 1)
+    assert late[(district, "membership_rate")] == (1, 2)
+    assert late[(district, "migrant_membership_rate")] == (1, 1)
+
+
+@pytest.mark.django_db
+def test_check_command_agrees_and_refuses_unbuilt_counters(floor, city, capsys):
+    with pytest.raises(CommandError, match="--rebuild-counters"):
+        call_command("indicators", "--check", "--as-of", "2013-01-01")
+    call_command("indicators", "--rebuild-counters", "--check", "--as-of", "2013-01-01")
+    out = capsys.readouterr().out
+    assert "计数器已重建" in out and "一致" in out
+    # A stale layout (another definition) is not used.
+    counters.CounterLayout.objects.update(version="other")
+    assert not counters.counters_ready(datetime.date(2013, 1, 1))
