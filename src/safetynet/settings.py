@@ -261,6 +261,9 @@ SPECTACULAR_SETTINGS = {
 
 # Enterprises with at least this many employees are eligible for a union (INTERFACES.md).
 ELIGIBLE_MIN_HEADCOUNT = int(env_str("SAFETYNET_ELIGIBLE_MIN_HEADCOUNT", "25"))
+# Indicators answer from the counters kept as dated steps once `safetynet indicators --rebuild-counters` has
+# built them (indicators/counters.py); "0" makes the definitional engine answer every question.
+INDICATOR_COUNTERS = env_str("SAFETYNET_INDICATOR_COUNTERS", "1") != "0"
 # The workers' platform sends its SMS codes through this class (dotted path; portal/sms.py has the interface and
 # the console gateway used in development); the assessment's evidence files are refused above this size.
 PORTAL_SMS_GATEWAY = env_str("SAFETYNET_PORTAL_SMS_GATEWAY", "safetynet.portal.sms.ConsoleSmsGateway")

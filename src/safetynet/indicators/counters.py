@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from safetynet.core.metrics import EMPLOYMENT, ENTERPRISE
 from safetynet.indicators import engine
-from safetynet.indicators.models import CounterLayout, EnterpriseCounts, UnitCounts
+from safetynet.indicators.models import CounterDirty, CounterLayout, EnterpriseCounts, UnitCounts
 from safetynet.indicators.registry import registry
 from safetynet.orgs.models import EnterpriseLocation, active_on_q
 
@@ -100,13 +100,15 @@ def enterprise_change_days(enterprise_ids: list[int] | None) -> dict[int, set[da
     return days
 
 
-def _year_starts(days: dict[int, set[datetime.date]]) -> tuple[list[datetime.date], datetime.date]:
+def _year_starts(
+    days: dict[int, set[datetime.date]], final_year: int | None = None
+) -> tuple[list[datetime.date], datetime.date]:
     """1 January of every year from the earliest change day's to the year after today (or after the latest
-    change day), and the last day they make exact (the horizon)."""
+    change day, or ``final_year`` if later), and the last day they make exact (the horizon)."""
     today = timezone.localdate()
     first = min((min(d) for d in days.values() if d), default=today)
     last = max((max(d) for d in days.values() if d), default=today)
-    final_year = max(today.year, last.year) + 1
+    final_year = max(today.year + 1, last.year + 1, final_year or 0)
     starts = [datetime.date(year, 1, 1) for year in range(first.year, final_year + 1)]
     return starts, datetime.date(final_year, 12, 31)
 
@@ -153,12 +155,12 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 
 
 def enterprise_runs(
-    enterprise_ids: list[int] | None, indicators: tuple[Any, ...]
+    enterprise_ids: list[int] | None, indicators: tuple[Any, ...], final_year: int | None = None
 ) -> tuple[Iterator[EnterpriseCounts], datetime.date]:
     """The runs of equal counts of the enterprises (all when None), streamed, and the horizon they are exact
     up to. The days are evaluated in order and only each enterprise's open run is held."""
     change_days = enterprise_change_days(enterprise_ids)
-    year_starts, horizon = _year_starts(change_days)
+    year_starts, horizon = _year_starts(change_days, final_year)
     everyone = list(change_days) if enterprise_ids is None else list(enterprise_ids)
     by_day: dict[datetime.date, list[int]] = defaultdict(list)
     for enterprise_id, days in change_days.items():
@@ -259,13 +261,15 @@ def _unit_rows(
             _add(events, day, change, 1, width)
 
 
-def _enterprise_changes(unit_column: str) -> Iterator[tuple[int, datetime.date, list[int]]]:
-    """The enterprise runs as (unit, day, change) ordered by unit: +counts where a run starts, − where it ends."""
-    rows = (
-        EnterpriseCounts.objects.filter(**{f"{unit_column}__isnull": False})
-        .order_by(unit_column)
-        .values_list(unit_column, "valid_from", "valid_to", "counts")
-    )
+def _enterprise_changes(
+    unit_column: str, units: list[int] | None = None
+) -> Iterator[tuple[int, datetime.date, list[int]]]:
+    """The enterprise runs as (unit, day, change) ordered by unit: +counts where a run starts, − where it ends
+    (of the ``units`` only, when given)."""
+    rows = EnterpriseCounts.objects.filter(**{f"{unit_column}__isnull": False})
+    if units is not None:
+        rows = rows.filter(**{f"{unit_column}__in": units})
+    rows = rows.order_by(unit_column).values_list(unit_column, "valid_from", "valid_to", "counts")
     for unit_id, start, end, counts in rows.iterator(chunk_size=20_000):
         vector = _decode(counts)
         yield unit_id, start, vector
@@ -274,7 +278,7 @@ def _enterprise_changes(unit_column: str) -> Iterator[tuple[int, datetime.date, 
 
 
 def _employment_changes(
-    indicators: tuple[Any, ...], unit_column: str
+    indicators: tuple[Any, ...], unit_column: str, units: list[int] | None = None
 ) -> Iterator[tuple[int, datetime.date, list[int]]]:
     """The employment population's changes per unit, ordered by unit: every span of a unionised enterprise cut
     to the runs in which it was unionised (and, as it stood, located), counted where it starts and uncounted
@@ -294,6 +298,10 @@ def _employment_changes(
     q = connection.ops.quote_name
     runs = q(EnterpriseCounts._meta.db_table)
     unit = q(unit_column)
+    unit_filter = ""
+    if units is not None:
+        unit_filter = f"AND c.{unit} IN ({', '.join(['%s'] * len(units))})"
+        params = (*params, *units)
     cut = f"""
         SELECT {", ".join(f"s.{q(c)}" for c in columns)}, c.{unit} AS unit_key,
                CASE WHEN s.{q(start_field)} > c.valid_from THEN s.{q(start_field)} ELSE c.valid_from END AS a,
@@ -303,7 +311,7 @@ def _employment_changes(
                     ELSE c.valid_to END AS b
         FROM ({inner_sql}) s
         JOIN {runs} c ON c.enterprise_id = s.{q(population.enterprise_ref)}
-        WHERE c.unionised AND c.{unit} IS NOT NULL
+        WHERE c.unionised AND c.{unit} IS NOT NULL {unit_filter}
           AND (c.valid_to IS NULL OR s.{q(start_field)} < c.valid_to)
           AND (s.{q(end_field)} IS NULL OR s.{q(end_field)} > c.valid_from)
     """
@@ -342,31 +350,13 @@ def counters_rebuild() -> RebuildResult:
     """Every counter from scratch, set-based (the first load, and after a definition changed)."""
     enterprise_layout, employment_layout = layout(ENTERPRISE), layout(EMPLOYMENT)
     with transaction.atomic():
+        CounterDirty.objects.all().delete()
         EnterpriseCounts.objects.all().delete()
         UnitCounts.objects.all().delete()
         CounterLayout.objects.all().delete()
         runs, horizon = enterprise_runs(None, enterprise_layout.indicators)
         enterprise_rows = _write(EnterpriseCounts, runs)
-        unit_rows = 0
-        for hierarchy, unit_column in ((engine.AS_OF, "unit_id"), (engine.TODAY, "today_unit_id")):
-            unit_rows += _write(
-                UnitCounts,
-                _unit_rows(
-                    ENTERPRISE,
-                    hierarchy,
-                    _enterprise_changes(unit_column),
-                    2 * len(enterprise_layout.indicators),
-                ),
-            )
-            unit_rows += _write(
-                UnitCounts,
-                _unit_rows(
-                    EMPLOYMENT,
-                    hierarchy,
-                    _employment_changes(employment_layout.indicators, unit_column),
-                    2 * len(employment_layout.indicators),
-                ),
-            )
+        unit_rows = _write_units({hierarchy: None for hierarchy in HIERARCHIES})
         now = timezone.now()
         CounterLayout.objects.bulk_create(
             CounterLayout(
@@ -375,6 +365,86 @@ def counters_rebuild() -> RebuildResult:
             for lay in (enterprise_layout, employment_layout)
         )
     return RebuildResult(enterprise_rows, unit_rows, horizon)
+
+
+UNIT_COLUMN = {engine.AS_OF: "unit_id", engine.TODAY: "today_unit_id"}
+
+
+def _write_units(units: dict[str, list[int] | None]) -> int:
+    """Every population's step functions of the units (all when None), per hierarchy, from the runs."""
+    enterprise_layout, employment_layout = layout(ENTERPRISE), layout(EMPLOYMENT)
+    written = 0
+    for hierarchy, chosen in units.items():
+        column = UNIT_COLUMN[hierarchy]
+        if chosen is not None and not chosen:
+            continue
+        written += _write(
+            UnitCounts,
+            _unit_rows(
+                ENTERPRISE,
+                hierarchy,
+                _enterprise_changes(column, chosen),
+                2 * len(enterprise_layout.indicators),
+            ),
+        )
+        written += _write(
+            UnitCounts,
+            _unit_rows(
+                EMPLOYMENT,
+                hierarchy,
+                _employment_changes(employment_layout.indicators, column, chosen),
+                2 * len(employment_layout.indicators),
+            ),
+        )
+    return written
+
+
+# A refresh on a reader's request handles at most this many noted enterprises; past it (a big import) the
+# engine answers until ``safetynet sweep`` has brought the counters up to date.
+REFRESH_LIMIT = 2_000
+
+
+def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
+    """Bring the counters of the enterprises noted by the triggers up to date: their runs evaluated again, and
+    the step functions of every unit they counted in, before or now. Returns how many enterprises; None when
+    more than ``limit`` are noted (nothing done)."""
+    if not CounterDirty.objects.exists():
+        return 0
+    with transaction.atomic():
+        # One refresher at a time; the others wait here and then find nothing left to do.
+        built = list(CounterLayout.objects.select_for_update().order_by("population"))
+        noted = CounterDirty.objects.values_list("enterprise_id", flat=True).distinct()
+        ids = sorted(noted[: limit + 1] if limit is not None else noted)
+        if not built or not ids:
+            return 0
+        if limit is not None and len(ids) > limit:
+            return None
+        for chunk in _chunks(ids):
+            CounterDirty.objects.filter(enterprise_id__in=chunk).delete()
+        units: dict[str, set[int]] = {hierarchy: set() for hierarchy in HIERARCHIES}
+        for chunk in _chunks(ids):
+            old = EnterpriseCounts.objects.filter(enterprise_id__in=chunk)
+            for unit_id, today_unit_id in old.values_list("unit_id", "today_unit_id").distinct():
+                units[engine.AS_OF].add(unit_id)
+                units[engine.TODAY].add(today_unit_id)
+            old.delete()
+        final_year = max(row.horizon.year for row in built)
+        runs, horizon = enterprise_runs(ids, layout(ENTERPRISE).indicators, final_year)
+
+        def noting(rows: Iterable[EnterpriseCounts]) -> Iterator[EnterpriseCounts]:
+            for row in rows:
+                units[engine.AS_OF].add(row.unit_id)
+                units[engine.TODAY].add(row.today_unit_id)
+                yield row
+
+        _write(EnterpriseCounts, noting(runs))
+        chosen = {hierarchy: sorted(u for u in found if u is not None) for hierarchy, found in units.items()}
+        for hierarchy, unit_ids in chosen.items():
+            for chunk in _chunks(unit_ids):
+                UnitCounts.objects.filter(hierarchy=hierarchy, unit_id__in=chunk).delete()
+        _write_units(chosen)
+        CounterLayout.objects.filter(horizon__lt=horizon).update(horizon=horizon)
+    return len(ids)
 
 
 def _write(model: Any, rows: Iterable[Any]) -> int:
@@ -446,6 +516,24 @@ def counters_compute(
     return engine._rows(reg, state, wanted, None)
 
 
+def counters_answer(
+    *,
+    day: datetime.date,
+    unit_code: str | None = None,
+    indicator_codes: Iterable[str] | None = None,
+    hierarchy: str = engine.AS_OF,
+) -> list[engine.IndicatorRow] | None:
+    """The counters' answer, brought up to date first; None when the engine must answer (counters switched off,
+    not built, built with other definitions, the day past their horizon, or too many changes not yet taken in)."""
+    if not settings.INDICATOR_COUNTERS or not counters_ready(day):
+        return None
+    if counters_refresh() is None:
+        return None
+    return counters_compute(
+        day=day, unit_code=unit_code, indicator_codes=indicator_codes, hierarchy=hierarchy
+    )
+
+
 @dataclass
 class Difference:
     unit: str
@@ -458,8 +546,9 @@ def counters_check(*, day: datetime.date, hierarchy: str = engine.AS_OF) -> list
     """Every (unit, indicator) where the counters and the engine disagree on ``day`` (none: they agree)."""
     reference = {
         (r.unit, r.indicator): (r.numerator, r.denominator)
-        for r in engine.compute(day=day, hierarchy=hierarchy)
+        for r in engine.compute(day=day, hierarchy=hierarchy, counters=False)
     }
+    counters_refresh(limit=None)
     fast = {
         (r.unit, r.indicator): (r.numerator, r.denominator)
         for r in counters_compute(day=day, hierarchy=hierarchy)

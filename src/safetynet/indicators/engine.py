@@ -389,9 +389,19 @@ def compute(
     indicator_codes: Iterable[str] | None = None,
     breakdown: str | None = None,
     hierarchy: str = AS_OF,
+    counters: bool = True,
 ) -> list[IndicatorRow]:
-    """Every requested indicator for the unit (by code) and each unit below it, as of ``day``."""
+    """Every requested indicator for the unit (by code) and each unit below it, as of ``day``: from the
+    counters kept as dated steps when they can answer (``counters``; see indicators/counters.py), else by
+    the definition (one grouped statement per population)."""
     reg, wanted = _checked(indicator_codes, breakdown)
+    if counters and breakdown is None:
+        # The counters build on this module: imported here.
+        from safetynet.indicators.counters import counters_answer
+
+        rows = counters_answer(day=day, unit_code=unit_code, indicator_codes=wanted, hierarchy=hierarchy)
+        if rows is not None:
+            return rows
     state = _start_day(day, unit_code, hierarchy)
     _prepare_unionised(reg, state, breakdown, hierarchy)
     # One statement per population, two at a time (the populations are independent).

@@ -107,3 +107,16 @@ class UnitCounts(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hierarchy} {self.population} {self.unit_id} [{self.valid_from}, {self.valid_to})"
+
+
+class CounterDirty(models.Model):
+    """An enterprise whose counters a write may have changed, noted by database triggers in the writer's
+    transaction (indicators/triggers.py) and cleared when its counters are brought up to date."""
+
+    enterprise_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["enterprise_id"], name="counter_dirty_enterprise_idx")]
+
+    def __str__(self) -> str:
+        return str(self.enterprise_id)

@@ -12,7 +12,15 @@ import datetime
 
 from django.db.models import F, Q, QuerySet
 
-from safetynet.core.metrics import EMPLOYMENT, Fact, Indicator, MetricsDeclaration, Population, boolean
+from safetynet.core.metrics import (
+    EMPLOYMENT,
+    ChangeDays,
+    Fact,
+    Indicator,
+    MetricsDeclaration,
+    Population,
+    boolean,
+)
 from safetynet.members.models import Employment, EmploymentSpan
 from safetynet.orgs.models import active_on_q
 
@@ -94,4 +102,7 @@ DECLARATION = MetricsDeclaration(
             description="已建会企业劳务派遣在岗职工中当日是工会会员的比例",
         ),
     ],
+    # The spans carry their own days (the counters cut them to the enterprise's runs); a written span only
+    # names the enterprise whose employment counters to bring up to date.
+    change_days=[ChangeDays(EmploymentSpan, "enterprise_id")],
 )

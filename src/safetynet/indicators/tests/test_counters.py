@@ -163,7 +163,7 @@ def test_counters_equal_the_engine_on_random_histories(floor, city, spec, person
             assert counters.counters_ready(day)
             for hierarchy in (AS_OF, TODAY):
                 assert _figures(counters.counters_compute(day=day, hierarchy=hierarchy)) == _figures(
-                    compute(day=day, hierarchy=hierarchy)
+                    compute(day=day, hierarchy=hierarchy, counters=False)
                 ), (day, hierarchy)
         transaction.set_rollback(True)
 
@@ -214,3 +214,63 @@ def test_check_command_agrees_and_refuses_unbuilt_counters(floor, city, capsys):
     # A stale layout (another definition) is not used.
     counters.CounterLayout.objects.update(version="other")
     assert not counters.counters_ready(datetime.date(2013, 1, 1))
+
+
+@pytest.mark.django_db
+def test_every_write_is_noted_and_the_next_answer_takes_it_in(floor, city):
+    """Triggers note the enterprises a write touches (directly, or through a union that covers them); the
+    next answer refreshes their counters and equals the engine's."""
+    from safetynet.indicators.models import CounterDirty
+
+    enterprises, unions = floor
+    a, b, c = enterprises
+    _apply(enterprises, unions, city, {**EMPTY, "covered_from": 50}, [])
+    counters.counters_rebuild()
+    day = _day(400)
+    assert _figures(compute(day=day)) == _figures(compute(day=day, counters=False))
+
+    # A union dissolved (a row of another table than the enterprise's): both enterprises it covers are noted.
+    unions[0].dissolved_on = _day(300)
+    unions[0].save(update_fields=["dissolved_on"])
+    assert set(CounterDirty.objects.values_list("enterprise_id", flat=True)) == {a.pk, c.pk}
+    district = city.community_a.parent.parent.code
+    assert _figures(compute(day=day, unit_code=district))[(district, "union_rate")] == (0, 2)
+    assert not CounterDirty.objects.exists()
+
+    # A late roster row: an employment and a membership, and the person's spans rebuilt.
+    worker = Person.objects.create(name="职工", id_number_hash="late-1", household="rural")
+    Employment.objects.create(person=worker, enterprise=b, valid_from=_day(10))
+    Membership.objects.create(person=worker, union=unions[1], valid_from=_day(20))
+    employment_spans_rebuild(person_ids=[worker.pk])
+    assert CounterDirty.objects.filter(enterprise_id=b.pk).exists()
+    # A headcount correction far in the past, and a visit.
+    EnterpriseHeadcount.objects.filter(enterprise=a).update(headcount=5)
+    Visit.objects.create(enterprise=c, visited_on=_day(370), findings="走访")
+    for offset in (15, 25, 300, 370, 400):
+        for hierarchy in (AS_OF, TODAY):
+            assert _figures(compute(day=_day(offset), hierarchy=hierarchy)) == _figures(
+                compute(day=_day(offset), hierarchy=hierarchy, counters=False)
+            ), (offset, hierarchy)
+    street_b = city.street_b.code
+    assert _figures(compute(day=_day(25), unit_code=street_b))[(street_b, "membership_rate")] == (1, 1)
+
+
+@pytest.mark.django_db
+def test_too_many_noted_changes_leave_the_answer_to_the_engine(floor, city, settings):
+    enterprises, unions = floor
+    counters.counters_rebuild()
+    Visit.objects.create(enterprise=enterprises[0], visited_on=_day(5), findings="走访")
+    assert counters.counters_refresh(limit=0) is None
+    assert counters.counters_answer(day=_day(6)) is not None or counters.REFRESH_LIMIT == 0
+    settings.INDICATOR_COUNTERS = False
+    assert counters.counters_answer(day=_day(6)) is None
+
+
+EMPTY = {
+    "shrinks": None,
+    "moves": None,
+    "dissolved": None,
+    "covered_from": None,
+    "deregistered": None,
+    "visits": [],
+}
