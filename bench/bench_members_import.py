@@ -5,7 +5,19 @@ Usage:
   SAFETYNET_HOME=/tmp/import-sqlite .venv/bin/python bench/bench_members_import.py
 Options: --rows 1000000 --file /tmp/members-1m.csv (kept and reused when it exists) --seed 1
          --again (import the same file a second time: every row is then matched and unchanged)
+         --again-only (only the second import, into a database that already holds the file)
          --dry-run (only check)
+         --phases (one import in this process with wall, CPU and database CPU per phase: the profile)
+
+Into an empty database (a new federation's first load: only the registry, no persons, members tables never
+analysed), as measured on 2026-12-07:
+  createdb -h 127.0.0.1 -U postgres sn_import_empty
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/sn_import_empty .venv/bin/safetynet migrate
+  pg_dump -h 127.0.0.1 -U postgres --data-only --disable-triggers -t orgs_orgunit -t orgs_orgunitversion \
+    -t orgs_enterprise -t orgs_enterpriselocation -t orgs_enterpriseheadcount -t orgs_grassrootsunion \
+    -t orgs_unioncoverage sn_city | psql -h 127.0.0.1 -U postgres sn_import_empty
+  psql ... -c "ANALYZE orgs_orgunit, orgs_enterprise, orgs_grassrootsunion, orgs_unioncoverage"
+then run this script with --file pointing at the file written from the full demo (the registries are equal).
 
 The file is written streaming and deterministically from the enterprises and unions in the database: every
 row names a registered enterprise, hires after it was founded (and before any deregistration), and a row
@@ -319,6 +331,84 @@ def run(file: Path, *extra: str) -> tuple[float, float, float, int, str, float |
     return seconds, cpu, usage.ru_maxrss / 1024, process.returncode, lines[-1] if lines else "", server.total
 
 
+def phases(file: Path) -> None:
+    """One import in this process, with wall, Python CPU and database-backend CPU per phase of the importer
+    (its methods wrapped with timers). Python CPU is the whole process, the writer thread included; on
+    SQLite the database works inside it, so there is no database column."""
+    import resource
+
+    from django.db import connection
+
+    from safetynet.core.importing import run_import
+    from safetynet.members import bulk, importers
+    from safetynet.members.importers import MemberImporter
+
+    connection.ensure_connection()
+    postgres = connection.vendor == "postgresql"
+    backend = None
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def database_cpu() -> float:
+        if backend is None:
+            return 0.0
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    def process_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    totals: dict[str, list[float]] = {}
+
+    def wrap(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            wall, cpu, database = time.perf_counter(), process_cpu(), database_cpu()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                total = totals.setdefault(label, [0.0, 0.0, 0.0, 0])
+                total[0] += time.perf_counter() - wall
+                total[1] += process_cpu() - cpu
+                total[2] += database_cpu() - database
+                total[3] += 1
+
+        setattr(owner, name, timed)
+
+    wrap(MemberImporter, "_keep", "pass 1: digests and arrays (_keep)")
+    wrap(MemberImporter, "check_batch", "pass 1: enterprises and unions (check_batch)")
+    wrap(MemberImporter, "_load_people", "lookups of stored persons (_load_people)")
+    wrap(MemberImporter, "finish_check", "checks across rows and stored persons (finish_check)")
+    wrap(MemberImporter, "_start_saving", "pass 2: ids reserved, transfers (_start_saving)")
+    wrap(MemberImporter, "_create_people", "pass 2: persons encrypted and handed over (_create_people)")
+    wrap(MemberImporter, "save_batch", "pass 2: writing, main thread (save_batch)")
+    wrap(bulk, "write_rows", "write_rows (SQLite: every table; PostgreSQL: audit)")
+    wrap(bulk.BackgroundWriter, "wait", "waiting for the writer thread")
+    wrap(importers, "employment_spans_rebuild", "span rebuild in SQL (stored persons)")
+    wrap(MemberImporter, "_audit", "audit rows")
+    wrap(importers, "analyze_tables", "ANALYZE")
+    wrap(MemberImporter, "finish_save", "finish_save")
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    wall, cpu, database = time.perf_counter(), process_cpu(), database_cpu()
+    result = run_import("members", file)
+    wall, cpu, database = time.perf_counter() - wall, process_cpu() - cpu, database_cpu() - database
+    print(
+        f"created {result.created:,}, updated {result.updated:,}, unchanged {result.unchanged:,}, "
+        f"errors {len(result.errors):,}; load {load} → {'/'.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+    print("| phase (nested calls are counted in both) | wall s | Python CPU s | database CPU s | calls |")
+    print("|---|---:|---:|---:|---:|")
+    for label, (seconds, python, backend_seconds, calls) in totals.items():
+        print(f"| {label} | {seconds:.1f} | {python:.1f} | {backend_seconds:.1f} | {calls:.0f} |")
+    print(f"| whole import | {wall:.1f} | {cpu:.1f} | {database:.1f} | |")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -329,6 +419,16 @@ def main() -> None:
     parser.add_argument("--again", action="store_true", help="import the file a second time (all unchanged)")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--write-only", action="store_true", help="only write the file")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="one import in this process, with the time of each phase of the importer (a profile)",
+    )
+    parser.add_argument(
+        "--again-only",
+        action="store_true",
+        help="only the second import (the database already holds the file, from an earlier run)",
+    )
     options = parser.parse_args()
     setup_django()
     from django.db import connection
@@ -343,6 +443,9 @@ def main() -> None:
         print(f"wrote {file} ({file.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.0f} s")
     if options.write_only:
         return
+    if options.phases:
+        phases(file)
+        return
     database = connection.vendor
     enterprises, persons = Enterprise.objects.count(), Person.objects.count()
     connection.close()
@@ -351,8 +454,10 @@ def main() -> None:
         while handle.read(1 << 24):
             pass
     runs = [("dry run" if options.dry_run else "import", ["--dry-run"] if options.dry_run else [])]
-    if options.again:
+    if options.again or options.again_only:
         runs.append(("again (unchanged)", []))
+    if options.again_only:
+        runs = runs[1:]
     print(
         "| date | database | rows | run | seconds | import CPU s | database CPU s | peak MB | exit "
         "| load avg before (1/5/15 min) | load avg after | before |"

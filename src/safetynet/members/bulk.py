@@ -22,6 +22,7 @@ import struct
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -38,17 +39,24 @@ SQLITE_CHUNK = 900
 
 
 def select_in(
-    sql: str, values: Sequence[Any], *, dates: Sequence[int] = (), chunk: int | None = None
+    sql: str,
+    values: Sequence[Any],
+    *,
+    dates: Sequence[int] = (),
+    chunk: int | None = None,
+    raw: Any = None,
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of ``sql``, whose WHERE clause has ``{values}`` right after a column, for all ``values``.
 
     ``dates``: positions of date columns, which SQLite gives back as text through a raw cursor.
+    ``raw``: the psycopg connection under Django's (PostgreSQL only), for a reading thread that must see
+    what the caller's connection sees (see :class:`Prefetcher`).
     """
     if not values:
         return
     postgres = connection.vendor == "postgresql"
     size = chunk or (POSTGRES_CHUNK if postgres else SQLITE_CHUNK)
-    with connection.cursor() as cursor:
+    with connection.cursor() if raw is None else raw.cursor() as cursor:
         for start in range(0, len(values), size):
             part = list(values[start : start + size])
             if postgres:
@@ -168,12 +176,19 @@ def write_rows(
         if isinstance(f, models.DateField | models.DateTimeField)
     ]
     if prepared:
+        # A date is stored as str(date), what Django's adapt_datefield_value gives, without the field's
+        # whole preparation per value; datetimes take it (time zones).
+        converters = [
+            (i, model_field.get_db_prep_save if isinstance(model_field, models.DateTimeField) else None)
+            for i, model_field in prepared
+        ]
         converted = []
         for row in rows:
             values = list(row)
-            for i, model_field in prepared:
-                if values[i] is not None:
-                    values[i] = model_field.get_db_prep_save(values[i], connection)
+            for i, prepare in converters:
+                value = values[i]
+                if value is not None:
+                    values[i] = str(value) if prepare is None else prepare(value, connection)
             converted.append(values)
         rows = converted
     statement = (
@@ -245,6 +260,37 @@ def _insert_sqlite(
         for start in range(0, len(values), 5000):
             cursor.executemany(statement, values[start : start + 5000])
     return ids
+
+
+class Prefetcher:
+    """Runs ``load(item, raw)`` for the next item in a thread while the caller works on the current one
+    (PostgreSQL only; elsewhere, and for one item, simply in turn). The database looks up the next chunk
+    while Python checks this one: on two cores the two overlap.
+
+    The thread uses the caller's psycopg connection (``raw``), so it reads inside the caller's transaction
+    and sees what the caller sees; psycopg serialises the statements of the two threads on that connection.
+    """
+
+    def __init__(self, load: Any, items: Sequence[Any]) -> None:
+        self.load, self.items = load, items
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if connection.vendor != "postgresql" or len(self.items) < 2:
+            for item in self.items:
+                yield item, self.load(item, None)
+            return
+        connection.ensure_connection()
+        raw = connection.connection
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            upcoming = executor.submit(self.load, self.items[0], raw)
+            try:
+                for position, item in enumerate(self.items):
+                    loaded = upcoming.result()
+                    if position + 1 < len(self.items):
+                        upcoming = executor.submit(self.load, self.items[position + 1], raw)
+                    yield item, loaded
+            finally:
+                upcoming.cancel()
 
 
 def person_chunk_size() -> int:

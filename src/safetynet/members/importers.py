@@ -27,8 +27,11 @@ code) and keeps, per row, only a few numbers in flat arrays (enterprise, dates, 
 person, the slots of their rows; the checks across rows and against the stored persons then run person by
 person, loading the stored records by chunks of keys, and leave each row's decision in the arrays. Pass 2
 writes the rows that were not rejected, batch by batch: COPY on PostgreSQL, executemany on SQLite; ID
-numbers and phones are encrypted only for the persons created or changed, a batch at a time. The audit
-trail gets one row per enterprise and union, with the counts.
+numbers and phones are encrypted only for the persons created or changed, a batch at a time. The employment
+spans of the persons the import creates are computed from the rows written (members/spans.py
+``person_spans``, with employment ids reserved beforehand) and written with them; the persons already stored
+whose records changed get the SQL rebuild at the end. The audit trail gets one row per enterprise and union,
+with the counts.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from safetynet.members import crypto
 from safetynet.members.bulk import (
     BackgroundWriter,
     FastPersonalData,
+    Prefetcher,
     analyze_tables,
     reserve_ids,
     restore_sqlite_cache,
@@ -77,7 +81,7 @@ from safetynet.members.models import (
     MembershipEndReason,
     Person,
 )
-from safetynet.members.spans import employment_spans_rebuild
+from safetynet.members.spans import OPEN, SPAN_FIELDS, employment_spans_rebuild, person_spans
 from safetynet.members.validation import (
     EARLIEST_BIRTH_DATE,
     NAME_MAX_LENGTH,
@@ -418,8 +422,16 @@ class MemberImporter(StreamingImporter):
         self._started = False
         self._cache_set, self._previous_cache = False, None
         self._added: dict[Any, int] = {Person: 0, Employment: 0, Membership: 0}
-        # Persons whose employments, memberships or household this import wrote: their spans are rebuilt.
+        # Stored persons whose employments, memberships or household this import wrote: their spans are
+        # rebuilt by the SQL statement. The persons it creates get theirs computed from the rows written.
         self._touched: set[int] = set()
+        # New persons (negative pks of slot_person) with more than one row: rows still to write. Their spans
+        # are computed when the last is written; meanwhile their employments and memberships wait in _pending.
+        self._rows_to_write: dict[int, int] = {}
+        self._pending: dict[int, list[Any]] = {}
+        self._employment_ids: list[int] = []
+        self._next_employment = 0
+        self._day_cache: dict[int, datetime.date | None] = {0: None, OPEN: None}
         self._cursor = 0
         self._new_ids: list[int] = []
         self.writer = BackgroundWriter()
@@ -848,14 +860,18 @@ class MemberImporter(StreamingImporter):
         keys = list(self.people)
         done = 0
         chunk_size = 10000 if connection.vendor == "postgresql" else 2000
-        for chunk in _chunks(keys, chunk_size):
-            stored_people, employments, memberships = self._load_people(chunk)
+        for chunk, (stored_people, employments, memberships) in Prefetcher(
+            self._load_people, list(_chunks(keys, chunk_size))
+        ):
             for key in chunk:
                 person = stored_people.get(key)
                 group = self.people[key]
-                if person is None and len(group) == 2:
-                    self._decide_alone(group[1])
-                    continue
+                if len(group) == 2:
+                    if person is None:
+                        self._decide_alone(group[1])
+                        continue
+                    if self._restated_alone(group, person, employments.get(person["pk"], ()), memberships):
+                        continue
                 pk = person["pk"] if person else None
                 self._check_group(
                     group,
@@ -895,8 +911,10 @@ class MemberImporter(StreamingImporter):
                 )
 
     def _load_people(
-        self, keys: list[bytes]
+        self, keys: list[bytes], raw: Any = None
     ) -> tuple[dict[bytes, dict[str, Any]], dict[int, list[dict[str, Any]]], dict[int, list[dict[str, Any]]]]:
+        """The stored persons of ``keys`` with their employments and memberships. ``raw``: the psycopg
+        connection when called from the prefetching thread (which must not touch Django's connection)."""
         people: dict[bytes, dict[str, Any]] = {}
         wanted = set(keys)
         hashes = sorted({(key[-32:]).hex() for key in keys})
@@ -905,6 +923,7 @@ class MemberImporter(StreamingImporter):
             f"SELECT id, id_type, id_number_hash, name, phone_hash, household, id_number_masked "
             f"FROM {person_table} WHERE id_number_hash {{values}}",
             hashes,
+            raw=raw,
         ):
             digest = bytes.fromhex(number_hash)
             key = digest if id_type == IdType.RESIDENT_ID else id_type.encode() + b":" + digest
@@ -933,6 +952,7 @@ class MemberImporter(StreamingImporter):
                 f"FROM {Employment._meta.db_table} WHERE person_id {{values}}",
                 pks,
                 dates=(3, 4),
+                raw=raw,
             ):
                 employments[person_id].append(
                     {
@@ -959,6 +979,7 @@ class MemberImporter(StreamingImporter):
                 f"JOIN {GrassrootsUnion._meta.db_table} u ON u.id = m.union_id WHERE m.person_id {{values}}",
                 pks,
                 dates=(4, 5),
+                raw=raw,
             ):
                 memberships[person_id].append(
                     {
@@ -989,6 +1010,78 @@ class MemberImporter(StreamingImporter):
             if self.slot_member_number[slot] is None:
                 self.slot_member_number[slot] = ""
         self._counts[0] += 1
+
+    def _restated_alone(
+        self,
+        group: list[Any],
+        person: dict[str, Any],
+        employments: Any,
+        memberships: dict[int, list[dict[str, Any]]],
+    ) -> bool:
+        """The usual row of a re-imported file: a stored person's one row that restates a stored employment
+        (and membership) exactly, with nothing else of theirs in the way. Decided here as unchanged without
+        building the objects of :meth:`_check_group`; False (nothing decided) for anything else, which then
+        takes the full checks. Every condition below is one under which those checks find no mistake and
+        decide "unchanged" for the person, the employment and the membership."""
+        slot = group[1]
+        if group[0] != person["name"] or self.slot_row[slot] in self.issues.rejected:
+            return False
+        household = self.slot_household[slot]
+        if household and HOUSEHOLD_VALUES[household] != person["household"]:
+            return False
+        phone = self.slot_phone[slot]
+        if phone and self.fast.lookup_hash(_phone_text(phone)) != person["phone_hash"]:
+            return False
+        enterprise_id, employed_from = self.slot_enterprise[slot], _day(self.slot_employed_from[slot])
+        employed_to = _day(self.slot_employed_to[slot])
+        match = None
+        for employment in employments:
+            if employment["enterprise_id"] != enterprise_id:
+                continue
+            if employment["valid_from"] == employed_from:
+                match = employment
+            elif _overlaps(employed_from, employed_to, employment["valid_from"], employment["valid_to"]):
+                return False  # refused by the full checks, with their message
+        type_code = self.slot_type[slot]
+        if match is None or match["valid_to"] != employed_to or match["employment_type"] not in TYPE_CODES:
+            return False
+        if type_code and TYPE_VALUES[type_code] != match["employment_type"]:
+            return False
+        member_number = None
+        membership_pk = 0
+        joined_on = _day(self.slot_joined_on[slot])
+        if joined_on is not None:
+            left_on, union_id = _day(self.slot_left_on[slot]), self.slot_union[slot]
+            member_number = self.slot_member_number[slot]
+            for membership in memberships.get(person["pk"], ()):
+                if membership["union_id"] == union_id and membership["valid_from"] == joined_on:
+                    if membership["valid_to"] != left_on:
+                        return False
+                    if member_number is None:
+                        member_number = membership["member_number"]
+                    if member_number != membership["member_number"]:
+                        return False
+                    membership_pk = membership["pk"]
+                elif membership["valid_to"] is None or _overlaps(
+                    joined_on, left_on, membership["valid_from"], membership["valid_to"]
+                ):
+                    return False  # a transfer, or an overlap the full checks refuse
+            if not membership_pk:
+                return False
+        self.slot_person[slot] = person["pk"]
+        self.slot_lead[slot] = UNCHANGED
+        self.slot_phone[slot] = 0
+        self.slot_household[slot] = 0
+        self.slot_type[slot] = TYPE_CODES[match["employment_type"]]
+        self.slot_contract[slot] = bool(match["contract_signed"])
+        self.slot_employment[slot] = UNCHANGED
+        self.slot_employment_pk[slot] = match["pk"]
+        if membership_pk:
+            self.slot_membership[slot] = UNCHANGED
+            self.slot_membership_pk[slot] = membership_pk
+            self.slot_member_number[slot] = member_number
+        self._counts[2] += 1
+        return True
 
     def _check_group(
         self,
@@ -1027,6 +1120,7 @@ class MemberImporter(StreamingImporter):
         if not records:
             return
         self._check_person(records, person, employments, memberships)
+        created_rows: dict[int, int] = defaultdict(int)
         for record in records:
             if not self._alive(record):
                 continue
@@ -1037,6 +1131,7 @@ class MemberImporter(StreamingImporter):
                 if lead.person_pk is None:
                     self.new_people += 1
                     lead.person_pk = -self.new_people
+                created_rows[lead.person_pk] += 1
             self.slot_person[slot] = lead.person_pk
             if data is lead:
                 self.slot_lead[slot] = ACTION_CODES[lead.person_action]
@@ -1058,6 +1153,9 @@ class MemberImporter(StreamingImporter):
         for record in records:
             # The lead row points at itself: a cycle that the disabled garbage collector would keep.
             record.target.lead = None
+        for pk, rows in created_rows.items():
+            if rows > 1:  # a new person with one row gets their spans from that row alone
+                self._rows_to_write[pk] = rows
 
     def _check_person(
         self,
@@ -1255,11 +1353,13 @@ class MemberImporter(StreamingImporter):
     # --- 3. pass 2: writing -------------------------------------------------------------------------
 
     def _start_saving(self) -> None:
-        """Once, before the first write: the new persons' ids, and the transfers closed."""
+        """Once, before the first write: the new persons' and employments' ids, and the transfers closed."""
         if self._started:
             return
         self._started = True
         self._new_ids = reserve_ids(Person, self.new_people)
+        # Chosen here, so that the new persons' spans (computed from the rows) can name their employments.
+        self._employment_ids = reserve_ids(Employment, self.slot_employment.count(CREATE))
         self._close_transferred()
         if connection.vendor == "postgresql":
             # Foreign keys are checked at the end of each COPY, in the writer's thread while the next
@@ -1270,16 +1370,24 @@ class MemberImporter(StreamingImporter):
     def save_batch(self, records: list[Record]) -> None:
         self._start_saving()
         counts = self._audit_counts
-        new_ids = self._new_ids
+        new_ids, employment_ids = self._new_ids, self._employment_ids
         slot_person, slot_lead, slot_enterprise = self.slot_person, self.slot_lead, self.slot_enterprise
         slot_employment, slot_membership = self.slot_employment, self.slot_membership
+        slot_employed_from, slot_employed_to = self.slot_employed_from, self.slot_employed_to
+        slot_joined_on, slot_left_on = self.slot_joined_on, self.slot_left_on
+        slot_type, slot_household = self.slot_type, self.slot_household
+        rows_to_write, pending, touched = self._rows_to_write, self._pending, self._touched
+        dispatched_code, rural_code = TYPE_CODES[EmploymentType.DISPATCHED], HOUSEHOLD_CODES[Household.RURAL]
+        day = self._cached_day
         new_people: list[tuple[int, tuple[Any, ...], int]] = []
         changed_people: list[tuple[int, int]] = []
         employments, employment_updates = [], []
         memberships, membership_updates = [], []
+        spans: list[tuple[Any, ...]] = []
+        existing_employments = 0
         for record in records:
             slot, identity = record.target
-            person_pk = slot_person[slot]
+            raw_pk = person_pk = slot_person[slot]
             if person_pk < 0:
                 person_pk = new_ids[-person_pk - 1]
             enterprise_id = slot_enterprise[slot]
@@ -1290,53 +1398,95 @@ class MemberImporter(StreamingImporter):
             elif lead == UPDATE:
                 changed_people.append((person_pk, slot))
                 counts[("enterprise", enterprise_id)]["更新职工信息"] += 1
-            action = slot_employment[slot]
-            if action == CREATE or action == UPDATE:
+            employment_action = slot_employment[slot]
+            employment_pk = 0
+            if employment_action == CREATE or employment_action == UPDATE:
                 values = (
                     person_pk,
                     enterprise_id,
-                    _day(self.slot_employed_from[slot]),
-                    _day(self.slot_employed_to[slot]),
-                    TYPE_VALUES[self.slot_type[slot]],
+                    day(slot_employed_from[slot]),
+                    day(slot_employed_to[slot]),
+                    TYPE_VALUES[slot_type[slot]],
                     bool(self.slot_contract[slot]),
                 )
-                if action == CREATE:
-                    employments.append(values)
+                if employment_action == CREATE:
+                    employment_pk = employment_ids[self._next_employment]
+                    self._next_employment += 1
+                    employments.append((employment_pk, *values))
                     counts[("enterprise", enterprise_id)]["新增用工"] += 1
                 else:
                     employment_updates.append(Employment(self.slot_employment_pk[slot], *values))
                     counts[("enterprise", enterprise_id)]["更新用工"] += 1
-            action = slot_membership[slot]
-            if action == CREATE or action == UPDATE:
+            membership_action = slot_membership[slot]
+            if membership_action == CREATE or membership_action == UPDATE:
                 union_id = self.slot_union[slot]
                 values = (
                     person_pk,
                     union_id,
-                    _day(self.slot_joined_on[slot]),
-                    _day(self.slot_left_on[slot]),
+                    day(slot_joined_on[slot]),
+                    day(slot_left_on[slot]),
                     self.slot_member_number[slot],
-                    self._end_reasons.get(slot, "") if action == UPDATE else "",
+                    self._end_reasons.get(slot, "") if membership_action == UPDATE else "",
                 )
-                if action == CREATE:
+                if membership_action == CREATE:
                     memberships.append(values)
                     counts[("union", union_id)]["新增会员"] += 1
                 else:
                     membership_updates.append(Membership(self.slot_membership_pk[slot], *values))
                     counts[("union", union_id)]["更新会员关系"] += 1
+            if raw_pk > 0:
+                if lead == UPDATE or employment_action in WRITES or membership_action in WRITES:
+                    touched.add(person_pk)
+                existing_employments += employment_action == CREATE
+                continue
+            # A new person: every employment and membership of theirs is created from the file's rows.
+            employment = (
+                employment_pk,
+                enterprise_id,
+                slot_employed_from[slot],
+                slot_employed_to[slot] or OPEN,
+                slot_type[slot] == dispatched_code,
+            )
+            membership = (slot_joined_on[slot], slot_left_on[slot] or OPEN) if membership_action else None
+            remaining = rows_to_write.get(raw_pk)
+            if remaining is None:
+                spans.extend(
+                    person_spans(
+                        person_pk,
+                        (employment,),
+                        (membership,) if membership else (),
+                        slot_household[slot] == rural_code,
+                    )
+                )
+                continue
+            waiting = pending.get(raw_pk)
+            if waiting is None:
+                waiting = pending[raw_pk] = [False, [], []]
+            if lead == CREATE:
+                waiting[0] = slot_household[slot] == rural_code
+            waiting[1].append(employment)
+            if membership:
+                waiting[2].append(membership)
+            if remaining > 1:
+                rows_to_write[raw_pk] = remaining - 1
+            else:
+                del rows_to_write[raw_pk], pending[raw_pk]
+                spans.extend(person_spans(person_pk, waiting[1], waiting[2], waiting[0]))
         self._create_people(new_people)
-        self.writer.write(Employment, EMPLOYMENT_FIELDS, employments)
+        self.writer.write(Employment, EMPLOYMENT_FIELDS, employments, with_ids=True)
         self.writer.write(Membership, MEMBERSHIP_FIELDS, memberships)
-        touched = self._touched
-        touched.update(pk for pk, _identity, _slot in new_people)
-        touched.update(pk for pk, _slot in changed_people)
-        touched.update(values[0] for values in employments)
-        touched.update(values[0] for values in memberships)
-        touched.update(e.person_id for e in employment_updates)
-        touched.update(m.person_id for m in membership_updates)
+        if spans:
+            self.writer.write(
+                EmploymentSpan,
+                SPAN_FIELDS,
+                [(e, p, n, day(start), day(end), *facts) for e, p, n, start, end, *facts in spans],
+            )
         added = self._added
         added[Person] += len(new_people)
         added[Employment] += len(employments)
         added[Membership] += len(memberships)
+        # Spans the SQL rebuild will add for stored persons: about one per new employment.
+        added[EmploymentSpan] = added.get(EmploymentSpan, 0) + len(spans) + existing_employments
         if changed_people or employment_updates or membership_updates:
             # Updates go through the ORM on this thread: the writer finishes first.
             self.writer.wait()
@@ -1349,6 +1499,13 @@ class MemberImporter(StreamingImporter):
             Membership.objects.bulk_update(
                 membership_updates, ["valid_to", "member_number", "end_reason"], batch_size=BATCH
             )
+
+    def _cached_day(self, ordinal: int) -> datetime.date | None:
+        """The day of an ordinal (0 and OPEN: none); a roster repeats a few thousand days."""
+        found = self._day_cache.get(ordinal, False)
+        if found is False:
+            found = self._day_cache[ordinal] = datetime.date.fromordinal(ordinal)
+        return found
 
     def _create_people(self, new_people: list[tuple[int, tuple[Any, ...], int]]) -> None:
         """``new_people``: (pk, (name, document type, number, birth date, sex), slot)."""
@@ -1428,17 +1585,16 @@ class MemberImporter(StreamingImporter):
         self._start_saving()  # when no row had anything to write, transfers may still close
         self.writer.wait()
         # The indicators count employment spans (members/spans.py): kept exact in the same transaction.
+        # A new person whose rows were not all written (none should be left) gets the SQL rebuild instead.
+        self._touched.update(self._new_ids[-pk - 1] for pk in self._pending)
+        self._pending, self._rows_to_write = {}, {}
         employment_spans_rebuild(person_ids=self._touched)
         self._touched = set()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's own setting for the rest
         self._audit(self._audit_counts)
-        # The spans are what the indicators read first: every new employment gave at least one.
-        spans_added = self._added.get(Employment, 0)
-        analyze_tables(
-            Person, Employment, Membership, EmploymentSpan, added={**self._added, EmploymentSpan: spans_added}
-        )
+        analyze_tables(Person, Employment, Membership, EmploymentSpan, added=self._added)
 
     def _audit(self, counts: dict[tuple[str, int], dict[str, int]]) -> None:
         """One audit row per enterprise (employees) and per union (members), with what the import did."""

@@ -14,7 +14,7 @@ Exactness is the services' duty: every change of a person's employments, members
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
 
@@ -117,3 +117,86 @@ def employment_spans_rebuild(*, person_ids: Iterable[int] | None = None) -> None
             # The condition appears twice in the statement (pieces, and employments without pieces).
             statement = _statement(condition)
             cursor.execute(statement, params + params + constants)
+
+
+# --- the same spans computed in Python, for persons an import creates -------------------------------------
+
+# An open end (NULL) as a day after every real one, so that ends compare as plain numbers.
+OPEN = 1 << 40
+
+SPAN_FIELDS = (
+    "employment_id",
+    "person_id",
+    "enterprise_id",
+    "valid_from",
+    "valid_to",
+    "member",
+    "migrant",
+    "dispatched",
+)
+
+
+def person_spans(
+    person_id: int,
+    employments: Sequence[tuple[int, int, int, int, bool]],
+    memberships: Sequence[tuple[int, int]],
+    migrant: bool,
+) -> list[tuple[int, int, int, int, int, bool, bool, bool]]:
+    """The spans :func:`employment_spans_rebuild` writes for one person, from the person's employments
+    ``(employment id, enterprise id, from, to, dispatched)`` and memberships ``(from, to)`` — all of them —
+    with days as ordinals and an open end as :data:`OPEN`. Rows in the order of :data:`SPAN_FIELDS`, days
+    still as ordinals (:data:`OPEN` for an open end).
+
+    For persons an import creates, whose every employment and membership comes from the file, so the spans
+    are computed from the rows being written instead of read back (the SQL statement, 5,000 persons a
+    statement, took most of a first load's time). The rules are the statement's, line for line: empty
+    employments and memberships take no part; a piece is an employment's overlap with a membership; gaps
+    are the employment's days before its first piece, between pieces and after its last.
+    """
+    live_memberships = [(start, end) for start, end in memberships if start < end]
+    spans: list[tuple[int, int, int, int, int, bool, bool, bool]] = []
+    for employment_id, enterprise_id, employed_from, employed_to, dispatched in employments:
+        if not employed_from < employed_to:
+            continue
+        pieces = sorted(
+            (max(start, employed_from), min(end, employed_to))
+            for start, end in live_memberships
+            if start < employed_to and employed_from < end
+        )
+        if not pieces:
+            spans.append(
+                (
+                    employment_id,
+                    person_id,
+                    enterprise_id,
+                    employed_from,
+                    employed_to,
+                    False,
+                    migrant,
+                    dispatched,
+                )
+            )
+            continue
+        if employed_from < pieces[0][0]:
+            spans.append(
+                (
+                    employment_id,
+                    person_id,
+                    enterprise_id,
+                    employed_from,
+                    pieces[0][0],
+                    False,
+                    migrant,
+                    dispatched,
+                )
+            )
+        for position, (piece_from, piece_to) in enumerate(pieces):
+            spans.append(
+                (employment_id, person_id, enterprise_id, piece_from, piece_to, True, migrant, dispatched)
+            )
+            following = pieces[position + 1][0] if position + 1 < len(pieces) else employed_to
+            if piece_to != OPEN and piece_to < following:
+                spans.append(
+                    (employment_id, person_id, enterprise_id, piece_to, following, False, migrant, dispatched)
+                )
+    return spans

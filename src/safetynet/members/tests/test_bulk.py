@@ -70,3 +70,31 @@ def test_a_wrong_half_is_caught(key):
 
     with pytest.raises(InvalidSignature):
         spec_decrypt(other, token)
+
+
+@pytest.mark.django_db
+def test_the_prefetching_thread_reads_inside_the_callers_transaction():
+    """The lookups of the next chunk run in a thread on the caller's connection: they see rows the
+    caller's transaction wrote and has not committed (as the test's own transaction here)."""
+    from safetynet.members.bulk import Prefetcher, select_in
+    from safetynet.members.models import Person
+
+    people = [Person.objects.create(name=f"预取{n}", id_number_hash=f"hash{n}") for n in range(5)]
+    chunks = [[p.pk for p in people[:2]], [p.pk for p in people[2:4]], [people[4].pk]]
+
+    def load(pks: list[int], raw: object) -> list[str]:
+        return sorted(
+            name for (name,) in select_in("SELECT name FROM members_person WHERE id {values}", pks, raw=raw)
+        )
+
+    loaded = list(Prefetcher(load, chunks))
+    assert [chunk for chunk, _names in loaded] == chunks
+    assert [names for _chunk, names in loaded] == [["预取0", "预取1"], ["预取2", "预取3"], ["预取4"]]
+
+    def failing(pks: list[int], raw: object) -> list[str]:
+        raise ValueError(pks)
+
+    with pytest.raises(ValueError):
+        list(Prefetcher(failing, chunks))
+    # The connection is still usable afterwards.
+    assert Person.objects.filter(name__startswith="预取").count() == 5
