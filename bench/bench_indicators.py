@@ -153,7 +153,21 @@ def main() -> None:
     day = datetime.date.fromisoformat(args.day)
     vendor = connection.vendor
 
-    engine_first, engine_warm, rows = timed(lambda: compute(day=day), args.repeat)
+    from safetynet.indicators.counters import counters_ready
+
+    # The definitional engine, then the counters kept as dated steps (when built: `safetynet indicators
+    # --rebuild-counters`), whose every figure must equal the engine's.
+    engine_first, engine_warm, reference = timed(lambda: compute(day=day, counters=False), args.repeat)
+    rows = reference
+    with_counters = counters_ready(day)
+    if with_counters:
+        counters_first, counters_warm, rows = timed(lambda: compute(day=day), args.repeat)
+        expected = {(r.unit, r.indicator): (r.numerator, r.denominator) for r in reference}
+        answered = {(r.unit, r.indicator): (r.numerator, r.denominator) for r in rows}
+        if expected != answered:
+            wrong = [k for k in expected.keys() | answered.keys() if expected.get(k) != answered.get(k)]
+            print(f"MISMATCH counters vs engine in {len(wrong)} figures, e.g. {wrong[:5]}", file=sys.stderr)
+            sys.exit(1)
     if args.skip_floor:
         floor_first = floor_warm = float("nan")
         floor = {(r.unit_id, r.indicator): (r.numerator, r.denominator) for r in rows}
@@ -179,17 +193,26 @@ def main() -> None:
         cache.clear()  # measure the computation, not the cache
         return indicator_series_for_user(admin, start=start, end=day, interval="month")
 
-    trend_first, trend_warm, _ = timed(trend, 1)
-    page = None
-    if not args.skip_page and admin is not None:
-        client = Client()
-        client.force_login(admin)
+    def measured(
+        use_counters: bool,
+    ) -> tuple[tuple[float, float, object], tuple[float, float, object] | None]:
+        settings.INDICATOR_COUNTERS = use_counters
+        trend_times = timed(trend, 1 if not use_counters else args.repeat)
+        page_times = None
+        if not args.skip_page and admin is not None:
+            client = Client()
+            client.force_login(admin)
 
-        def dashboard() -> int:
-            cache.clear()
-            return client.get("/indicators/", {"as_of": day.isoformat()}).status_code
+            def dashboard() -> int:
+                cache.clear()
+                return client.get("/indicators/", {"as_of": day.isoformat()}).status_code
 
-        page = timed(dashboard, args.repeat)
+            page_times = timed(dashboard, args.repeat)
+        return trend_times, page_times
+
+    (trend_first, trend_warm, _), page = measured(False)
+    if with_counters:
+        (counters_trend_first, counters_trend_warm, _), counters_page = measured(True)
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM orgs_enterprise")
@@ -217,6 +240,19 @@ def main() -> None:
     )
     if page:
         print(f"| dashboard page (city, server side, uncached) | {page[0]:.2f} s | {page[1]:.2f} s |")
+    if with_counters:
+        print(
+            f"| counters, all indicators × {units} units | {counters_first:.3f} s | {counters_warm:.3f} s |"
+        )
+        print(
+            f"| counters, 12-month trend (13 days, uncached) | {counters_trend_first:.3f} s "
+            f"| {counters_trend_warm:.3f} s |"
+        )
+        if counters_page:
+            print(
+                f"| counters, dashboard page (uncached) | {counters_page[0]:.3f} s | {counters_page[1]:.3f} s |"
+            )
+        print(f"counters' figures equal the engine's for all {len(rows)} unit × indicator figures")
     if args.skip_floor:
         print("floor skipped (--skip-floor): the engine's figures were not compared")
     else:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from django.apps import apps
 
 
-def demo_extensions() -> list[tuple[str, Callable[..., dict[str, int]]]]:
+def demo_extensions(name: str = "extend_demo") -> list[tuple[str, Callable[..., dict[str, int]]]]:
+    """Every app's ``demo.<name>`` in INSTALLED_APPS order."""
     found = []
     for config in apps.get_app_configs():
         if not config.name.startswith("safetynet.") or config.name == "safetynet.core":
@@ -22,7 +23,7 @@ def demo_extensions() -> list[tuple[str, Callable[..., dict[str, int]]]]:
             if exc.name != f"{config.name}.demo":
                 raise
             continue
-        extend = getattr(module, "extend_demo", None)
+        extend = getattr(module, name, None)
         if extend is not None:
             found.append((config.verbose_name, extend))
     return found
@@ -51,3 +52,14 @@ def analyze_database() -> None:
         if connection.vendor == "sqlite":
             cursor.execute("PRAGMA analysis_limit = 1000")
         cursor.execute("ANALYZE")
+
+
+def finish_demo(*, scale: str, progress: Callable[[str], None] | None = None) -> None:
+    """Every app's ``demo.finish_demo()``, after all extensions and fresh statistics (derived data built from
+    the whole demo, such as the indicator counters)."""
+    for label, finish in demo_extensions("finish_demo"):
+        started = time.perf_counter()
+        counts = finish(scale=scale)
+        if progress is not None:
+            summary = "，".join(f"{name} {count:,}" for name, count in (counts or {}).items())
+            progress(f"{label}：{summary or '完成'}（{time.perf_counter() - started:.1f} 秒）")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from safetynet.core.importing import insert_rows
 from safetynet.core.metrics import EMPLOYMENT, ENTERPRISE
 from safetynet.indicators import engine
 from safetynet.indicators.models import CounterDirty, CounterLayout, EnterpriseCounts, UnitCounts
@@ -39,6 +41,7 @@ from safetynet.orgs.models import EnterpriseLocation, active_on_q
 COUNTED = (ENTERPRISE, EMPLOYMENT)
 HIERARCHIES = (engine.AS_OF, engine.TODAY)
 CHUNK = 5_000
+COPY_BLOCK = 50_000
 Vector = tuple[int, ...]
 
 
@@ -71,7 +74,7 @@ def _encode(vector: Iterable[int]) -> str:
 
 
 def _decode(text: str) -> list[int]:
-    return [int(v) for v in text.split()]
+    return list(map(int, text.split()))
 
 
 # --- the enterprise population ------------------------------------------------------------------------------
@@ -113,40 +116,125 @@ def _year_starts(
     return starts, datetime.date(final_year, 12, 31)
 
 
-def _evaluate_day(
-    day: datetime.date, enterprise_ids: list[int] | None, indicators: tuple[Any, ...]
-) -> Iterator[tuple[int, int | None, int, bool, Vector]]:
-    """(enterprise, unit as stood, unit today, covered, counts) of every enterprise of E(·,day) among the ids
-    (all when None): the engine's own population and fact expressions, for that one day."""
+def _population_rows(day: datetime.date, indicators: tuple[Any, ...]) -> tuple[Any, list[str]]:
+    """E(·,day) with the columns the counters need: enterprise, unit as stood (by its location that day), unit
+    today, and every fact the indicators name (``covered`` always)."""
     reg = registry()
     population = reg.populations[ENTERPRISE]
     facts = engine._facts(reg, population, list(indicators), day)
     facts.setdefault("covered", reg.facts[ENTERPRISE]["covered"].build(day, "pk"))
     columns = engine._fact_columns(facts)
     location = EnterpriseLocation.objects.filter(enterprise_id=OuterRef("pk")).filter(active_on_q(day))
-    chunks = [None] if enterprise_ids is None else list(_chunks(enterprise_ids))
+    queryset = population.build(day, engine.TODAY, None).annotate(
+        counted_enterprise=F("pk"),
+        counted_location=Subquery(location.values("org_unit_id")[:1]),
+        **columns,
+    )
+    return queryset, list(columns)
+
+
+def _outer_columns(indicators: tuple[Any, ...], alias: str) -> str:
     q = connection.ops.quote_name
-    sums = engine._conditional_sums(list(indicators), "t")
+    values = engine._conditional_values(list(indicators), alias)
+    keys = ", ".join(
+        f"{alias}.{q(c)}"
+        for c in ("counted_enterprise", "counted_location", "indicator_unit", "fact_covered")
+    )
+    return keys + ", " + ", ".join(f"{expression} AS {name}" for expression, name in values)
+
+
+def _result(row: tuple) -> tuple[int, int | None, int, bool, Vector]:
+    enterprise_id, unit_id, today_unit_id, covered, *values = row
+    return enterprise_id, unit_id, today_unit_id, bool(covered), tuple(int(v or 0) for v in values)
+
+
+def _evaluate_day(
+    day: datetime.date, enterprise_ids: list[int] | None, indicators: tuple[Any, ...]
+) -> Iterator[tuple[int, int | None, int, bool, Vector]]:
+    """(enterprise, unit as stood, unit today, covered, counts) of every enterprise of E(·,day) among the ids
+    (all when None): the engine's own population and fact expressions, for that one day."""
+    chunks = [None] if enterprise_ids is None else list(_chunks(enterprise_ids))
     for chunk in chunks:
-        queryset = population.build(day, engine.TODAY, None)
+        queryset, columns = _population_rows(day, indicators)
         if chunk is not None:
             queryset = queryset.filter(pk__in=chunk)
-        inner = queryset.annotate(
-            counted_enterprise=F("pk"),
-            counted_location=Subquery(location.values("org_unit_id")[:1]),
-            **columns,
-        ).values("counted_enterprise", "indicator_unit", "counted_location", *columns)
+        inner = queryset.values("counted_enterprise", "indicator_unit", "counted_location", *columns)
         inner_sql, params = inner.query.sql_with_params()
-        inner_sql += engine._subquery_fence()
-        sql = (
-            f"SELECT t.{q('counted_enterprise')}, t.{q('counted_location')}, t.{q('indicator_unit')}, t.{q('fact_covered')}, "
-            f"{', '.join(sums)} FROM ({inner_sql}) t "
-            f"GROUP BY t.{q('counted_enterprise')}, t.{q('counted_location')}, t.{q('indicator_unit')}, t.{q('fact_covered')}"
-        )
+        sql = f"SELECT {_outer_columns(indicators, 't')} FROM ({inner_sql}{engine._subquery_fence()}) t"
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            for enterprise_id, unit_id, today_unit_id, covered, *values in cursor.fetchall():
-                yield enterprise_id, unit_id, today_unit_id, bool(covered), tuple(int(v or 0) for v in values)
+            for row in cursor.fetchall():
+                yield _result(row)
+
+
+# Two days no fact compares with: compiling the population for each shows which parameters are the day (or
+# its year, its 1 January, the day after), so one statement can evaluate many (enterprise, day) pairs.
+_PROBES = (datetime.date(1901, 2, 3), datetime.date(1902, 3, 4))
+_PROBE_IDS = (-1901, -1902)
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _day_template(indicators: tuple[Any, ...]) -> tuple[str, list[Any]] | None:
+    """The population's SQL for one (enterprise, day) pair whose day and enterprise are the columns ``p.day``
+    and ``p.enterprise_id`` (PostgreSQL). None when a parameter depends on the day in another way."""
+    compiled = []
+    for day, enterprise_id in zip(_PROBES, _PROBE_IDS, strict=True):
+        queryset, columns = _population_rows(day, indicators)
+        inner = queryset.filter(pk=enterprise_id).values(
+            "counted_enterprise", "indicator_unit", "counted_location", *columns
+        )
+        compiled.append(inner.query.sql_with_params())
+    (sql, first), (other_sql, second) = compiled
+    if sql != other_sql or len(first) != len(second):
+        return None
+    known = {
+        _PROBES: "p.day",
+        tuple(d + datetime.timedelta(days=1) for d in _PROBES): "(p.day + 1)",
+        tuple(datetime.date(d.year, 1, 1) for d in _PROBES): "date_trunc('year', p.day)::date",
+        tuple(d.year for d in _PROBES): "EXTRACT(YEAR FROM p.day)::int",
+        _PROBE_IDS: "p.enterprise_id",
+    }
+    parts = _PLACEHOLDER.split(sql)
+    markers = _PLACEHOLDER.findall(sql)
+    params: list[Any] = []
+    out = [parts[0]]
+    values = iter(zip(first, second, strict=True))
+    for marker, part in zip(markers, parts[1:], strict=True):
+        if marker == "%%":
+            out.append("%%")
+        else:
+            a, b = next(values)
+            if a == b:
+                out.append("%s")
+                params.append(a)
+            elif (a, b) in known:
+                out.append(known[(a, b)])
+            else:
+                return None
+        out.append(part)
+    return "".join(out), params
+
+
+PAIRS_PER_STATEMENT = 50_000
+
+
+def _evaluate_pairs(
+    pairs: list[tuple[int, datetime.date]], indicators: tuple[Any, ...], template: tuple[str, list[Any]]
+) -> Iterator[tuple[datetime.date, tuple[int, int | None, int, bool, Vector]]]:
+    """Every (enterprise, day) pair evaluated in one statement per ``PAIRS_PER_STATEMENT`` (PostgreSQL): the
+    population for one enterprise and one day, joined laterally to the pairs."""
+    sql, params = template
+    statement = (
+        f"SELECT p.day, {_outer_columns(indicators, 't')} "
+        f"FROM unnest(%s::bigint[], %s::date[]) AS p(enterprise_id, day) "
+        f"CROSS JOIN LATERAL ({sql} OFFSET 0) t"
+    )
+    for start in range(0, len(pairs), PAIRS_PER_STATEMENT):
+        chunk = pairs[start : start + PAIRS_PER_STATEMENT]
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [[e for e, _ in chunk], [d for _, d in chunk], *params])
+            for day, *row in cursor.fetchall():
+                yield day, _result(tuple(row))
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
@@ -156,7 +244,7 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 
 def enterprise_runs(
     enterprise_ids: list[int] | None, indicators: tuple[Any, ...], final_year: int | None = None
-) -> tuple[Iterator[EnterpriseCounts], datetime.date]:
+) -> tuple[Iterator[tuple], datetime.date]:
     """The runs of equal counts of the enterprises (all when None), streamed, and the horizon they are exact
     up to. The days are evaluated in order and only each enterprise's open run is held."""
     change_days = enterprise_change_days(enterprise_ids)
@@ -168,16 +256,46 @@ def enterprise_runs(
             by_day[day].append(enterprise_id)
     starts = set(year_starts)
 
-    def runs() -> Iterator[EnterpriseCounts]:
+    def evaluations() -> Iterator[tuple[datetime.date, list[int], Iterable[tuple]]]:
+        """(day, enterprises evaluated, results) in the order of the days. 1 January is one statement over all
+        enterprises; on PostgreSQL the other days' pairs go many days to a statement."""
+        template = _day_template(indicators) if connection.vendor == "postgresql" else None
+        pending: list[datetime.date] = []
+
+        def flush() -> Iterator[tuple[datetime.date, list[int], Iterable[tuple]]]:
+            if not pending:
+                return
+            pairs = [(e, d) for d in pending for e in by_day[d]]
+            found: dict[datetime.date, list[tuple]] = defaultdict(list)
+            for day, result in _evaluate_pairs(pairs, indicators, template):
+                found[day].append(result)
+            for day in pending:
+                yield day, by_day[day], found.get(day, [])
+            pending.clear()
+
+        size = 0
+        for day in sorted(set(by_day) | starts):
+            if day in starts:
+                yield from flush()
+                size = 0
+                whole = enterprise_ids is None
+                yield day, everyone, _evaluate_day(day, None if whole else everyone, indicators)
+            elif template is None:
+                yield day, by_day[day], _evaluate_day(day, by_day[day], indicators)
+            else:
+                pending.append(day)
+                size += len(by_day[day])
+                if size >= PAIRS_PER_STATEMENT:
+                    yield from flush()
+                    size = 0
+        yield from flush()
+
+    def runs() -> Iterator[tuple]:
         open_runs: dict[int, tuple[datetime.date, tuple]] = {}
         shared: dict[tuple, tuple] = {}  # equal counts share one tuple (memory)
-        for day in sorted(set(by_day) | starts):
-            evaluated = everyone if day in starts else by_day[day]
-            whole = day in starts and enterprise_ids is None
+        for day, evaluated, results in evaluations():
             seen: dict[int, tuple] = {}
-            for enterprise_id, unit_id, today_unit_id, covered, counts in _evaluate_day(
-                day, None if whole else evaluated, indicators
-            ):
+            for enterprise_id, unit_id, today_unit_id, covered, counts in results:
                 counts = shared.setdefault(counts, counts)
                 seen[enterprise_id] = (unit_id, today_unit_id, covered, counts)
             for enterprise_id in evaluated:
@@ -196,19 +314,22 @@ def enterprise_runs(
     return runs(), horizon
 
 
-def _run(
-    enterprise_id: int, start: datetime.date, end: datetime.date | None, value: tuple
-) -> EnterpriseCounts:
+ENTERPRISE_FIELDS = (
+    "enterprise_id",
+    "valid_from",
+    "valid_to",
+    "unit_id",
+    "today_unit_id",
+    "unionised",
+    "counts",
+)
+UNIT_FIELDS = ("hierarchy", "population", "unit_id", "valid_from", "valid_to", "counts")
+
+
+def _run(enterprise_id: int, start: datetime.date, end: datetime.date | None, value: tuple) -> tuple:
+    """A row of ``EnterpriseCounts`` (``ENTERPRISE_FIELDS``)."""
     unit_id, today_unit_id, covered, counts = value
-    return EnterpriseCounts(
-        enterprise_id=enterprise_id,
-        valid_from=start,
-        valid_to=end,
-        unit_id=unit_id,
-        today_unit_id=today_unit_id,
-        unionised=covered,
-        counts=_encode(counts),
-    )
+    return (enterprise_id, start, end, unit_id, today_unit_id, covered, _encode(counts))
 
 
 # --- unit step functions ------------------------------------------------------------------------------------
@@ -241,21 +362,14 @@ def _add(
 
 def _unit_rows(
     population: str, hierarchy: str, rows: Iterable[tuple[int, datetime.date, list[int]]], width: int
-) -> Iterator[UnitCounts]:
+) -> Iterator[tuple]:
     """Rows (unit, day, change) ordered by unit become each unit's runs: one unit's changes in memory at a time."""
     unit_id, events = None, {}
     for row_unit, day, change in [*rows, (None, None, None)]:
         if row_unit != unit_id:
             if unit_id is not None:
                 for start, end, vector in _steps(events, width):
-                    yield UnitCounts(
-                        hierarchy=hierarchy,
-                        population=population,
-                        unit_id=unit_id,
-                        valid_from=start,
-                        valid_to=end,
-                        counts=_encode(vector),
-                    )
+                    yield (hierarchy, population, unit_id, start, end, _encode(vector))
             unit_id, events = row_unit, {}
         if row_unit is not None:
             _add(events, day, change, 1, width)
@@ -431,10 +545,10 @@ def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
         final_year = max(row.horizon.year for row in built)
         runs, horizon = enterprise_runs(ids, layout(ENTERPRISE).indicators, final_year)
 
-        def noting(rows: Iterable[EnterpriseCounts]) -> Iterator[EnterpriseCounts]:
+        def noting(rows: Iterable[tuple]) -> Iterator[tuple]:
             for row in rows:
-                units[engine.AS_OF].add(row.unit_id)
-                units[engine.TODAY].add(row.today_unit_id)
+                units[engine.AS_OF].add(row[3])
+                units[engine.TODAY].add(row[4])
                 yield row
 
         _write(EnterpriseCounts, noting(runs))
@@ -447,16 +561,51 @@ def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
     return len(ids)
 
 
-def _write(model: Any, rows: Iterable[Any]) -> int:
-    written, batch = 0, []
+def _write(model: Any, rows: Iterable[tuple]) -> int:
+    """Plain rows of ``model`` (its ``*_FIELDS``), streamed: COPY on PostgreSQL (the values are numbers, days and
+    digits: nothing to escape), ``executemany`` in batches elsewhere."""
+    fields = ENTERPRISE_FIELDS if model is EnterpriseCounts else UNIT_FIELDS
+    written = 0
+    if connection.vendor == "postgresql":
+        q = connection.ops.quote_name
+        statement = f"COPY {q(model._meta.db_table)} ({', '.join(q(name) for name in fields)}) FROM STDIN"
+
+        # One COPY per block: the rows come from statements on this same connection, which cannot run while
+        # a COPY is open on it.
+        def copy_block(block: list[str]) -> None:
+            with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+                copy.write("\n".join(block) + "\n")
+
+        block: list[str] = []
+        for row in rows:
+            block.append("\t".join(_copy_value(v) for v in row))
+            if len(block) >= COPY_BLOCK:
+                copy_block(block)
+                written += len(block)
+                block = []
+        if block:
+            copy_block(block)
+            written += len(block)
+        return written
+    batch: list[tuple] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= CHUNK:
-            model.objects.bulk_create(batch)
+            insert_rows(model, list(fields), batch)
             written += len(batch)
             batch = []
-    model.objects.bulk_create(batch)
+    insert_rows(model, list(fields), batch)
     return written + len(batch)
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
 
 
 def counters_ready(day: datetime.date) -> bool:
@@ -491,6 +640,7 @@ def counters_compute(
     unit_code: str | None = None,
     indicator_codes: Iterable[str] | None = None,
     hierarchy: str = engine.AS_OF,
+    depth: int | None = None,
 ) -> list[engine.IndicatorRow]:
     """``engine.compute`` answered from the counters for the enterprise and employment populations (the other
     populations from the engine). The caller checks ``counters_ready(day)`` first."""
@@ -513,7 +663,7 @@ def counters_compute(
         for population, indicators in engine._populations(reg, others):
             if indicators and population.name not in COUNTED:
                 state.add(engine._count_day(reg, state, population, indicators, None, hierarchy))
-    return engine._rows(reg, state, wanted, None)
+    return engine._rows(reg, state, wanted, None, depth)
 
 
 def counters_answer(
@@ -532,6 +682,28 @@ def counters_answer(
     return counters_compute(
         day=day, unit_code=unit_code, indicator_codes=indicator_codes, hierarchy=hierarchy
     )
+
+
+def counters_answer_days(
+    *,
+    days: list[datetime.date],
+    unit_code: str | None = None,
+    indicator_codes: Iterable[str] | None = None,
+    hierarchy: str = engine.AS_OF,
+    depth: int | None = None,
+) -> dict[datetime.date, list[engine.IndicatorRow]] | None:
+    """``engine.compute_days`` from the counters (each day read on its own: one indexed read per day), or None
+    when the engine must answer (see ``counters_answer``)."""
+    if not settings.INDICATOR_COUNTERS or not counters_ready(max(days)):
+        return None
+    if counters_refresh() is None:
+        return None
+    return {
+        day: counters_compute(
+            day=day, unit_code=unit_code, indicator_codes=indicator_codes, hierarchy=hierarchy, depth=depth
+        )
+        for day in days
+    }
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from safetynet.indicators.counters import counters_rebuild
 from safetynet.indicators.services import target_set
 from safetynet.orgs.models import OrgUnit
 
@@ -62,3 +63,12 @@ def load_targets_demo(*, last_year: int | None = None) -> int:
 def extend_demo(*, seed: int, scale: str) -> dict[str, int]:
     """The hook `safetynet demo-data` calls after the registry is loaded (see core/demo.py)."""
     return {"目标": load_targets_demo()}
+
+
+def finish_demo(*, scale: str) -> dict[str, int]:
+    """The counters kept as dated steps, built once the whole city demo is loaded (indicators/counters.py);
+    the small city's figures come from the engine, fast at that size (``--rebuild-counters`` builds them)."""
+    if scale != "city":
+        return {}
+    result = counters_rebuild()
+    return {"计数器企业区段": result.enterprise_runs, "计数器单位区段": result.unit_rows}

@@ -224,21 +224,37 @@ class _DayState:
         default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(lambda: [0, 0])))
     )
     groups: set[str] = field(default_factory=set)
+    # The unit's ancestors within the tree (itself included), by unit id: worked out once per unit.
+    ancestors: dict[int, tuple[int, ...]] = field(default_factory=dict)
     unionised: QuerySet | None = None
     unionised_units: QuerySet | None = None
 
     def add(self, grouped: Iterable[tuple[int, str, dict[str, tuple[int, int]]]]) -> None:
+        ancestors = self.ancestors
         for unit_id, grp, values in grouped:
-            node = self.by_id.get(unit_id)
-            if node is None:
+            chain = ancestors.get(unit_id)
+            if chain is None:
+                node = self.by_id.get(unit_id)
+                chain = ancestors[unit_id] = (
+                    ()
+                    if node is None
+                    else tuple(
+                        int(part)
+                        for part in node.path.split(PATH_SEPARATOR)
+                        if part and int(part) in self.by_id
+                    )
+                )
+            if not chain:
                 continue
             self.groups.add(grp)
-            for part in node.path.split(PATH_SEPARATOR):
-                if part and int(part) in self.by_id:
-                    bucket = self.counts[int(part)][grp]
-                    for code, (numerator, denominator) in values.items():
-                        bucket[code][0] += numerator
-                        bucket[code][1] += denominator
+            # Zeros change nothing: a unit without a count reads as 0 / 0 (``_rows``).
+            changes = [(code, n, d) for code, (n, d) in values.items() if n or d]
+            for ancestor in chain:
+                bucket = self.counts[ancestor][grp]
+                for code, numerator, denominator in changes:
+                    pair = bucket[code]
+                    pair[0] += numerator
+                    pair[1] += denominator
 
 
 def _checked(indicator_codes: Iterable[str] | None, breakdown: str | None) -> tuple[Any, list[str]]:
@@ -357,26 +373,35 @@ def _rows(
         )
     }
     group_list = sorted(state.groups) if breakdown else [""]
+    # Tens of thousands of rows for a city: everything that does not change per row is looked up once.
+    as_of = day.isoformat()
+    labels = {code: reg.indicators[code].label for code in wanted}
+    none: dict = {}
     rows: list[IndicatorRow] = []
+    append = rows.append
     for node in nodes:
+        unit_id = node.unit_id
+        unit_counts = state.counts.get(unit_id, none)
         for code in wanted:
-            indicator = reg.indicators[code]
+            label = labels[code]
+            target = targets.get((code, unit_id))
             for grp in group_list:
-                numerator, denominator = state.counts[node.unit_id][grp][code]
-                rows.append(
+                pair = unit_counts.get(grp, none).get(code)
+                numerator, denominator = pair if pair is not None else (0, 0)
+                append(
                     IndicatorRow(
-                        unit=node.code,
-                        unit_name=node.name,
-                        level=node.level,
-                        indicator=code,
-                        label=indicator.label,
-                        as_of=day.isoformat(),
-                        numerator=numerator,
-                        denominator=denominator,
-                        rate=round(numerator / denominator, 4) if denominator else None,
-                        target=targets.get((code, node.unit_id)),
-                        group=grp if breakdown else None,
-                        unit_id=node.unit_id,
+                        node.code,
+                        node.name,
+                        node.level,
+                        code,
+                        label,
+                        as_of,
+                        numerator,
+                        denominator,
+                        round(numerator / denominator, 4) if denominator else None,
+                        target,
+                        grp if breakdown else None,
+                        unit_id,
                     )
                 )
     return rows
@@ -423,6 +448,7 @@ def compute_days(
     breakdown: str | None = None,
     hierarchy: str = AS_OF,
     depth: int | None = None,
+    counters: bool = True,
 ) -> dict[datetime.date, list[IndicatorRow]]:
     """``compute`` for several days at once (a trend), with the same numbers (``depth``: see ``_rows``). A population of dated rows
     per enterprise (``Population.interval``) is read once for all the days instead of once per day (see
@@ -430,6 +456,14 @@ def compute_days(
     second connection."""
     reg, wanted = _checked(indicator_codes, breakdown)
     days = sorted(set(days))
+    if counters and breakdown is None and days:
+        from safetynet.indicators.counters import counters_answer_days
+
+        answered = counters_answer_days(
+            days=days, unit_code=unit_code, indicator_codes=wanted, hierarchy=hierarchy, depth=depth
+        )
+        if answered is not None:
+            return answered
     states = [_start_day(day, unit_code, hierarchy) for day in days]
     for state in states:
         _prepare_unionised(reg, state, breakdown, hierarchy)

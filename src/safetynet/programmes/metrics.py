@@ -94,7 +94,10 @@ DECLARATION = MetricsDeclaration(
     ],
     change_days=[
         ChangeDays(
-            ContractCoverage, "enterprise_id", days=("contract__effective_on",), days_after=("contract__expires_on",)
+            ContractCoverage,
+            "enterprise_id",
+            days=("contract__effective_on",),
+            days_after=("contract__expires_on",),
         ),
         ChangeDays(
             SystemCoverage,

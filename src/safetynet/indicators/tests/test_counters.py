@@ -274,3 +274,18 @@ EMPTY = {
     "deregistered": None,
     "visits": [],
 }
+
+
+@pytest.mark.django_db
+def test_the_sweep_takes_in_any_number_of_noted_changes(floor, city):
+    from safetynet.core.sweep import run_sweep
+    from safetynet.indicators.models import CounterDirty
+
+    enterprises, unions = floor
+    counters.counters_rebuild()
+    for enterprise in enterprises:
+        Visit.objects.create(enterprise=enterprise, visited_on=_day(5), findings="走访")
+    results = dict(run_sweep(datetime.datetime(2026, 12, 7, 8, tzinfo=datetime.UTC)))
+    assert results["indicator_counters"] == "指标计数器：3 家企业的变化已计入"
+    assert not CounterDirty.objects.exists()
+    assert _figures(counters.counters_compute(day=_day(6))) == _figures(compute(day=_day(6), counters=False))

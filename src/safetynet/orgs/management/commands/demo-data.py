@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from safetynet.core.demo import analyze_database, extend_demo
+from safetynet.core.demo import analyze_database, extend_demo, finish_demo
 from safetynet.core.errors import ServiceError
 from safetynet.orgs.demo import DEFAULT_SEED, SCALES, demo_load
 from safetynet.orgs.models import OrgUnit
@@ -51,6 +51,7 @@ class Command(BaseCommand):
         # Members, programmes, cases… add their part to the city (discovered: orgs imports none of them).
         extend_demo(seed=seed, scale=scale, progress=self.stdout.write if verbose else None)
         analyze_database()
+        finish_demo(scale=scale, progress=self.stdout.write if verbose else None)
         counts = "，".join(f"{label} {count:,}" for label, count in result.counts.items())
         self.stdout.write(
             self.style.SUCCESS(
