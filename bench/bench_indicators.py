@@ -173,10 +173,12 @@ def main() -> None:
         floor = {(r.unit_id, r.indicator): (r.numerator, r.denominator) for r in rows}
     else:
         floor_first, floor_warm, floor = timed(lambda: run_floor(day), args.repeat)
+    # The floor writes out the registry's first indicators by hand; the others are held to the engine above.
     mismatches = [
         (r.unit, r.indicator, (r.numerator, r.denominator), floor.get((r.unit_id, r.indicator), (0, 0)))
         for r in rows
-        if (r.numerator, r.denominator) != floor.get((r.unit_id, r.indicator), (0, 0))
+        if r.indicator in FLOOR
+        and (r.numerator, r.denominator) != floor.get((r.unit_id, r.indicator), (0, 0))
     ]
     if mismatches:
         print(
@@ -256,7 +258,10 @@ def main() -> None:
     if args.skip_floor:
         print("floor skipped (--skip-floor): the engine's figures were not compared")
     else:
-        print(f"engine numbers equal the floor's for all {len(rows)} unit × indicator figures")
+        checked = sum(1 for r in rows if r.indicator in FLOOR)
+        print(
+            f"the answer's numbers equal the floor's for all {checked} unit × indicator figures it writes out"
+        )
 
 
 if __name__ == "__main__":

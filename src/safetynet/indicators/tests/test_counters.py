@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from safetynet.indicators import counters
 from safetynet.indicators.engine import AS_OF, TODAY, compute
+from safetynet.indicators.tests.histories import person_strategy
 from safetynet.members.models import Employment, EmploymentSpan, Membership, Person
 from safetynet.members.spans import employment_spans_rebuild
 from safetynet.orgs.models import EnterpriseHeadcount, EnterpriseLocation, UnionCoverage
@@ -42,16 +43,7 @@ def floor(city):
     return [a, b, c], [union_a, union_b]
 
 
-interval = st.tuples(st.integers(0, 800), st.one_of(st.none(), st.integers(1, 800)))
-person = st.fixed_dictionaries(
-    {
-        "enterprise": st.integers(0, 2),
-        "rural": st.booleans(),
-        "dispatched": st.booleans(),
-        "employment": interval,
-        "membership": st.one_of(st.none(), interval),
-    }
-)
+person = person_strategy(800)
 history = st.fixed_dictionaries(
     {
         # the day 乙厂's headcount falls under the threshold (None: never)

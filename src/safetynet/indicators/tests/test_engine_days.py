@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from safetynet.indicators.engine import compute, compute_days
+from safetynet.indicators.tests.histories import person_strategy
 from safetynet.members.models import Employment, EmploymentSpan, Membership, Person
 from safetynet.members.spans import employment_spans_rebuild
 from safetynet.orgs.tests.factories import EnterpriseFactory, UnionFactory
@@ -34,16 +35,7 @@ def _as_dicts(rows):
     return [row.as_dict(with_group=True) for row in rows]
 
 
-interval = st.tuples(st.integers(0, 30), st.one_of(st.none(), st.integers(1, 30)))
-person = st.fixed_dictionaries(
-    {
-        "enterprise": st.integers(0, 2),
-        "rural": st.booleans(),
-        "dispatched": st.booleans(),
-        "employment": interval,
-        "membership": st.one_of(st.none(), interval),
-    }
-)
+person = person_strategy(30)
 
 
 @pytest.mark.django_db

@@ -12,23 +12,13 @@ from hypothesis import strategies as st
 from safetynet.core.importing import run_import
 from safetynet.members.importers import MemberImporter
 from safetynet.members.models import Employment, EmploymentSpan, Membership, Person
-from safetynet.members.spans import OPEN, employment_spans_rebuild, person_spans
+from safetynet.members.spans import OPEN, SPAN_FIELDS, employment_spans_rebuild, person_spans
 from safetynet.members.tests.factories import make_id_number
 from safetynet.members.tests.test_importers import A, B, line, write
 from safetynet.members.tests.test_spans import assert_spans_match_definition
 
 START = datetime.date(2012, 1, 1)
 DAYS = 30
-SPAN_COLUMNS = (
-    "employment_id",
-    "person_id",
-    "enterprise_id",
-    "valid_from",
-    "valid_to",
-    "member",
-    "migrant",
-    "dispatched",
-)
 
 
 def _day(offset: int | None) -> datetime.date | None:
@@ -40,7 +30,7 @@ def _ordinal(day: datetime.date | None) -> int:
 
 
 def _stored_spans() -> list[tuple]:
-    return sorted(EmploymentSpan.objects.values_list(*SPAN_COLUMNS))
+    return sorted(EmploymentSpan.objects.values_list(*SPAN_FIELDS))
 
 
 def _computed(person: Person) -> list[tuple]:
