@@ -257,10 +257,17 @@ def enterprise_runs(
     starts = set(year_starts)
 
     def evaluations() -> Iterator[tuple[datetime.date, list[int], Iterable[tuple]]]:
-        """(day, enterprises evaluated, results) in the order of the days. 1 January is one statement over all
-        enterprises; on PostgreSQL the other days' pairs go many days to a statement."""
+        """(day, enterprises evaluated, results) in the order of the days. On PostgreSQL the days' pairs go many
+        days to a statement; 1 January of a whole rebuild is one statement over all enterprises (for a few
+        enterprises it is pairs like any other day: a refresh is then one statement, not one per year)."""
         template = _day_template(indicators) if connection.vendor == "postgresql" else None
         pending: list[datetime.date] = []
+        if template is not None and enterprise_ids is not None:
+            for day in starts:
+                by_day[day] = everyone
+            year_starts_alone: set[datetime.date] = set()
+        else:
+            year_starts_alone = starts
 
         def flush() -> Iterator[tuple[datetime.date, list[int], Iterable[tuple]]]:
             if not pending:
@@ -275,7 +282,7 @@ def enterprise_runs(
 
         size = 0
         for day in sorted(set(by_day) | starts):
-            if day in starts:
+            if day in year_starts_alone:
                 yield from flush()
                 size = 0
                 whole = enterprise_ids is None

@@ -339,6 +339,9 @@ class EmploymentSpan(models.Model):
     class Meta:
         verbose_name = "用工会籍区段"
         verbose_name_plural = "用工会籍区段"
+        # The indicator counters rebuild a unit's employment counts from its enterprises' spans after a write
+        # (indicators/counters.py): without this, every such refresh read the whole table.
+        indexes = [models.Index(fields=["enterprise", "valid_from"], name="span_enterprise_from_idx")]
 
     def __str__(self) -> str:
         return f"用工 {self.employment_id}（{self.valid_from}—{self.valid_to or '今'}，{'会员' if self.member else '非会员'}）"
