@@ -13,8 +13,9 @@ Needs locust in the virtual environment (`pip install locust`; gunicorn is a mai
    name the registry's enterprises in turn, so cases land in every community and street of the city.
 3. gunicorn serves ``safetynet.wsgi:application`` on 127.0.0.1 (default 2 gthread workers with 4 threads: a
    thread waiting for PostgreSQL's commit lets another one work, where a sync worker would sit idle).
-4. locust (headless, FastHttpUser, ``constant_throughput(1)`` per user, RATE users) posts the intake call as
-   INTERFACES.md shows it for DURATION seconds. Any answer other than 201 is a failure.
+4. locust (headless, FastHttpUser, RATE users each calling once a second on its own schedule, from a random
+   point of the first second, so that calls arrive spread over each second, not together) posts the intake
+   call as INTERFACES.md shows it for DURATION seconds. Any answer other than 201 is a failure.
 
 Prints requests, failures, median / p95 / p99 / max, the rate reached, the CPU the gunicorn workers and the
 PostgreSQL backends spent per request, the load average, and a Markdown row for bench/RESULTS.md.
@@ -28,6 +29,7 @@ import csv
 import datetime
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -47,8 +49,9 @@ BENCH_PII_KEY = "YmVuY2gtaW50YWtlLWxvYWQtcGlpLWtleS0zMmJ5dGU="
 API_USER = "hotline_12351"
 
 LOCUSTFILE = """
-import itertools, json, random
-from locust import constant_throughput, task
+import itertools, json, random, time
+import gevent
+from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 
 SETTINGS = json.loads(open({settings!r}).read())
@@ -58,12 +61,24 @@ CHANNELS = ["hotline", "visit", "letter", "online", "referral"]
 
 
 class Hotline(FastHttpUser):
-    wait_time = constant_throughput(1)
     headers = {{
         "Authorization": "Token " + SETTINGS["token"],
         "X-Forwarded-Proto": "https",
         "Content-Type": "application/json",
     }}
+
+    def on_start(self):
+        # Each caller starts at a random point of the first second and then calls once a second on its own
+        # schedule. Locust starts all users within a few milliseconds, and its constant_throughput counts each
+        # user's period from that start (a delay in on_start included), so the users stay in step: 100 requests
+        # arrived together once a second (seen: every start within 0.2 s of the second), a burst test rather
+        # than 100 requests a second.
+        self.next_call = time.monotonic() + random.random()
+        gevent.sleep(self.next_call - time.monotonic())
+
+    def wait_time(self):
+        self.next_call += 1.0
+        return max(0.0, self.next_call - time.monotonic())
 
     @task
     def intake(self):
@@ -83,6 +98,12 @@ class Hotline(FastHttpUser):
             if response.status_code != 201:
                 response.failure(f"{{response.status_code}} {{(response.text or '')[:200]}}")
 """
+
+
+def children_cpu_seconds() -> float:
+    """CPU (user + system) of this process's finished children: the locust run once it has been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def server_environment(database_url: str, home: Path, settings_module: str) -> dict[str, str]:
@@ -295,6 +316,7 @@ def main() -> None:
         if len(workers) != options.workers:
             print(f"bench_intake_load: {len(workers)} gunicorn workers found, {options.workers} expected")
         load_before = os.getloadavg()
+        load_tool_cpu = children_cpu_seconds()
         server_cpu = process_cpu_seconds(workers)
         watcher = BackendWatcher(options.database_url)
         watcher.sample(initial=True)
@@ -306,6 +328,7 @@ def main() -> None:
             capture_output=True, text=True, cwd=workdir,
         )  # fmt: skip
         load_after = os.getloadavg()
+        load_tool_cpu = children_cpu_seconds() - load_tool_cpu
         server_cpu = process_cpu_seconds(workers) - server_cpu
         database_cpu = watcher.stop()
     finally:
@@ -327,12 +350,16 @@ def main() -> None:
     server_label = f"gunicorn {options.workers}×{options.worker_class}" + (
         f" ({options.threads} threads)" if options.worker_class == "gthread" else ""
     )
-    print(f"server: {server_label}; load tool: locust {options.rate} users × constant_throughput(1)")
+    print(f"server: {server_label}; load tool: locust {options.rate} users × one call a second")
     print(f"requests {requests:,} in {options.duration} s ({rate:.1f}/s), failures {failures}")
     print(f"latency ms: median {median:.0f}, p95 {p95:.0f}, p99 {p99:.0f}, max {maximum:.0f}")
     print(
         f"CPU per request: gunicorn workers {server_cpu * per_request:.1f} ms, "
         f"PostgreSQL backends {database_cpu * per_request:.1f} ms"
+    )
+    print(
+        f"load tool (locust) CPU: {load_tool_cpu:.1f} s in {options.duration} s "
+        f"({load_tool_cpu / options.duration:.0%} of one core, {load_tool_cpu * per_request:.1f} ms per request)"
     )
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f}")
     verdict = "met" if failures == 0 and p99 < 150 and rate >= 0.97 * options.rate else "missed"

@@ -12,8 +12,9 @@ The definitional engine (``engine.compute``) stays the reference: ``counters_che
 property tests hold them equal on random histories. Populations other than enterprises and employments
 (records: cases, files, honours…) are still counted by the engine, as are breakdowns.
 
-Status: the counters are built by ``safetynet indicators --rebuild-counters`` and compared by ``--check``; the
-services do not yet maintain them as they write, so the live pages still answer from the engine.
+Upkeep: built by ``safetynet indicators --rebuild-counters`` (compared with the engine by ``--check``);
+database triggers note every enterprise a write touches (indicators/triggers.py) and the next answer takes
+them in first (``counters_refresh``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from safetynet.core.importing import insert_rows
+from safetynet.core.importing import chunked, insert_rows
 from safetynet.core.metrics import EMPLOYMENT, ENTERPRISE
 from safetynet.indicators import engine
 from safetynet.indicators.models import CounterDirty, CounterLayout, EnterpriseCounts, UnitCounts
@@ -153,7 +154,7 @@ def _evaluate_day(
 ) -> Iterator[tuple[int, int | None, int, bool, Vector]]:
     """(enterprise, unit as stood, unit today, covered, counts) of every enterprise of E(·,day) among the ids
     (all when None): the engine's own population and fact expressions, for that one day."""
-    chunks = [None] if enterprise_ids is None else list(_chunks(enterprise_ids))
+    chunks = [None] if enterprise_ids is None else list(chunked(enterprise_ids, CHUNK))
     for chunk in chunks:
         queryset, columns = _population_rows(day, indicators)
         if chunk is not None:
@@ -235,11 +236,6 @@ def _evaluate_pairs(
             cursor.execute(statement, [[e for e, _ in chunk], [d for _, d in chunk], *params])
             for day, *row in cursor.fetchall():
                 yield day, _result(tuple(row))
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
 
 
 def enterprise_runs(
@@ -540,10 +536,10 @@ def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
             return 0
         if limit is not None and len(ids) > limit:
             return None
-        for chunk in _chunks(ids):
+        for chunk in chunked(ids, CHUNK):
             CounterDirty.objects.filter(enterprise_id__in=chunk).delete()
         units: dict[str, set[int]] = {hierarchy: set() for hierarchy in HIERARCHIES}
-        for chunk in _chunks(ids):
+        for chunk in chunked(ids, CHUNK):
             old = EnterpriseCounts.objects.filter(enterprise_id__in=chunk)
             for unit_id, today_unit_id in old.values_list("unit_id", "today_unit_id").distinct():
                 units[engine.AS_OF].add(unit_id)
@@ -561,7 +557,7 @@ def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
         _write(EnterpriseCounts, noting(runs))
         chosen = {hierarchy: sorted(u for u in found if u is not None) for hierarchy, found in units.items()}
         for hierarchy, unit_ids in chosen.items():
-            for chunk in _chunks(unit_ids):
+            for chunk in chunked(unit_ids, CHUNK):
                 UnitCounts.objects.filter(hierarchy=hierarchy, unit_id__in=chunk).delete()
         _write_units(chosen)
         CounterLayout.objects.filter(horizon__lt=horizon).update(horizon=horizon)
@@ -647,30 +643,44 @@ def counters_compute(
     unit_code: str | None = None,
     indicator_codes: Iterable[str] | None = None,
     hierarchy: str = engine.AS_OF,
-    depth: int | None = None,
-) -> list[engine.IndicatorRow]:
-    """``engine.compute`` answered from the counters for the enterprise and employment populations (the other
-    populations from the engine). The caller checks ``counters_ready(day)`` first."""
+) -> engine.IndicatorTable:
+    """``engine.compute_table`` answered from the counters for the enterprise and employment populations (the
+    other populations from the engine). The caller checks ``counters_ready(day)`` first."""
     reg, wanted = engine._checked(indicator_codes, None)
-    state = engine._start_day(day, unit_code, hierarchy)
-    layouts = {population: layout(population) for population in COUNTED}
+    nodes = engine.subtree(engine.hierarchy_nodes(day, hierarchy), unit_code)
     wanted_set = set(wanted)
-    positions = {
-        population: [(i, ind.code) for i, ind in enumerate(lay.indicators) if ind.code in wanted_set]
-        for population, lay in layouts.items()
-    }
-    grouped = []
+    blocks: list[tuple[list[str], dict[int, list[int]]]] = []
+    own: dict[str, dict[int, list[int]]] = {population: {} for population in COUNTED}
     for population, unit_id, counts in unit_counts_on(day, hierarchy):
-        grouped.append(
-            (unit_id, "", {code: (counts[2 * i], counts[2 * i + 1]) for i, code in positions[population]})
-        )
-    state.add(grouped)
+        own[population][unit_id] = counts
+    for population in COUNTED:
+        codes = [indicator.code for indicator in layout(population).indicators]
+        if wanted_set.intersection(codes):
+            blocks.append((codes, engine.roll_up(nodes, own[population])))
     others = [code for code in wanted if reg.indicators[code].population not in COUNTED]
     if others:
+        state = engine._DayState(day, nodes, {n.unit_id: n for n in nodes}, nodes[0].parent_id is None)
         for population, indicators in engine._populations(reg, others):
             if indicators and population.name not in COUNTED:
-                state.add(engine._count_day(reg, state, population, indicators, None, hierarchy))
-    return engine._rows(reg, state, wanted, None, depth)
+                codes = [indicator.code for indicator in indicators]
+                # A population with rows per enterprise (``per_enterprise``) is among the counted ones.
+                assert population.per_enterprise is None, population.name
+                counted = engine._count_day(
+                    reg, state, population, indicators, None, hierarchy, shape=engine.as_vector
+                )
+                vectors = {unit_id: vector for unit_id, _group, vector in counted}
+                blocks.append((codes, engine.roll_up(nodes, vectors)))
+    labels = {code: reg.indicators[code].label for code in wanted}
+    return engine.IndicatorTable(day, nodes, wanted, labels, blocks)
+
+
+def _counters_usable(last_day: datetime.date) -> bool:
+    """Whether the counters may answer up to ``last_day``, after taking in the changes noted since the last
+    answer (see ``counters_refresh``): not when switched off, not built, built with other definitions, the day
+    past their horizon, or too many changes not yet taken in."""
+    if not settings.INDICATOR_COUNTERS or not counters_ready(last_day):
+        return False
+    return counters_refresh() is not None
 
 
 def counters_answer(
@@ -679,12 +689,9 @@ def counters_answer(
     unit_code: str | None = None,
     indicator_codes: Iterable[str] | None = None,
     hierarchy: str = engine.AS_OF,
-) -> list[engine.IndicatorRow] | None:
-    """The counters' answer, brought up to date first; None when the engine must answer (counters switched off,
-    not built, built with other definitions, the day past their horizon, or too many changes not yet taken in)."""
-    if not settings.INDICATOR_COUNTERS or not counters_ready(day):
-        return None
-    if counters_refresh() is None:
+) -> engine.IndicatorTable | None:
+    """The counters' answer, brought up to date first; None when the engine must answer."""
+    if not _counters_usable(day):
         return None
     return counters_compute(
         day=day, unit_code=unit_code, indicator_codes=indicator_codes, hierarchy=hierarchy
@@ -697,17 +704,14 @@ def counters_answer_days(
     unit_code: str | None = None,
     indicator_codes: Iterable[str] | None = None,
     hierarchy: str = engine.AS_OF,
-    depth: int | None = None,
-) -> dict[datetime.date, list[engine.IndicatorRow]] | None:
-    """``engine.compute_days`` from the counters (each day read on its own: one indexed read per day), or None
-    when the engine must answer (see ``counters_answer``)."""
-    if not settings.INDICATOR_COUNTERS or not counters_ready(max(days)):
-        return None
-    if counters_refresh() is None:
+) -> dict[datetime.date, engine.IndicatorTable] | None:
+    """``counters_answer`` for several days (each day read on its own: one indexed read per day), or None when
+    the engine must answer."""
+    if not _counters_usable(max(days)):
         return None
     return {
         day: counters_compute(
-            day=day, unit_code=unit_code, indicator_codes=indicator_codes, hierarchy=hierarchy, depth=depth
+            day=day, unit_code=unit_code, indicator_codes=indicator_codes, hierarchy=hierarchy
         )
         for day in days
     }
@@ -730,7 +734,7 @@ def counters_check(*, day: datetime.date, hierarchy: str = engine.AS_OF) -> list
     counters_refresh(limit=None)
     fast = {
         (r.unit, r.indicator): (r.numerator, r.denominator)
-        for r in counters_compute(day=day, hierarchy=hierarchy)
+        for r in counters_compute(day=day, hierarchy=hierarchy).rows()
     }
     return [
         Difference(

@@ -65,6 +65,116 @@ class IndicatorRow:
         return data
 
 
+class IndicatorTable:
+    """One day's answer in columns: the numerator and denominator of every indicator asked for, for every unit
+    of the subtree, rolled up. The figures are kept as one vector per unit and block of indicators
+    ([n0, d0, n1, d1, …]); ``rows()`` turns them into ``IndicatorRow``s, ``pair`` reads one. A city's answer is
+    tens of thousands of figures: building a Python object for each cost more than computing them, and most
+    pages show a few units (the dashboard: the unit and its children)."""
+
+    def __init__(
+        self,
+        day: datetime.date,
+        nodes: list[UnitNode],
+        codes: list[str],
+        labels: dict[str, str],
+        blocks: list[tuple[list[str], dict[int, list[int]]]],
+    ) -> None:
+        self.day = day
+        self.nodes = nodes
+        self.codes = codes
+        self.labels = labels
+        # code -> (the block's vectors by unit id, the code's index in the block)
+        self.columns = {
+            code: (vectors, index)
+            for block_codes, vectors in blocks
+            for index, code in enumerate(block_codes)
+        }
+        self._targets: dict[tuple[str, int], float] = {}
+        self._targets_read: set[int] = set()
+
+    def pair(self, unit_id: int, code: str) -> tuple[int, int]:
+        vectors, index = self.columns[code]
+        vector = vectors.get(unit_id)
+        return (vector[2 * index], vector[2 * index + 1]) if vector is not None else (0, 0)
+
+    def targets(self, nodes: list[UnitNode]) -> dict[tuple[str, int], float]:
+        """The year's targets of ``nodes``, each unit's read once, when its rows are first asked for (a trend
+        shows a few units of a city's thousands)."""
+        missing = [node.unit_id for node in nodes if node.unit_id not in self._targets_read]
+        if missing:
+            found = Target.objects.filter(year=self.day.year, indicator__in=self.codes)
+            # Past a few hundred units the year's targets are read whole (a list of thousands of ids costs
+            # more to send and plan than the rows it spares).
+            wanted = set(missing)
+            if len(missing) <= 500:
+                found = found.filter(org_unit_id__in=missing)
+            self._targets.update(
+                ((indicator, unit_id), float(value))
+                for indicator, unit_id, value in found.values_list("indicator", "org_unit_id", "value")
+                if unit_id in wanted
+            )
+            self._targets_read.update(missing)
+        return self._targets
+
+    def units(self, depth: int | None = None) -> list[UnitNode]:
+        """The units in path order; with ``depth``, the top unit and those at most that many levels below."""
+        if depth is None or not self.nodes:
+            return self.nodes
+        deepest = self.nodes[0].level + depth
+        return [node for node in self.nodes if node.level <= deepest]
+
+    def rows(self, depth: int | None = None, nodes: Iterable[UnitNode] | None = None) -> list[IndicatorRow]:
+        """``IndicatorRow``s unit by unit (path order, or ``nodes``), indicator by indicator."""
+        nodes = self.units(depth) if nodes is None else list(nodes)
+        targets = self.targets(nodes)
+        as_of = self.day.isoformat()
+        columns = [(code, self.labels[code], *self.columns[code]) for code in self.codes]
+        rows: list[IndicatorRow] = []
+        append = rows.append
+        for node in nodes:
+            unit_id = node.unit_id
+            for code, label, vectors, index in columns:
+                vector = vectors.get(unit_id)
+                if vector is None:
+                    numerator = denominator = 0
+                else:
+                    numerator, denominator = vector[2 * index], vector[2 * index + 1]
+                append(
+                    IndicatorRow(
+                        node.code,
+                        node.name,
+                        node.level,
+                        code,
+                        label,
+                        as_of,
+                        numerator,
+                        denominator,
+                        round(numerator / denominator, 4) if denominator else None,
+                        targets.get((code, unit_id)),
+                        None,
+                        unit_id,
+                    )
+                )
+        return rows
+
+
+def roll_up(nodes: list[UnitNode], vectors: dict[int, list[int]]) -> dict[int, list[int]]:
+    """Each unit's vector summed with its descendants' (``nodes`` in path order, ``vectors`` each unit's own
+    counts). Units outside ``nodes`` are left out. A unit's descendants follow it in path order, so walking
+    backwards every unit is complete before it is added to its parent: one addition per unit."""
+    by_id = {node.unit_id for node in nodes}
+    total: dict[int, list[int]] = {unit_id: vector for unit_id, vector in vectors.items() if unit_id in by_id}
+    for node in reversed(nodes):
+        vector = total.get(node.unit_id)
+        parent = node.parent_id
+        if vector is None or parent not in by_id:
+            continue
+        above = total.get(parent)
+        total[parent] = list(vector) if above is None else [a + b for a, b in zip(above, vector, strict=True)]
+    return total
+
+
 def hierarchy_nodes(day: datetime.date, hierarchy: str) -> list[UnitNode]:
     """Every unit as it stood on ``day`` (versions active then), or as it stands today."""
     if hierarchy == TODAY:
@@ -124,6 +234,11 @@ def _by_indicator(indicators: list[Any], values: list[Any]) -> dict[str, tuple[i
     }
 
 
+def as_vector(indicators: list[Any], values: list[Any]) -> list[int]:
+    """A result row's sums as they come (numerator, denominator of each indicator in turn), as integers."""
+    return [int(value or 0) for value in values]
+
+
 def _fact_columns(facts: dict[str, Any]) -> dict[str, Any]:
     """Fact columns are prefixed: a fact may share its name with a field of the population's model."""
     return {f"fact_{name}": expression for name, expression in facts.items()}
@@ -161,9 +276,14 @@ def _conditional_sums(indicators: list[Any], alias: str) -> list[str]:
 
 
 def _grouped_counts(
-    queryset: QuerySet, facts: dict[str, Any], indicators: list[Any], group: Any
-) -> Iterable[tuple[int, str, dict[str, tuple[int, int]]]]:
-    """One statement: the population with its fact columns, summed per unit and group for every indicator."""
+    queryset: QuerySet,
+    facts: dict[str, Any],
+    indicators: list[Any],
+    group: Any,
+    shape: Callable[[list[Any], list[Any]], Any] = _by_indicator,
+) -> Iterable[tuple[int, str, Any]]:
+    """One statement: the population with its fact columns, summed per unit and group for every indicator
+    (each row's sums shaped by ``shape``: by indicator code, or ``as_vector``)."""
     columns = _fact_columns(facts)
     inner = queryset.annotate(indicator_group=group, **columns).values(
         "indicator_unit", "indicator_group", *columns.keys()
@@ -179,7 +299,7 @@ def _grouped_counts(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for unit_id, grp, *values in cursor.fetchall():
-            yield unit_id, grp, _by_indicator(indicators, values)
+            yield unit_id, grp, shape(indicators, values)
 
 
 def _grouped_counts_per_enterprise(
@@ -302,8 +422,14 @@ def _prepare_unionised(reg: Any, state: _DayState, breakdown: str | None, hierar
 
 
 def _count_day(
-    reg: Any, state: _DayState, population: Any, indicators: list[Any], breakdown: str | None, hierarchy: str
-) -> list[tuple[int, str, dict[str, tuple[int, int]]]]:
+    reg: Any,
+    state: _DayState,
+    population: Any,
+    indicators: list[Any],
+    breakdown: str | None,
+    hierarchy: str,
+    shape: Callable[[list[Any], list[Any]], Any] = _by_indicator,
+) -> list[tuple[int, str, Any]]:
     """One population on one day: (unit, group, counts) rows. ``_prepare_unionised`` must have run."""
     day = state.day
     facts = _facts(reg, population, indicators, day)
@@ -320,7 +446,7 @@ def _count_day(
         if not state.whole_tree:
             queryset = queryset.filter(indicator_unit__in=list(state.by_id))
         group = _group_expression(breakdown, population.enterprise_prefix)
-        grouped = _grouped_counts(queryset, facts, indicators, group)
+        grouped = _grouped_counts(queryset, facts, indicators, group, shape)
     return list(grouped)
 
 
@@ -419,14 +545,59 @@ def compute(
     """Every requested indicator for the unit (by code) and each unit below it, as of ``day``: from the
     counters kept as dated steps when they can answer (``counters``; see indicators/counters.py), else by
     the definition (one grouped statement per population)."""
+    if breakdown is None:
+        return compute_table(
+            day=day,
+            unit_code=unit_code,
+            indicator_codes=indicator_codes,
+            hierarchy=hierarchy,
+            counters=counters,
+        ).rows()
     reg, wanted = _checked(indicator_codes, breakdown)
-    if counters and breakdown is None:
+    return _rows(reg, _counted_day(reg, wanted, day, unit_code, breakdown, hierarchy), wanted, breakdown)
+
+
+def compute_table(
+    *,
+    day: datetime.date,
+    unit_code: str | None = None,
+    indicator_codes: Iterable[str] | None = None,
+    hierarchy: str = AS_OF,
+    counters: bool = True,
+) -> IndicatorTable:
+    """``compute`` without breakdown, as an ``IndicatorTable``: from the counters when they can answer, else
+    by the definition."""
+    reg, wanted = _checked(indicator_codes, None)
+    if counters:
         # The counters build on this module: imported here.
         from safetynet.indicators.counters import counters_answer
 
-        rows = counters_answer(day=day, unit_code=unit_code, indicator_codes=wanted, hierarchy=hierarchy)
-        if rows is not None:
-            return rows
+        table = counters_answer(day=day, unit_code=unit_code, indicator_codes=wanted, hierarchy=hierarchy)
+        if table is not None:
+            return table
+    state = _counted_day(reg, wanted, day, unit_code, None, hierarchy)
+    return _table(reg, state, wanted)
+
+
+def _table(reg: Any, state: _DayState, wanted: list[str]) -> IndicatorTable:
+    """The engine's rolled-up counts of a day (no breakdown) as a table."""
+    vectors = {
+        unit_id: [value for code in wanted for value in groups.get("", {}).get(code, (0, 0))]
+        for unit_id, groups in state.counts.items()
+    }
+    labels = {code: reg.indicators[code].label for code in wanted}
+    return IndicatorTable(state.day, state.nodes, wanted, labels, [(wanted, vectors)])
+
+
+def _counted_day(
+    reg: Any,
+    wanted: list[str],
+    day: datetime.date,
+    unit_code: str | None,
+    breakdown: str | None,
+    hierarchy: str,
+) -> _DayState:
+    """The definitional computation of one day: every population's counts, rolled up."""
     state = _start_day(day, unit_code, hierarchy)
     _prepare_unionised(reg, state, breakdown, hierarchy)
     # One statement per population, two at a time (the populations are independent).
@@ -437,7 +608,7 @@ def compute(
     ]
     for grouped in _run_all(jobs):
         state.add(grouped)
-    return _rows(reg, state, wanted, breakdown)
+    return state
 
 
 def compute_days(
@@ -459,11 +630,11 @@ def compute_days(
     if counters and breakdown is None and days:
         from safetynet.indicators.counters import counters_answer_days
 
-        answered = counters_answer_days(
-            days=days, unit_code=unit_code, indicator_codes=wanted, hierarchy=hierarchy, depth=depth
+        tables = counters_answer_days(
+            days=days, unit_code=unit_code, indicator_codes=wanted, hierarchy=hierarchy
         )
-        if answered is not None:
-            return answered
+        if tables is not None:
+            return {day: table.rows(depth) for day, table in tables.items()}
     states = [_start_day(day, unit_code, hierarchy) for day in days]
     for state in states:
         _prepare_unionised(reg, state, breakdown, hierarchy)

@@ -12,7 +12,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from safetynet.core.scope import user_scope_path
-from safetynet.indicators.engine import AS_OF, IndicatorRow, compute, compute_days
+from safetynet.indicators.engine import (
+    AS_OF,
+    IndicatorRow,
+    IndicatorTable,
+    UnitNode,
+    compute,
+    compute_days,
+    compute_table,
+)
 from safetynet.orgs.models import OrgUnit, OrgUnitVersion, active_on_q
 
 
@@ -84,6 +92,21 @@ def compute_cached(
         )
         cache.set(key, rows, timeout=CACHE_SECONDS)
     return rows
+
+
+def compute_table_cached(
+    *, day: datetime.date, unit_code: str | None, hierarchy: str = AS_OF
+) -> IndicatorTable:
+    """Every indicator of the unit and the units below it (``compute_table``) through the cache, under the data
+    version like ``compute_cached``."""
+    from django.core.cache import cache
+
+    key = _cache_key(data_version(), day, unit_code, None, None, hierarchy) + ":table"
+    table = cache.get(key)
+    if table is None:
+        table = compute_table(day=day, unit_code=unit_code, hierarchy=hierarchy)
+        cache.set(key, table, timeout=CACHE_SECONDS)
+    return table
 
 
 def compute_days_cached(
@@ -369,9 +392,26 @@ class DashboardUnit:
 
 @dataclass
 class Dashboard:
+    """The unit and its children with their cells; the units of any level below, on request (``units_at``)."""
+
     unit: DashboardUnit
     children: list[DashboardUnit]
-    descendants: list[DashboardUnit]
+    table: IndicatorTable
+
+    def nodes_at(self, level: int) -> list[UnitNode]:
+        """The units of ``level`` below the dashboard's unit, in the official code order."""
+        return sorted((node for node in self.table.nodes[1:] if node.level == level), key=lambda n: n.code)
+
+    def entries(self, nodes: list[UnitNode]) -> list[DashboardUnit]:
+        return [_dashboard_unit(self.table, node) for node in nodes]
+
+
+def _dashboard_unit(table: IndicatorTable, node: UnitNode) -> DashboardUnit:
+    cells = {
+        row.indicator: DashboardCell(row, target_status(row.rate, row.target))
+        for row in table.rows(nodes=[node])
+    }
+    return DashboardUnit(node.unit_id, node.code, node.name, node.level, cells)
 
 
 def dashboard_for_user(
@@ -379,7 +419,8 @@ def dashboard_for_user(
 ) -> Dashboard:
     """Every indicator for the unit and all units below it on ``day``, grouped per unit with target status.
 
-    One engine call: the cards, the children's bar chart and the table all come from the same rows.
+    One engine call: the cards, the children's bar chart and the table all come from the same table of figures;
+    cells are built only for the units shown.
     """
     if hierarchy == AS_OF:
         version = unit.versions.filter(active_on_q(day)).first()
@@ -390,17 +431,11 @@ def dashboard_for_user(
         code = version.code
     else:
         code = unit.code
-    rows = compute_cached(day=day, unit_code=code, hierarchy=hierarchy)
-    units: dict[int, DashboardUnit] = {}
-    for row in rows:
-        entry = units.setdefault(
-            row.unit_id, DashboardUnit(row.unit_id, row.unit, row.unit_name, row.level, {})
-        )
-        entry.cells[row.indicator] = DashboardCell(row, target_status(row.rate, row.target))
-    ordered = list(units.values())
-    top = ordered[0]
-    # One order everywhere: the official code order, as in the org tree (the engine returns path order,
+    table = compute_table_cached(day=day, unit_code=code, hierarchy=hierarchy)
+    top = table.nodes[0]
+    # One order everywhere: the official code order, as in the org tree (the engine answers in path order,
     # i.e. the order the units were created in).
-    descendants = sorted(ordered[1:], key=lambda entry: entry.code)
-    children = [u for u in descendants if u.level == top.level + 1]
-    return Dashboard(unit=top, children=children, descendants=descendants)
+    children = sorted((node for node in table.nodes if node.parent_id == top.unit_id), key=lambda n: n.code)
+    return Dashboard(
+        unit=_dashboard_unit(table, top), children=[_dashboard_unit(table, n) for n in children], table=table
+    )

@@ -270,7 +270,8 @@ class UnitsTableView(StaffView):
             )
         except UnitNotFound:
             raise Http404("该单位在所选日期不存在。") from None
-        entries = [entry for entry in dashboard.descendants if entry.level == level]
+        page = Paginator(dashboard.nodes_at(level), 100).get_page(request.GET.get("page"))
+        page.object_list = dashboard.entries(list(page.object_list))
         return render(
             request,
             "indicators/units.html",
@@ -284,6 +285,6 @@ class UnitsTableView(StaffView):
                 "area": area,
                 "areas": specs.areas,
                 "records_url": reverse("indicators:records"),
-                "page_obj": Paginator(entries, 100).get_page(request.GET.get("page")),
+                "page_obj": page,
             },
         )

@@ -154,7 +154,7 @@ def test_counters_equal_the_engine_on_random_histories(floor, city, spec, person
         for day in {_day(offset) for offset in offsets}:
             assert counters.counters_ready(day)
             for hierarchy in (AS_OF, TODAY):
-                assert _figures(counters.counters_compute(day=day, hierarchy=hierarchy)) == _figures(
+                assert _figures(counters.counters_compute(day=day, hierarchy=hierarchy).rows()) == _figures(
                     compute(day=day, hierarchy=hierarchy, counters=False)
                 ), (day, hierarchy)
         transaction.set_rollback(True)
@@ -185,8 +185,8 @@ def test_the_counters_count_what_was_there(floor, city):
     _apply(enterprises, unions, city, spec, persons)
     counters.counters_rebuild()
     district = city.community_a.parent.parent.code
-    early = _figures(counters.counters_compute(day=_day(30), unit_code=district))
-    late = _figures(counters.counters_compute(day=_day(60), unit_code=district))
+    early = _figures(counters.counters_compute(day=_day(30), unit_code=district).rows())
+    late = _figures(counters.counters_compute(day=_day(60), unit_code=district).rows())
     # 甲厂 and 丙厂 are in the district; 丙厂 is covered from day 50 only.
     assert early[(district, "union_rate")] == (1, 2)
     assert late[(district, "union_rate")] == (2, 2)
@@ -280,4 +280,4 @@ def test_the_sweep_takes_in_any_number_of_noted_changes(floor, city):
     results = dict(run_sweep(datetime.datetime(2026, 12, 7, 8, tzinfo=datetime.UTC)))
     assert results["indicator_counters"] == "指标计数器：3 家企业的变化已计入"
     assert not CounterDirty.objects.exists()
-    assert _figures(counters.counters_compute(day=_day(6))) == _figures(compute(day=_day(6), counters=False))
+    assert _figures(counters.counters_compute(day=_day(6)).rows()) == _figures(compute(day=_day(6), counters=False))

@@ -19,5 +19,10 @@ def test_children_and_descendants_come_in_code_order_not_creation_order(city, ma
         admin, unit=city.city, day=datetime.date.today(), hierarchy="today", chosen="union_rate"
     )
     assert [entry.code for entry in dashboard.children] == ["210201", "210202", "210203"]
-    codes = [entry.code for entry in dashboard.descendants]
-    assert codes == sorted(codes)
+    streets = [node.code for node in dashboard.nodes_at(OrgLevel.STREET)]
+    assert "210202002" in streets
+    assert streets == sorted(streets)
+    # Each entry's cells are the table's figures for that unit, every indicator of the registry.
+    [entry] = dashboard.entries([node for node in dashboard.table.nodes if node.code == "210202002"])
+    assert entry.name == "人民路街道" and entry.cells["union_rate"].row.unit == "210202002"
+    assert set(entry.cells) == set(dashboard.table.codes)
