@@ -25,6 +25,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -630,9 +631,13 @@ def unit_counts_on(day: datetime.date, hierarchy: str) -> Iterator[tuple[str, in
     else:
         where = "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
     params: list[Any] = [connection.ops.adapt_datefield_value(day)] * where.count("%s")
-    sql = f"SELECT population, unit_id, counts FROM {table} WHERE {where} AND hierarchy = %s"
+    if hierarchy not in HIERARCHIES:
+        raise LookupError(f"未知层级“{hierarchy}”；可用：{'、'.join(HIERARCHIES)}")
+    # The hierarchy is written into the statement: PostgreSQL then picks that hierarchy's own range index
+    # (migration 0004), which a parameter's generic plan could not.
+    sql = f"SELECT population, unit_id, counts FROM {table} WHERE {where} AND hierarchy = '{hierarchy}'"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, hierarchy])
+        cursor.execute(sql, params)
         for population, unit_id, counts in cursor.fetchall():
             yield population, unit_id, _decode(counts)
 
@@ -643,33 +648,42 @@ def counters_compute(
     unit_code: str | None = None,
     indicator_codes: Iterable[str] | None = None,
     hierarchy: str = engine.AS_OF,
+    units: list[engine.UnitNode] | None = None,
 ) -> engine.IndicatorTable:
     """``engine.compute_table`` answered from the counters for the enterprise and employment populations (the
-    other populations from the engine). The caller checks ``counters_ready(day)`` first."""
+    other populations from the engine). The caller checks ``counters_ready(day)`` first. ``units``: the
+    hierarchy's units on ``day`` when the caller has them (``engine.hierarchy_nodes``)."""
     reg, wanted = engine._checked(indicator_codes, None)
-    nodes = engine.subtree(engine.hierarchy_nodes(day, hierarchy), unit_code)
+    nodes = engine.subtree(engine.hierarchy_nodes(day, hierarchy) if units is None else units, unit_code)
     wanted_set = set(wanted)
-    blocks: list[tuple[list[str], dict[int, list[int]]]] = []
+    # Every population's own counts per unit, then one vector per unit (all populations side by side) rolled
+    # up once: one addition per unit instead of one per unit and population.
+    parts: list[tuple[list[str], dict[int, list[int]]]] = []
     own: dict[str, dict[int, list[int]]] = {population: {} for population in COUNTED}
     for population, unit_id, counts in unit_counts_on(day, hierarchy):
         own[population][unit_id] = counts
     for population in COUNTED:
         codes = [indicator.code for indicator in layout(population).indicators]
         if wanted_set.intersection(codes):
-            blocks.append((codes, engine.roll_up(nodes, own[population])))
+            parts.append((codes, own[population]))
     others = [code for code in wanted if reg.indicators[code].population not in COUNTED]
     if others:
         state = engine._DayState(day, nodes, {n.unit_id: n for n in nodes}, nodes[0].parent_id is None)
         for population, indicators in engine._populations(reg, others):
             if indicators and population.name not in COUNTED:
-                codes = [indicator.code for indicator in indicators]
                 # A population with rows per enterprise (``per_enterprise``) is among the counted ones.
                 assert population.per_enterprise is None, population.name
                 counted = engine._count_day(
                     reg, state, population, indicators, None, hierarchy, shape=engine.as_vector
                 )
-                vectors = {unit_id: vector for unit_id, _group, vector in counted}
-                blocks.append((codes, engine.roll_up(nodes, vectors)))
+                parts.append(
+                    (
+                        [indicator.code for indicator in indicators],
+                        {unit: vector for unit, _, vector in counted},
+                    )
+                )
+    codes, vectors = engine.side_by_side(parts)
+    blocks = [(codes, engine.roll_up(nodes, vectors))]
     labels = {code: reg.indicators[code].label for code in wanted}
     return engine.IndicatorTable(day, nodes, wanted, labels, blocks)
 
@@ -706,14 +720,26 @@ def counters_answer_days(
     hierarchy: str = engine.AS_OF,
 ) -> dict[datetime.date, engine.IndicatorTable] | None:
     """``counters_answer`` for several days (each day read on its own: one indexed read per day), or None when
-    the engine must answer."""
+    the engine must answer. The days go in two halves, each on its own connection (``engine._run_all``): one
+    half's Python work runs while the database answers the other's statements."""
     if not _counters_usable(max(days)):
         return None
+    codes = list(indicator_codes) if indicator_codes is not None else None
+    units = engine.hierarchy_nodes_days(days, hierarchy)
+
+    def compute_part(part: list[datetime.date]) -> list[engine.IndicatorTable]:
+        return [
+            counters_compute(
+                day=day, unit_code=unit_code, indicator_codes=codes, hierarchy=hierarchy, units=units[day]
+            )
+            for day in part
+        ]
+
+    halves = [half for half in (days[0::2], days[1::2]) if half]
     return {
-        day: counters_compute(
-            day=day, unit_code=unit_code, indicator_codes=indicator_codes, hierarchy=hierarchy
-        )
-        for day in days
+        table.day: table
+        for tables in engine._run_all([partial(compute_part, half) for half in halves])
+        for table in tables
     }
 
 

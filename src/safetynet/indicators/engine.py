@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, CharField, F, QuerySet, Value, When
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -159,6 +159,27 @@ class IndicatorTable:
         return rows
 
 
+def side_by_side(
+    parts: list[tuple[list[str], dict[int, list[int]]]],
+) -> tuple[list[str], dict[int, list[int]]]:
+    """Blocks of (codes, vectors by unit) as one block: each unit's vectors joined in turn (zeros where a block
+    has none for it)."""
+    codes = [code for part_codes, _ in parts for code in part_codes]
+    total = 2 * len(codes)
+    joined: dict[int, list[int]] = {}
+    offset = 0
+    # Each part's vectors are copied into place: one step per vector present, not per unit and part.
+    for part_codes, vectors in parts:
+        width = 2 * len(part_codes)
+        for unit_id, vector in vectors.items():
+            target = joined.get(unit_id)
+            if target is None:
+                target = joined[unit_id] = [0] * total
+            target[offset : offset + width] = vector
+        offset += width
+    return codes, joined
+
+
 def roll_up(nodes: list[UnitNode], vectors: dict[int, list[int]]) -> dict[int, list[int]]:
     """Each unit's vector summed with its descendants' (``nodes`` in path order, ``vectors`` each unit's own
     counts). Units outside ``nodes`` are left out. A unit's descendants follow it in path order, so walking
@@ -187,6 +208,30 @@ def hierarchy_nodes(day: datetime.date, hierarchy: str) -> list[UnitNode]:
             "unit_id", "code", "name", "level", "path", "parent_id"
         )
     return sorted((UnitNode(*row) for row in rows), key=lambda n: n.path)
+
+
+def hierarchy_nodes_days(days: list[datetime.date], hierarchy: str) -> dict[datetime.date, list[UnitNode]]:
+    """``hierarchy_nodes`` for several days from one read: a unit's version that lasts over several of the days
+    is one node shared by them."""
+    if hierarchy == TODAY or len(days) < 2:
+        return {day: hierarchy_nodes(day, hierarchy) for day in days}
+    first, last = min(days), max(days)
+    versions = [
+        (valid_from, valid_to, UnitNode(*row))
+        for valid_from, valid_to, *row in OrgUnitVersion.objects.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=last),
+            Q(valid_to__isnull=True) | Q(valid_to__gt=first),
+        ).values_list("valid_from", "valid_to", "unit_id", "code", "name", "level", "path", "parent_id")
+    ]
+    versions.sort(key=lambda version: version[2].path)
+    return {
+        day: [
+            node
+            for valid_from, valid_to, node in versions
+            if (valid_from is None or valid_from <= day) and (valid_to is None or day < valid_to)
+        ]
+        for day in days
+    }
 
 
 def subtree(nodes: list[UnitNode], unit_code: str | None) -> list[UnitNode]:

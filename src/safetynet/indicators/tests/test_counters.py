@@ -280,4 +280,39 @@ def test_the_sweep_takes_in_any_number_of_noted_changes(floor, city):
     results = dict(run_sweep(datetime.datetime(2026, 12, 7, 8, tzinfo=datetime.UTC)))
     assert results["indicator_counters"] == "指标计数器：3 家企业的变化已计入"
     assert not CounterDirty.objects.exists()
-    assert _figures(counters.counters_compute(day=_day(6)).rows()) == _figures(compute(day=_day(6), counters=False))
+    assert _figures(counters.counters_compute(day=_day(6)).rows()) == _figures(
+        compute(day=_day(6), counters=False)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_trend_from_the_counters_equals_the_engine_day_by_day(floor, city):
+    # Committed data (transaction=True): the trend's two halves of days are computed on two connections of
+    # their own, as on a live server, and must give each day's figures of the engine.
+    from safetynet.indicators.engine import compute_days
+
+    enterprises, unions = floor
+    _apply(
+        enterprises,
+        unions,
+        city,
+        {
+            "shrinks": None,
+            "moves": 40,
+            "dissolved": None,
+            "covered_from": 50,
+            "deregistered": None,
+            "visits": [],
+        },
+        [],
+    )
+    counters.counters_rebuild()
+    days = [_day(30), _day(45), _day(60), _day(75), _day(400)]
+    for depth in (None, 1):
+        together = compute_days(days=days, depth=depth)
+        for day in days:
+            alone = compute(day=day, counters=False)
+            if depth is not None:
+                alone = [row for row in alone if row.level <= alone[0].level + depth]
+            assert _figures(together[day]) == _figures(alone), (day, depth)
+    assert _figures(together[_day(60)])[(city.city.code, "union_rate")] == (3, 3)

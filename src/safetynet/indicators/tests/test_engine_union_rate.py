@@ -119,3 +119,26 @@ def test_cached_figures_change_at_once_when_a_past_record_is_corrected(city):
     # The coverage that began with the union follows its corrected founding date.
     services.union_update(actor=None, union=union, data={"founded_on": datetime.date(2011, 1, 1)})
     assert figures(compute_cached(day=D, unit_code="2102"))["2102"] == (1, 1, 1.0)
+
+
+def test_hierarchy_nodes_of_several_days_equal_each_days_own(city):
+    # A street moves and a unit closes within the period: each day's units read together equal that day's
+    # own read (a trend reads them once for all its days).
+    from safetynet.indicators.engine import hierarchy_nodes, hierarchy_nodes_days
+
+    services.orgunit_move(
+        actor=None, unit=city.street_a, new_parent=city.xigang, effective_on=datetime.date(2013, 1, 1)
+    )
+    services.orgunit_close(actor=None, unit=city.community_a, closed_on=datetime.date(2013, 3, 1))
+    days = [
+        datetime.date(2012, 12, 31),
+        datetime.date(2013, 1, 1),
+        datetime.date(2013, 2, 28),
+        datetime.date(2013, 3, 1),
+    ]
+    for hierarchy in ("as_of", "today"):
+        together = hierarchy_nodes_days(days, hierarchy)
+        assert together == {day: hierarchy_nodes(day, hierarchy) for day in days}
+    as_of = hierarchy_nodes_days(days, "as_of")
+    moved = {day: next(n for n in as_of[day] if n.unit_id == city.street_a.pk) for day in days[:2]}
+    assert moved[days[0]].path != moved[days[1]].path
