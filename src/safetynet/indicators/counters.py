@@ -66,6 +66,8 @@ def layout(population: str) -> Layout:
         (
             [(i.code, i.numerator, i.denominator, i.numerator_sum, i.denominator_sum) for i in indicators],
             settings.ELIGIBLE_MIN_HEADCOUNT,
+            # The units' counts are stored packed (engine.pack_bytes): counters built before are rebuilt.
+            ("packed", engine.FIELD_BITS),
         )
     )
     return Layout(population, indicators, hashlib.sha256(text.encode()).hexdigest()[:32])
@@ -373,7 +375,7 @@ def _unit_rows(
         if row_unit != unit_id:
             if unit_id is not None:
                 for start, end, vector in _steps(events, width):
-                    yield (hierarchy, population, unit_id, start, end, _encode(vector))
+                    yield (hierarchy, population, unit_id, start, end, engine.pack_bytes(vector))
             unit_id, events = row_unit, {}
         if row_unit is not None:
             _add(events, day, change, 1, width)
@@ -605,6 +607,9 @@ def _write(model: Any, rows: Iterable[tuple]) -> int:
 def _copy_value(value: Any) -> str:
     if value is None:
         return "\\N"
+    if isinstance(value, bytes):
+        # bytea in COPY's text format: \x and the hex digits, the backslash itself escaped.
+        return "\\\\x" + value.hex()
     if value is True or value is False:
         return "t" if value else "f"
     if isinstance(value, datetime.date):
@@ -622,8 +627,9 @@ def counters_ready(day: datetime.date) -> bool:
     return True
 
 
-def unit_counts_on(day: datetime.date, hierarchy: str) -> Iterator[tuple[str, int, list[int]]]:
-    """(population, unit, counts) of every unit with counts on ``day``: one row per unit and population."""
+def unit_counts_on(day: datetime.date, hierarchy: str) -> Iterator[tuple[str, int, int]]:
+    """(population, unit, packed counts: ``engine.pack``) of every unit with counts on ``day``: one row per unit
+    and population."""
     q = connection.ops.quote_name
     table = q(UnitCounts._meta.db_table)
     if connection.vendor == "postgresql":
@@ -639,7 +645,7 @@ def unit_counts_on(day: datetime.date, hierarchy: str) -> Iterator[tuple[str, in
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for population, unit_id, counts in cursor.fetchall():
-            yield population, unit_id, _decode(counts)
+            yield population, unit_id, int.from_bytes(counts, "little")
 
 
 def counters_compute(
@@ -658,8 +664,8 @@ def counters_compute(
     wanted_set = set(wanted)
     # Every population's own counts per unit, then one vector per unit (all populations side by side) rolled
     # up once: one addition per unit instead of one per unit and population.
-    parts: list[tuple[list[str], dict[int, list[int]]]] = []
-    own: dict[str, dict[int, list[int]]] = {population: {} for population in COUNTED}
+    parts: list[tuple[list[str], dict[int, int]]] = []
+    own: dict[str, dict[int, int]] = {population: {} for population in COUNTED}
     for population, unit_id, counts in unit_counts_on(day, hierarchy):
         own[population][unit_id] = counts
     for population in COUNTED:
@@ -674,7 +680,7 @@ def counters_compute(
                 # A population with rows per enterprise (``per_enterprise``) is among the counted ones.
                 assert population.per_enterprise is None, population.name
                 counted = engine._count_day(
-                    reg, state, population, indicators, None, hierarchy, shape=engine.as_vector
+                    reg, state, population, indicators, None, hierarchy, shape=engine.as_packed
                 )
                 parts.append(
                     (

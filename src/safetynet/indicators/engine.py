@@ -65,12 +65,34 @@ class IndicatorRow:
         return data
 
 
+# A unit's counts (n0, d0, n1, d1, …) are held as one integer, each count a field of FIELD_BITS bits (count k in
+# bits [k·FIELD_BITS, (k+1)·FIELD_BITS)): adding two units' counts is then one integer addition, where adding
+# lists of tens of numbers element by element was most of a city's answer. Counts are never negative and stay
+# far below 2^48 (2.8 × 10^14; a nation's members are 3 × 10^8), so no field ever carries into the next.
+FIELD_BITS = 48
+FIELD_BYTES = FIELD_BITS // 8
+FIELD_MASK = (1 << FIELD_BITS) - 1
+
+
+def pack_bytes(values: Iterable[int]) -> bytes:
+    """Counts as little-endian fields; a negative count or one past 2^48 raises ``OverflowError``."""
+    return b"".join(int(value).to_bytes(FIELD_BYTES, "little") for value in values)
+
+
+def pack(values: Iterable[int]) -> int:
+    return int.from_bytes(pack_bytes(values), "little")
+
+
+def unpack(packed: int, count: int) -> list[int]:
+    return [(packed >> (FIELD_BITS * k)) & FIELD_MASK for k in range(count)]
+
+
 class IndicatorTable:
     """One day's answer in columns: the numerator and denominator of every indicator asked for, for every unit
-    of the subtree, rolled up. The figures are kept as one vector per unit and block of indicators
-    ([n0, d0, n1, d1, …]); ``rows()`` turns them into ``IndicatorRow``s, ``pair`` reads one. A city's answer is
-    tens of thousands of figures: building a Python object for each cost more than computing them, and most
-    pages show a few units (the dashboard: the unit and its children)."""
+    of the subtree, rolled up. The figures are kept as one packed integer per unit and block of indicators
+    (``pack``); ``rows()`` turns them into ``IndicatorRow``s, ``pair`` reads one. A city's answer is tens of
+    thousands of figures: building a Python object for each cost more than computing them, and most pages show
+    a few units (the dashboard: the unit and its children)."""
 
     def __init__(
         self,
@@ -78,7 +100,7 @@ class IndicatorTable:
         nodes: list[UnitNode],
         codes: list[str],
         labels: dict[str, str],
-        blocks: list[tuple[list[str], dict[int, list[int]]]],
+        blocks: list[tuple[list[str], dict[int, int]]],
     ) -> None:
         self.day = day
         self.nodes = nodes
@@ -95,8 +117,9 @@ class IndicatorTable:
 
     def pair(self, unit_id: int, code: str) -> tuple[int, int]:
         vectors, index = self.columns[code]
-        vector = vectors.get(unit_id)
-        return (vector[2 * index], vector[2 * index + 1]) if vector is not None else (0, 0)
+        vector = vectors.get(unit_id, 0)
+        shift = 2 * FIELD_BITS * index
+        return (vector >> shift) & FIELD_MASK, (vector >> (shift + FIELD_BITS)) & FIELD_MASK
 
     def targets(self, nodes: list[UnitNode]) -> dict[tuple[str, int], float]:
         """The year's targets of ``nodes``, each unit's read once, when its rows are first asked for (a trend
@@ -129,17 +152,20 @@ class IndicatorTable:
         nodes = self.units(depth) if nodes is None else list(nodes)
         targets = self.targets(nodes)
         as_of = self.day.isoformat()
-        columns = [(code, self.labels[code], *self.columns[code]) for code in self.codes]
+        columns = [
+            (code, self.labels[code], vectors, 2 * FIELD_BITS * index, 2 * FIELD_BITS * index + FIELD_BITS)
+            for code in self.codes
+            for vectors, index in [self.columns[code]]
+        ]
+        mask = FIELD_MASK
         rows: list[IndicatorRow] = []
         append = rows.append
         for node in nodes:
             unit_id = node.unit_id
-            for code, label, vectors, index in columns:
-                vector = vectors.get(unit_id)
-                if vector is None:
-                    numerator = denominator = 0
-                else:
-                    numerator, denominator = vector[2 * index], vector[2 * index + 1]
+            for code, label, vectors, numerator_shift, denominator_shift in columns:
+                vector = vectors.get(unit_id, 0)
+                numerator = (vector >> numerator_shift) & mask
+                denominator = (vector >> denominator_shift) & mask
                 append(
                     IndicatorRow(
                         node.code,
@@ -159,40 +185,29 @@ class IndicatorTable:
         return rows
 
 
-def side_by_side(
-    parts: list[tuple[list[str], dict[int, list[int]]]],
-) -> tuple[list[str], dict[int, list[int]]]:
-    """Blocks of (codes, vectors by unit) as one block: each unit's vectors joined in turn (zeros where a block
-    has none for it)."""
+def side_by_side(parts: list[tuple[list[str], dict[int, int]]]) -> tuple[list[str], dict[int, int]]:
+    """Blocks of (codes, packed counts by unit) as one block: each unit's blocks side by side in one integer."""
     codes = [code for part_codes, _ in parts for code in part_codes]
-    total = 2 * len(codes)
-    joined: dict[int, list[int]] = {}
-    offset = 0
-    # Each part's vectors are copied into place: one step per vector present, not per unit and part.
+    joined: dict[int, int] = {}
+    shift = 0
     for part_codes, vectors in parts:
-        width = 2 * len(part_codes)
         for unit_id, vector in vectors.items():
-            target = joined.get(unit_id)
-            if target is None:
-                target = joined[unit_id] = [0] * total
-            target[offset : offset + width] = vector
-        offset += width
+            joined[unit_id] = joined.get(unit_id, 0) | (vector << shift)
+        shift += 2 * FIELD_BITS * len(part_codes)
     return codes, joined
 
 
-def roll_up(nodes: list[UnitNode], vectors: dict[int, list[int]]) -> dict[int, list[int]]:
-    """Each unit's vector summed with its descendants' (``nodes`` in path order, ``vectors`` each unit's own
-    counts). Units outside ``nodes`` are left out. A unit's descendants follow it in path order, so walking
+def roll_up(nodes: list[UnitNode], vectors: dict[int, int]) -> dict[int, int]:
+    """Each unit's packed counts summed with its descendants' (``nodes`` in path order, ``vectors`` each unit's
+    own counts). Units outside ``nodes`` are left out. A unit's descendants follow it in path order, so walking
     backwards every unit is complete before it is added to its parent: one addition per unit."""
     by_id = {node.unit_id for node in nodes}
-    total: dict[int, list[int]] = {unit_id: vector for unit_id, vector in vectors.items() if unit_id in by_id}
+    total = {unit_id: vector for unit_id, vector in vectors.items() if unit_id in by_id}
     for node in reversed(nodes):
         vector = total.get(node.unit_id)
         parent = node.parent_id
-        if vector is None or parent not in by_id:
-            continue
-        above = total.get(parent)
-        total[parent] = list(vector) if above is None else [a + b for a, b in zip(above, vector, strict=True)]
+        if vector is not None and parent in by_id:
+            total[parent] = total.get(parent, 0) + vector
     return total
 
 
@@ -279,9 +294,9 @@ def _by_indicator(indicators: list[Any], values: list[Any]) -> dict[str, tuple[i
     }
 
 
-def as_vector(indicators: list[Any], values: list[Any]) -> list[int]:
-    """A result row's sums as they come (numerator, denominator of each indicator in turn), as integers."""
-    return [int(value or 0) for value in values]
+def as_packed(indicators: list[Any], values: list[Any]) -> int:
+    """A result row's sums as they come (numerator, denominator of each indicator in turn), packed (``pack``)."""
+    return pack(value or 0 for value in values)
 
 
 def _fact_columns(facts: dict[str, Any]) -> dict[str, Any]:
@@ -627,7 +642,7 @@ def compute_table(
 def _table(reg: Any, state: _DayState, wanted: list[str]) -> IndicatorTable:
     """The engine's rolled-up counts of a day (no breakdown) as a table."""
     vectors = {
-        unit_id: [value for code in wanted for value in groups.get("", {}).get(code, (0, 0))]
+        unit_id: pack(value for code in wanted for value in groups.get("", {}).get(code, (0, 0)))
         for unit_id, groups in state.counts.items()
     }
     labels = {code: reg.indicators[code].label for code in wanted}

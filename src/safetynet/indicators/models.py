@@ -100,7 +100,8 @@ class UnitCounts(models.Model):
     )
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
-    counts = models.TextField()
+    # The counts packed as 48-bit little-endian fields (engine.pack_bytes): read back as one integer per row.
+    counts = models.BinaryField()
 
     class Meta:
         indexes = [models.Index(fields=["valid_from", "valid_to"], name="unit_counts_days_idx")]

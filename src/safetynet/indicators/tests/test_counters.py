@@ -316,3 +316,23 @@ def test_a_trend_from_the_counters_equals_the_engine_day_by_day(floor, city):
                 alone = [row for row in alone if row.level <= alone[0].level + depth]
             assert _figures(together[day]) == _figures(alone), (day, depth)
     assert _figures(together[_day(60)])[(city.city.code, "union_rate")] == (3, 3)
+
+
+@given(st.lists(st.lists(st.integers(0, 2**40), min_size=6, max_size=6), min_size=1, max_size=50))
+def test_packed_counts_add_as_the_counts_do(vectors):
+    # A unit's counts are one integer of 48-bit fields: the sum of the packed rows unpacks to the sums of the
+    # rows, field by field (a thousand units of counts up to 2^40 still fit in a field).
+    from safetynet.indicators.engine import pack, pack_bytes, unpack
+
+    total = sum(pack(vector) for vector in vectors)
+    assert unpack(total, 6) == [sum(column) for column in zip(*vectors, strict=True)]
+    assert int.from_bytes(pack_bytes(vectors[0]), "little") == pack(vectors[0])
+
+
+def test_a_count_that_cannot_be_packed_is_refused():
+    from safetynet.indicators.engine import pack
+
+    with pytest.raises(OverflowError):
+        pack([1, -1])
+    with pytest.raises(OverflowError):
+        pack([2**48])
