@@ -364,7 +364,7 @@ def main() -> None:
     print(f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f}")
     verdict = "met" if failures == 0 and p99 < 150 and rate >= 0.97 * options.rate else "missed"
     print(
-        f"| {datetime.date.today()} | PostgreSQL, demo {options.scale} | {server_label} | "
+        f"| {datetime.date.today()} | PostgreSQL, {len(codes):,} enterprises | {server_label} | "
         f"{options.rate}/s × {options.duration} s | {requests:,} | {failures} | {median:.0f} ms | {p95:.0f} ms | "
         f"{p99:.0f} ms | {server_cpu * per_request:.1f} + {database_cpu * per_request:.1f} ms | "
         f"{load_before[0]:.1f} → {load_after[0]:.1f} | {verdict} |"
