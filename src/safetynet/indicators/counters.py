@@ -30,13 +30,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from safetynet.core.importing import chunked, insert_rows
 from safetynet.core.metrics import EMPLOYMENT, ENTERPRISE
 from safetynet.indicators import engine
-from safetynet.indicators.models import CounterDirty, CounterLayout, EnterpriseCounts, UnitCounts
+from safetynet.indicators.models import (
+    CounterDirty,
+    CounterLayout,
+    EmploymentCounts,
+    EnterpriseCounts,
+    UnitCounts,
+)
 from safetynet.indicators.registry import registry
 from safetynet.orgs.models import EnterpriseLocation, active_on_q
 
@@ -366,29 +372,41 @@ def _add(
             bucket[i] += sign * value
 
 
-def _unit_rows(
-    population: str, hierarchy: str, rows: Iterable[tuple[int, datetime.date, list[int]]], width: int
-) -> Iterator[tuple]:
-    """Rows (unit, day, change) ordered by unit become each unit's runs: one unit's changes in memory at a time."""
-    unit_id, events = None, {}
-    for row_unit, day, change in [*rows, (None, None, None)]:
-        if row_unit != unit_id:
-            if unit_id is not None:
+def _keyed_steps(
+    rows: Iterable[tuple[Any, datetime.date, list[int]]], width: int
+) -> Iterator[tuple[Any, datetime.date, datetime.date | None, Vector]]:
+    """Rows (key, day, change) ordered by key become each key's runs (key, from, to, value): one key's changes
+    in memory at a time."""
+    key, events = None, {}
+    for row_key, day, change in [*rows, (None, None, None)]:
+        if row_key != key:
+            if key is not None:
                 for start, end, vector in _steps(events, width):
-                    yield (hierarchy, population, unit_id, start, end, engine.pack_bytes(vector))
-            unit_id, events = row_unit, {}
-        if row_unit is not None:
+                    yield key, start, end, vector
+            key, events = row_key, {}
+        if row_key is not None:
             _add(events, day, change, 1, width)
 
 
-def _enterprise_changes(
-    unit_column: str, units: list[int] | None = None
+def _unit_rows(
+    population: str, hierarchy: str, rows: Iterable[tuple[int, datetime.date, list[int]]], width: int
+) -> Iterator[tuple]:
+    """Rows (unit, day, change) ordered by unit become each unit's runs (``UNIT_FIELDS``)."""
+    for unit_id, start, end, vector in _keyed_steps(rows, width):
+        yield (hierarchy, population, unit_id, start, end, engine.pack_bytes(vector))
+
+
+def _run_changes(
+    model: Any, unit_column: str, units: list[int] | None = None, enterprises: list[int] | None = None
 ) -> Iterator[tuple[int, datetime.date, list[int]]]:
-    """The enterprise runs as (unit, day, change) ordered by unit: +counts where a run starts, − where it ends
-    (of the ``units`` only, when given)."""
-    rows = EnterpriseCounts.objects.filter(**{f"{unit_column}__isnull": False})
+    """The runs of ``model`` (``EnterpriseCounts`` or ``EmploymentCounts``) as (unit, day, change) ordered by
+    unit: +counts where a run starts, − where it ends (of the ``units``, or of the ``enterprises``, when
+    given)."""
+    rows = model.objects.filter(**{f"{unit_column}__isnull": False})
     if units is not None:
         rows = rows.filter(**{f"{unit_column}__in": units})
+    if enterprises is not None:
+        rows = rows.filter(enterprise_id__in=enterprises)
     rows = rows.order_by(unit_column).values_list(unit_column, "valid_from", "valid_to", "counts")
     for unit_id, start, end, counts in rows.iterator(chunk_size=20_000):
         vector = _decode(counts)
@@ -397,12 +415,11 @@ def _enterprise_changes(
             yield unit_id, end, [-v for v in vector]
 
 
-def _employment_changes(
-    indicators: tuple[Any, ...], unit_column: str, units: list[int] | None = None
-) -> Iterator[tuple[int, datetime.date, list[int]]]:
-    """The employment population's changes per unit, ordered by unit: every span of a unionised enterprise cut
-    to the runs in which it was unionised (and, as it stood, located), counted where it starts and uncounted
-    where it ends — one statement, streamed."""
+def _employment_runs(indicators: tuple[Any, ...], enterprises: list[int] | None = None) -> Iterator[tuple]:
+    """Rows of ``EmploymentCounts`` (``EMPLOYMENT_FIELDS``) of the enterprises (all when None): every span of a
+    unionised enterprise cut to the runs in which it was unionised, counted where it starts and uncounted where
+    it ends, summed per enterprise, run's units and day in one statement (streamed), then each enterprise's
+    step function per pair of units."""
     reg = registry()
     population = reg.populations[EMPLOYMENT]
     facts = engine._facts(reg, population, list(indicators), timezone.localdate())
@@ -417,13 +434,13 @@ def _employment_changes(
     inner_sql, params = inner.query.sql_with_params()
     q = connection.ops.quote_name
     runs = q(EnterpriseCounts._meta.db_table)
-    unit = q(unit_column)
     unit_filter = ""
-    if units is not None:
-        unit_filter = f"AND c.{unit} IN ({', '.join(['%s'] * len(units))})"
-        params = (*params, *units)
+    if enterprises is not None:
+        unit_filter = f"AND c.enterprise_id IN ({', '.join(['%s'] * len(enterprises))})"
+        params = (*params, *enterprises)
     cut = f"""
-        SELECT {", ".join(f"s.{q(c)}" for c in columns)}, c.{unit} AS unit_key,
+        SELECT {", ".join(f"s.{q(c)}" for c in columns)}, c.enterprise_id AS enterprise_key,
+               c.unit_id AS unit_key, c.today_unit_id AS today_key,
                CASE WHEN s.{q(start_field)} > c.valid_from THEN s.{q(start_field)} ELSE c.valid_from END AS a,
                CASE WHEN s.{q(end_field)} IS NULL THEN c.valid_to
                     WHEN c.valid_to IS NULL THEN s.{q(end_field)}
@@ -431,7 +448,7 @@ def _employment_changes(
                     ELSE c.valid_to END AS b
         FROM ({inner_sql}) s
         JOIN {runs} c ON c.enterprise_id = s.{q(population.enterprise_ref)}
-        WHERE c.unionised AND c.{unit} IS NOT NULL {unit_filter}
+        WHERE c.unionised {unit_filter}
           AND (c.valid_to IS NULL OR s.{q(start_field)} < c.valid_to)
           AND (s.{q(end_field)} IS NULL OR s.{q(end_field)} > c.valid_from)
     """
@@ -441,19 +458,26 @@ def _employment_changes(
     totals = ", ".join(f"SUM(y.{name})" for _, name in values)
     sql = f"""
         WITH x AS ({cut})
-        SELECT y.unit_key, y.day, {totals} FROM (
-            SELECT x.unit_key, x.a AS day, {plus} FROM x
+        SELECT y.enterprise_key, y.unit_key, y.today_key, y.day, {totals} FROM (
+            SELECT x.enterprise_key, x.unit_key, x.today_key, x.a AS day, {plus} FROM x
             UNION ALL
-            SELECT x.unit_key, x.b AS day, {minus} FROM x WHERE x.b IS NOT NULL
-        ) y GROUP BY y.unit_key, y.day ORDER BY y.unit_key, y.day
+            SELECT x.enterprise_key, x.unit_key, x.today_key, x.b AS day, {minus} FROM x WHERE x.b IS NOT NULL
+        ) y GROUP BY y.enterprise_key, y.unit_key, y.today_key, y.day
+        ORDER BY y.enterprise_key, y.unit_key, y.today_key, y.day
     """
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(20_000):
-            for unit_id, day, *change in batch:
-                if isinstance(day, str):
-                    day = datetime.date.fromisoformat(day)
-                yield unit_id, day, [int(v or 0) for v in change]
+    width = 2 * len(indicators)
+
+    def changes() -> Iterator[tuple[tuple[int, int | None, int], datetime.date, list[int]]]:
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(20_000):
+                for enterprise_id, unit_id, today_unit_id, day, *change in batch:
+                    if isinstance(day, str):
+                        day = datetime.date.fromisoformat(day)
+                    yield (enterprise_id, unit_id, today_unit_id), day, [int(v or 0) for v in change]
+
+    for (enterprise_id, unit_id, today_unit_id), start, end, vector in _keyed_steps(changes(), width):
+        yield (enterprise_id, start, end, unit_id, today_unit_id, _encode(vector))
 
 
 # --- rebuild, read, check -----------------------------------------------------------------------------------
@@ -472,10 +496,12 @@ def counters_rebuild() -> RebuildResult:
     with transaction.atomic():
         CounterDirty.objects.all().delete()
         EnterpriseCounts.objects.all().delete()
+        EmploymentCounts.objects.all().delete()
         UnitCounts.objects.all().delete()
         CounterLayout.objects.all().delete()
         runs, horizon = enterprise_runs(None, enterprise_layout.indicators)
         enterprise_rows = _write(EnterpriseCounts, runs)
+        _write(EmploymentCounts, _employment_runs(employment_layout.indicators))
         unit_rows = _write_units({hierarchy: None for hierarchy in HIERARCHIES})
         now = timezone.now()
         CounterLayout.objects.bulk_create(
@@ -503,7 +529,7 @@ def _write_units(units: dict[str, list[int] | None]) -> int:
             _unit_rows(
                 ENTERPRISE,
                 hierarchy,
-                _enterprise_changes(column, chosen),
+                _run_changes(EnterpriseCounts, column, chosen),
                 2 * len(enterprise_layout.indicators),
             ),
         )
@@ -512,7 +538,7 @@ def _write_units(units: dict[str, list[int] | None]) -> int:
             _unit_rows(
                 EMPLOYMENT,
                 hierarchy,
-                _employment_changes(employment_layout.indicators, column, chosen),
+                _run_changes(EmploymentCounts, column, chosen),
                 2 * len(employment_layout.indicators),
             ),
         )
@@ -541,36 +567,82 @@ def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
             return None
         for chunk in chunked(ids, CHUNK):
             CounterDirty.objects.filter(enterprise_id__in=chunk).delete()
-        units: dict[str, set[int]] = {hierarchy: set() for hierarchy in HIERARCHIES}
+        # The units' steps change by what these enterprises count now minus what they counted: their stored runs
+        # are taken away, evaluated again from the facts, and added back.
+        changes: Changes = {}
         for chunk in chunked(ids, CHUNK):
-            old = EnterpriseCounts.objects.filter(enterprise_id__in=chunk)
-            for unit_id, today_unit_id in old.values_list("unit_id", "today_unit_id").distinct():
-                units[engine.AS_OF].add(unit_id)
-                units[engine.TODAY].add(today_unit_id)
-            old.delete()
+            _contribution(chunk, -1, changes)
+            EnterpriseCounts.objects.filter(enterprise_id__in=chunk).delete()
+            EmploymentCounts.objects.filter(enterprise_id__in=chunk).delete()
         final_year = max(row.horizon.year for row in built)
         runs, horizon = enterprise_runs(ids, layout(ENTERPRISE).indicators, final_year)
-
-        def noting(rows: Iterable[tuple]) -> Iterator[tuple]:
-            for row in rows:
-                units[engine.AS_OF].add(row[3])
-                units[engine.TODAY].add(row[4])
-                yield row
-
-        _write(EnterpriseCounts, noting(runs))
-        chosen = {hierarchy: sorted(u for u in found if u is not None) for hierarchy, found in units.items()}
-        for hierarchy, unit_ids in chosen.items():
-            for chunk in chunked(unit_ids, CHUNK):
-                UnitCounts.objects.filter(hierarchy=hierarchy, unit_id__in=chunk).delete()
-        _write_units(chosen)
+        _write(EnterpriseCounts, runs)
+        for chunk in chunked(ids, CHUNK):
+            _write(EmploymentCounts, _employment_runs(layout(EMPLOYMENT).indicators, chunk))
+            _contribution(chunk, 1, changes)
+        _apply(changes)
         CounterLayout.objects.filter(horizon__lt=horizon).update(horizon=horizon)
     return len(ids)
+
+
+# (hierarchy, population, unit) → {day: change of the unit's counters from that day on}
+Changes = dict[tuple[str, str, int], dict[datetime.date, list[int]]]
+
+
+def _contribution(enterprises: list[int], sign: int, changes: Changes) -> None:
+    """Add what the enterprises' stored runs count in their units' steps to ``changes``, times ``sign``."""
+    for hierarchy in HIERARCHIES:
+        column = UNIT_COLUMN[hierarchy]
+        for population, model in ((ENTERPRISE, EnterpriseCounts), (EMPLOYMENT, EmploymentCounts)):
+            width = 2 * len(layout(population).indicators)
+            for unit_id, day, change in _run_changes(model, column, enterprises=enterprises):
+                _add(changes.setdefault((hierarchy, population, unit_id), {}), day, change, sign, width)
+
+
+def _apply(changes: Changes) -> None:
+    """Each unit's steps with its changes applied: only its rows from the first changed day on are read and
+    written again (a row across that day keeps its part before it)."""
+    for (hierarchy, population, unit_id), events in changes.items():
+        events = {day: change for day, change in events.items() if any(change)}
+        if not events:
+            continue
+        width = 2 * len(layout(population).indicators)
+        first = min(events)
+        rows = list(
+            UnitCounts.objects.filter(hierarchy=hierarchy, population=population, unit_id=unit_id)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
+            .values_list("pk", "valid_from", "valid_to", "counts")
+        )
+        kept: list[tuple] = []
+        for _pk, start, end, counts in rows:
+            vector = engine.unpack(int.from_bytes(counts, "little"), width)
+            if start < first:
+                kept.append((hierarchy, population, unit_id, start, first, engine.pack_bytes(vector)))
+                start = first
+            _add(events, start, vector, 1, width)
+            if end is not None:
+                _add(events, end, vector, -1, width)
+        # A count below zero would mean the stored steps and runs disagreed: pack_bytes refuses it
+        # (OverflowError) and the whole refresh is rolled back rather than stored wrong.
+        new = [
+            *kept,
+            *(
+                (hierarchy, population, unit_id, start, end, engine.pack_bytes(vector))
+                for start, end, vector in _steps(events, width)
+            ),
+        ]
+        UnitCounts.objects.filter(pk__in=[row[0] for row in rows]).delete()
+        _write(UnitCounts, new)
+
+
+EMPLOYMENT_FIELDS = ("enterprise_id", "valid_from", "valid_to", "unit_id", "today_unit_id", "counts")
+FIELDS = {EnterpriseCounts: ENTERPRISE_FIELDS, EmploymentCounts: EMPLOYMENT_FIELDS, UnitCounts: UNIT_FIELDS}
 
 
 def _write(model: Any, rows: Iterable[tuple]) -> int:
     """Plain rows of ``model`` (its ``*_FIELDS``), streamed: COPY on PostgreSQL (the values are numbers, days and
     digits: nothing to escape), ``executemany`` in batches elsewhere."""
-    fields = ENTERPRISE_FIELDS if model is EnterpriseCounts else UNIT_FIELDS
+    fields = FIELDS[model]
     written = 0
     if connection.vendor == "postgresql":
         q = connection.ops.quote_name

@@ -87,6 +87,33 @@ class EnterpriseCounts(models.Model):
         return f"{self.enterprise_id} [{self.valid_from}, {self.valid_to}) {self.counts}"
 
 
+class EmploymentCounts(models.Model):
+    """A run [valid_from, valid_to) of days on which the employment spans an enterprise counts — cut to its runs
+    in U(u,d), at the run's ``unit`` and ``today_unit`` — sum to the same counters of the employment population
+    (``counts``: space separated, in the layout's order). A unit's employment steps are the sums of these rows;
+    a refresh takes an enterprise's rows away from its units' steps and adds its new ones, without reading the
+    spans of every other enterprise of those units."""
+
+    enterprise = models.ForeignKey(
+        "orgs.Enterprise", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    today_unit = models.ForeignKey(
+        "orgs.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    counts = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["enterprise", "valid_from"], name="employment_counts_from_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} [{self.valid_from}, {self.valid_to}) {self.counts}"
+
+
 class UnitCounts(models.Model):
     """A run [valid_from, valid_to) of days on which one org unit's own counters of one population are
     constant (its enterprises' and employments' sums, not its children's), for the hierarchy as it stood

@@ -336,3 +336,39 @@ def test_a_count_that_cannot_be_packed_is_refused():
         pack([1, -1])
     with pytest.raises(OverflowError):
         pack([2**48])
+
+
+@pytest.mark.django_db
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    first=history,
+    first_persons=st.lists(person, max_size=4),
+    then=history,
+    then_persons=st.lists(person, max_size=4),
+    offsets=st.lists(st.integers(-10, 1000), min_size=1, max_size=3),
+)
+def test_a_refresh_after_random_corrections_equals_the_engine(
+    floor, city, first, first_persons, then, then_persons, offsets
+):
+    # Built on one history, then corrected by another (moves, unions dissolved, coverages, headcounts,
+    # deregistration, visits, every employment and membership replaced): the refresh takes the stored runs of
+    # the noted enterprises away from their units' steps and adds the new ones; the answer equals the engine's.
+    enterprises, unions = floor
+    with transaction.atomic():
+        for row in [*enterprises, *unions]:
+            row.refresh_from_db()
+        _apply(enterprises, unions, city, first, first_persons)
+        counters.counters_rebuild()
+        # A second move or headcount change on top of the first would leave two locations (or headcounts) in
+        # force on the same days, which the registry's services never write: only one of each per history.
+        then = {key: None if first[key] is not None else then[key] for key in ("moves", "shrinks")} | {
+            key: value for key, value in then.items() if key not in ("moves", "shrinks")
+        }
+        _apply(enterprises, unions, city, then, then_persons)
+        for day in {_day(offset) for offset in offsets}:
+            for hierarchy in (AS_OF, TODAY):
+                assert counters.counters_answer(day=day, hierarchy=hierarchy) is not None
+                assert _figures(compute(day=day, hierarchy=hierarchy)) == _figures(
+                    compute(day=day, hierarchy=hierarchy, counters=False)
+                ), (day, hierarchy)
+        transaction.set_rollback(True)

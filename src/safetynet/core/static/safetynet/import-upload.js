@@ -32,6 +32,8 @@
     }
 
     input.addEventListener("change", function () { show(problem(input.files[0], maxBytes, maxMb)); });
+    // A file chosen before this script ran (a slow page) gets its check too.
+    if (input.files.length) { show(problem(input.files[0], maxBytes, maxMb)); }
     form.addEventListener("submit", function (event) {
       var message = problem(input.files[0], maxBytes, maxMb);
       if (message) { event.preventDefault(); show(message); return; }
