@@ -510,6 +510,11 @@ def counters_rebuild() -> RebuildResult:
             )
             for lay in (enterprise_layout, employment_layout)
         )
+    if connection.vendor == "postgresql":
+        # Planner statistics for the tables just filled (a first build: the planner has never seen them).
+        with connection.cursor() as cursor:
+            for model in (EnterpriseCounts, EmploymentCounts, UnitCounts):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return RebuildResult(enterprise_rows, unit_rows, horizon)
 
 

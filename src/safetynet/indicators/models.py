@@ -60,11 +60,10 @@ class CounterLayout(models.Model):
         return f"{self.population} {self.version} ≤ {self.horizon}"
 
 
-class EnterpriseCounts(models.Model):
-    """A run [valid_from, valid_to) of days on which an enterprise is in E(u,d) and counts the same in every
-    counter of the enterprise population; ``unit`` is the org unit it belonged to on those days (none when it
-    had no location), ``today_unit`` its org unit today, ``unionised`` whether a union covered it (U(u,d)).
-    ``counts``: numerator and denominator of each indicator in the layout's order, space separated."""
+class EnterpriseRun(models.Model):
+    """A run [valid_from, valid_to) of days of one enterprise with constant counters; ``unit`` is the org unit it
+    belonged to on those days (none when it had no location), ``today_unit`` its org unit today. ``counts``:
+    numerator and denominator of each indicator in the population's layout order, space separated."""
 
     enterprise = models.ForeignKey(
         "orgs.Enterprise", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
@@ -77,41 +76,33 @@ class EnterpriseCounts(models.Model):
     today_unit = models.ForeignKey(
         "orgs.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-    unionised = models.BooleanField()
     counts = models.TextField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} [{self.valid_from}, {self.valid_to}) {self.counts}"
+
+
+class EnterpriseCounts(EnterpriseRun):
+    """A run on which an enterprise is in E(u,d) and counts the same in every counter of the enterprise
+    population; ``unionised``: whether a union covered it (U(u,d))."""
+
+    unionised = models.BooleanField()
 
     class Meta:
         indexes = [models.Index(fields=["enterprise", "valid_from"], name="enterprise_counts_from_idx")]
 
-    def __str__(self) -> str:
-        return f"{self.enterprise_id} [{self.valid_from}, {self.valid_to}) {self.counts}"
 
-
-class EmploymentCounts(models.Model):
-    """A run [valid_from, valid_to) of days on which the employment spans an enterprise counts — cut to its runs
-    in U(u,d), at the run's ``unit`` and ``today_unit`` — sum to the same counters of the employment population
-    (``counts``: space separated, in the layout's order). A unit's employment steps are the sums of these rows;
-    a refresh takes an enterprise's rows away from its units' steps and adds its new ones, without reading the
-    spans of every other enterprise of those units."""
-
-    enterprise = models.ForeignKey(
-        "orgs.Enterprise", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    valid_from = models.DateField()
-    valid_to = models.DateField(null=True, blank=True)
-    unit = models.ForeignKey(
-        "orgs.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
-    )
-    today_unit = models.ForeignKey(
-        "orgs.OrgUnit", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
-    counts = models.TextField()
+class EmploymentCounts(EnterpriseRun):
+    """A run on which the employment spans an enterprise counts — cut to its runs in U(u,d), at the run's
+    ``unit`` and ``today_unit`` — sum to the same counters of the employment population. A unit's employment
+    steps are the sums of these rows; a refresh takes an enterprise's rows away from its units' steps and adds
+    its new ones, without reading the spans of every other enterprise of those units."""
 
     class Meta:
         indexes = [models.Index(fields=["enterprise", "valid_from"], name="employment_counts_from_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.enterprise_id} [{self.valid_from}, {self.valid_to}) {self.counts}"
 
 
 class UnitCounts(models.Model):
