@@ -90,7 +90,7 @@ def unpack(packed: int, count: int) -> list[int]:
 class IndicatorTable:
     """One day's answer in columns: the numerator and denominator of every indicator asked for, for every unit
     of the subtree, rolled up. The figures are kept as one packed integer per unit and block of indicators
-    (``pack``); ``rows()`` turns them into ``IndicatorRow``s, ``pair`` reads one. A city's answer is tens of
+    (``pack``); ``rows()`` turns them into ``IndicatorRow``s. A city's answer is tens of
     thousands of figures: building a Python object for each cost more than computing them, and most pages show
     a few units (the dashboard: the unit and its children)."""
 
@@ -114,12 +114,6 @@ class IndicatorTable:
         }
         self._targets: dict[tuple[str, int], float] = {}
         self._targets_read: set[int] = set()
-
-    def pair(self, unit_id: int, code: str) -> tuple[int, int]:
-        vectors, index = self.columns[code]
-        vector = vectors.get(unit_id, 0)
-        shift = 2 * FIELD_BITS * index
-        return (vector >> shift) & FIELD_MASK, (vector >> (shift + FIELD_BITS)) & FIELD_MASK
 
     def targets(self, nodes: list[UnitNode]) -> dict[tuple[str, int], float]:
         """The year's targets of ``nodes``, each unit's read once, when its rows are first asked for (a trend

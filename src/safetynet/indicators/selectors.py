@@ -392,7 +392,8 @@ class DashboardUnit:
 
 @dataclass
 class Dashboard:
-    """The unit and its children with their cells; the units of any level below, on request (``units_at``)."""
+    """The unit and its children with their cells; the units of any level below on request (``nodes_at``,
+    then ``entries`` for the ones shown)."""
 
     unit: DashboardUnit
     children: list[DashboardUnit]
