@@ -28,7 +28,7 @@ from safetynet.assistance.models import (
 )
 from safetynet.orgs.models import OrgLevel, OrgUnit
 
-FILES_PER_DISTRICT = {"small": 40, "city": 2000}
+FILES_PER_DISTRICT = {"small": 40, "city": 2000, "city3": 6000}
 FOCUS_DISTRICT = "210202"
 STANDARD = Decimal("500.00")
 D = datetime.date

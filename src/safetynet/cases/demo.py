@@ -52,7 +52,7 @@ from safetynet.orgs.models import PATH_SEPARATOR, Enterprise, OrgLevel, OrgUnit
 FOCUS_DISTRICT = "210202"  # 中山区: the demo logins zhongshan_officer, zhongshan_street_officer work there.
 SECOND_DISTRICT = "210203"  # 西岗区: xigang_officer.
 # Individual cases per district: (中山区, 西岗区, each other district).
-CASES_PER_DISTRICT = {"small": (46, 14, 7), "city": (90, 30, 16)}
+CASES_PER_DISTRICT = {"small": (46, 14, 7), "city": (90, 30, 16), "city3": (270, 90, 48)}
 # The states of the cases handed up to each district's own queue (per district code; "" for the others).
 DISTRICT_QUEUE = {
     FOCUS_DISTRICT: ("new", "new", "new", "in_progress", "in_progress", "in_progress", "due_soon", "due_soon")
@@ -776,7 +776,7 @@ class Story:
             elif code == "210213":  # 金州区: a collective case still without its leader
                 self.collective(f"{code}-c1", self.pick(district), workers=12, days_ago=0.6, leader=False)
                 self.hazard(f"{code}-h-failed", self.pick(district), "failed")
-            if self.scale == "city":
+            if self.scale != "small":
                 self.hazard(
                     f"{code}-h-city", self.pick(district), self.rng.choice(("new", "rectifying", "closed"))
                 )

@@ -46,6 +46,7 @@ from django.utils.module_loading import module_has_submodule
 
 from safetynet.core.normalize import clean_code, clean_name, clean_text, parse_date, parse_yes_no
 from safetynet.core.scope import user_scope_path
+from safetynet.core.writes import after_write_schedule
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -1156,6 +1157,7 @@ def _run_import(
         valid = importer.valid(records)
         with transaction.atomic():
             importer.save(valid)
+            after_write_schedule()
             if issues and not keep_valid:
                 # A record refused while saving: leave the database as it was.
                 transaction.set_rollback(True)
@@ -1233,6 +1235,7 @@ def _run_streaming(
                     importer.save_batch(batch)
                     done += len(batch)
                 importer.finish_save()
+                after_write_schedule()
             except BaseException:
                 importer.abandon_save()
                 raise

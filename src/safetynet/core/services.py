@@ -1,4 +1,5 @@
-"""Writing the audit trail. Services call these inside their own transaction."""
+"""Writing the audit trail. Services call these inside their own transaction; writing it schedules the
+after-write hooks (``core.writes``) for when that transaction commits."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.db import models
 from safetynet.core.context import current_address
 from safetynet.core.models import AuditAction, AuditEntry
 from safetynet.core.normalize import chinese
+from safetynet.core.writes import after_write_schedule
 
 
 def _plain(value: Any) -> Any:
@@ -93,6 +95,7 @@ def audit_record(
         actor=actor, action=action, instance=instance, changes=changes, unit_path=unit_path, note=note
     )
     entry.save()
+    after_write_schedule()
     return entry
 
 
@@ -130,8 +133,10 @@ def audit_created(
         actor=actor, instance=instance, fields=fields, unit_path=unit_path, note=note, action=action
     )
     entry.save()
+    after_write_schedule()
     return entry
 
 
 def audit_bulk(entries: list[AuditEntry]) -> None:
     AuditEntry.objects.bulk_create(entries, batch_size=2000)
+    after_write_schedule()

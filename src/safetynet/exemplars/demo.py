@@ -24,7 +24,11 @@ from safetynet.exemplars.models import (
 from safetynet.members.models import Employment
 from safetynet.orgs.models import Enterprise, OrgLevel, OrgUnit
 
-SIZES = {"small": (80, 40, 20, 3, 150), "city": (4000, 2000, 800, 12, 15000)}
+SIZES = {
+    "small": (80, 40, 20, 3, 150),
+    "city": (4000, 2000, 800, 12, 15000),
+    "city3": (12000, 6000, 2400, 36, 45000),
+}
 LEVELS = [HonourLevel.CITY] * 6 + [HonourLevel.PROVINCIAL] * 3 + [HonourLevel.NATIONAL]
 
 

@@ -11,7 +11,7 @@ from safetynet.harmony import scoring, services
 from safetynet.harmony.models import Designation, DesignationStatus, IndexModel, Survey
 from safetynet.orgs.models import Enterprise
 
-SURVEYS = {"small": 300, "city": 20_000}
+SURVEYS = {"small": 300, "city": 20_000, "city3": 60_000}
 
 
 def extend_demo(*, seed: int, scale: str) -> dict[str, int]:

@@ -17,4 +17,9 @@ class IndicatorsConfig(AppConfig):
     verbose_name = "指标与目标"
 
     def ready(self) -> None:
+        from safetynet.core.writes import after_write_register
+        from safetynet.indicators.counters import counters_refresh_after_write
+
         post_migrate.connect(_install_counter_triggers, sender=self)
+        # A correction is taken into the counters at the writer's cost, right after its commit.
+        after_write_register("indicator_counters", counters_refresh_after_write)

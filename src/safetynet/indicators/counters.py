@@ -19,8 +19,10 @@ them in first (``counters_refresh``).
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import hashlib
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -31,6 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from safetynet.core.importing import chunked, insert_rows
@@ -90,9 +93,90 @@ def _decode(text: str) -> list[int]:
 # --- the enterprise population ------------------------------------------------------------------------------
 
 
+class _Ids:
+    """Stands for a list of ids while a statement is compiled (``_Statement``)."""
+
+
+def _ids_in(marker: _Ids) -> RawSQL:
+    """``IN (…)`` of a list given as one parameter (an array on PostgreSQL, JSON on SQLite): the statement's
+    text is the same for any number of ids."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (marker,))
+    return RawSQL("SELECT value FROM json_each(%s)", (marker,))
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """A statement compiled by the ORM once per process and definition, run with a list of enterprise ids (a
+    refresh runs a dozen statements for a few enterprises: compiling them each time cost more than running
+    them)."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+    def run(self, ids: list[int]) -> list[tuple]:
+        value: Any = list(ids) if connection.vendor == "postgresql" else json.dumps(list(ids))
+        params = [value if isinstance(p, _Ids) else p for p in self.params]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            return cursor.fetchall()
+
+
+_statements: dict[tuple[str, ...], Any] = {}
+
+
+def _compiled(key: tuple[str, ...], build: Any) -> Any:
+    """``build()`` once per key, connection vendor and counters' definitions (their layout versions)."""
+    full = (*key, connection.vendor, layout(ENTERPRISE).version, layout(EMPLOYMENT).version)
+    found = _statements.get(full)
+    if found is None:
+        found = _statements[full] = build()
+    return found
+
+
+def _change_days_statement() -> tuple[_Statement, list[bool | None]]:
+    """One statement for every declared change day of a list of enterprises: (branch, enterprise, day) rows,
+    and for each branch whether its day is the last of a period (None: a source with no dated column)."""
+    marker = _Ids()
+    parts: list[str] = []
+    params: list[Any] = []
+    after_of: list[bool | None] = []
+    for source in registry().change_days:
+        rows = source.model._default_manager.order_by().filter(
+            **{f"{source.enterprise}__in": _ids_in(marker)}
+        )
+        columns = [(c, False) for c in source.days] + [(c, True) for c in source.days_after]
+        if not columns:
+            sql, branch_params = rows.values_list(source.enterprise).distinct().query.sql_with_params()
+            parts.append(f"SELECT {len(after_of)}, t.*, NULL FROM ({sql}) t")
+            params.extend(branch_params)
+            after_of.append(None)
+            continue
+        for column, after in columns:
+            query = (
+                rows.filter(**{f"{column}__isnull": False}).values_list(source.enterprise, column).distinct()
+            )
+            sql, branch_params = query.query.sql_with_params()
+            parts.append(f"SELECT {len(after_of)}, t.* FROM ({sql}) t")
+            params.extend(branch_params)
+            after_of.append(after)
+    return _Statement(" UNION ALL ".join(parts), tuple(params)), after_of
+
+
 def enterprise_change_days(enterprise_ids: list[int] | None) -> dict[int, set[datetime.date]]:
     """Every declared change day of each enterprise (of all when ``enterprise_ids`` is None)."""
     days: dict[int, set[datetime.date]] = defaultdict(set)
+    if enterprise_ids is not None:
+        statement, after_of = _compiled(("change days",), _change_days_statement)
+        for chunk in chunked(enterprise_ids, CHUNK):
+            for branch, enterprise_id, day in statement.run(chunk):
+                bucket = days[enterprise_id]
+                if day is None:
+                    continue
+                if isinstance(day, str):
+                    day = datetime.date.fromisoformat(day)
+                bucket.add(day + datetime.timedelta(days=1) if after_of[branch] else day)
+        return days
     for source in registry().change_days:
         rows = source.model._default_manager.order_by()
         if enterprise_ids is not None:
@@ -265,7 +349,11 @@ def enterprise_runs(
         """(day, enterprises evaluated, results) in the order of the days. On PostgreSQL the days' pairs go many
         days to a statement; 1 January of a whole rebuild is one statement over all enterprises (for a few
         enterprises it is pairs like any other day: a refresh is then one statement, not one per year)."""
-        template = _day_template(indicators) if connection.vendor == "postgresql" else None
+        template = None
+        if connection.vendor == "postgresql":
+            template = _compiled(
+                ("day template", *(i.code for i in indicators)), partial(_day_template, indicators)
+            )
         pending: list[datetime.date] = []
         if template is not None and enterprise_ids is not None:
             for day in starts:
@@ -590,54 +678,149 @@ def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
     return len(ids)
 
 
-# (hierarchy, population, unit) → {day: change of the unit's counters from that day on}
-Changes = dict[tuple[str, str, int], dict[datetime.date, list[int]]]
+def counters_refresh_after_write() -> None:
+    """The writer's share (an after-write hook, ``core.writes``): what its committed write noted is taken in
+    before the writer's request returns, so the next reader finds the counters up to date. Past
+    ``REFRESH_LIMIT`` enterprises (a big import) the sweep takes them in."""
+    if settings.INDICATOR_COUNTERS:
+        counters_refresh()
+
+
+# (hierarchy, population, unit) → {day: change of the unit's counters from that day on}. A change is held packed
+# like the counts (``engine.pack``) with fields that may be negative: packing is linear, so adding packed changes
+# to packed counts is adding the vectors — one integer addition per day instead of one per counter.
+Changes = dict[tuple[str, str, int], dict[datetime.date, int]]
+
+
+def _runs_statement(model: Any) -> _Statement:
+    marker = _Ids()
+    rows = model.objects.filter(enterprise_id__in=_ids_in(marker)).values_list(
+        "unit_id", "today_unit_id", "valid_from", "valid_to", "counts"
+    )
+    sql, params = rows.query.sql_with_params()
+    return _Statement(sql, tuple(params))
+
+
+def _as_date(value: Any) -> datetime.date | None:
+    """A day read by a plain cursor (SQLite gives text)."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _contribution(enterprises: list[int], sign: int, changes: Changes) -> None:
-    """Add what the enterprises' stored runs count in their units' steps to ``changes``, times ``sign``."""
-    for hierarchy in HIERARCHIES:
-        column = UNIT_COLUMN[hierarchy]
-        for population, model in ((ENTERPRISE, EnterpriseCounts), (EMPLOYMENT, EmploymentCounts)):
-            width = 2 * len(layout(population).indicators)
-            for unit_id, day, change in _run_changes(model, column, enterprises=enterprises):
-                _add(changes.setdefault((hierarchy, population, unit_id), {}), day, change, sign, width)
+    """Add what the enterprises' stored runs count in their units' steps to ``changes``, times ``sign``: one
+    statement per population, both hierarchies from the same rows."""
+    for population, model in ((ENTERPRISE, EnterpriseCounts), (EMPLOYMENT, EmploymentCounts)):
+        statement = _compiled(("runs", model._meta.label), partial(_runs_statement, model))
+        for unit_id, today_unit_id, start, end, counts in statement.run(enterprises):
+            packed = sign * engine.pack(_decode(counts))
+            start, end = _as_date(start), _as_date(end)
+            for hierarchy, unit in ((engine.AS_OF, unit_id), (engine.TODAY, today_unit_id)):
+                if unit is None:
+                    continue
+                events = changes.setdefault((hierarchy, population, unit), {})
+                events[start] = events.get(start, 0) + packed
+                if end is not None:
+                    events[end] = events.get(end, 0) - packed
+
+
+def _regions(events: dict[datetime.date, int]) -> list[tuple[datetime.date, datetime.date | None]]:
+    """The periods [from, to) on which the changes add up to something (outside them they cancel out)."""
+    regions: list[tuple[datetime.date, datetime.date | None]] = []
+    running, opened = 0, None
+    for day in sorted(events):
+        running += events[day]
+        if running and opened is None:
+            opened = day
+        elif not running and opened is not None:
+            regions.append((opened, day))
+            opened = None
+    if opened is not None:
+        regions.append((opened, None))
+    return regions
+
+
+def _touches(
+    regions: list[tuple[datetime.date, datetime.date | None]], starts: list[datetime.date], row: tuple
+) -> bool:
+    """Whether the stored run ``row`` (pk, from, to, counts) overlaps one of the (disjoint, ordered) regions."""
+    _pk, start, end, _counts = row
+    index = bisect.bisect_right(starts, start) - 1
+    if index >= 0 and (regions[index][1] is None or regions[index][1] > start):
+        return True
+    return index + 1 < len(regions) and (end is None or regions[index + 1][0] < end)
 
 
 def _apply(changes: Changes) -> None:
-    """Each unit's steps with its changes applied: only its rows from the first changed day on are read and
-    written again (a row across that day keeps its part before it)."""
-    for (hierarchy, population, unit_id), events in changes.items():
-        events = {day: change for day, change in events.items() if any(change)}
-        if not events:
-            continue
-        width = 2 * len(layout(population).indicators)
-        first = min(events)
-        rows = list(
-            UnitCounts.objects.filter(hierarchy=hierarchy, population=population, unit_id=unit_id)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=first))
-            .values_list("pk", "valid_from", "valid_to", "counts")
+    """Each unit's steps with its changes applied. Only its stored runs that overlap a period where the changes
+    add up to something are read back and written again (a founding date moved by a year rewrites that year,
+    not every later day). One read, one delete and one write for all the units."""
+    pending = {key: regions for key, events in changes.items() if (regions := _regions(events))}
+    if not pending:
+        return
+    earliest = min(regions[0][0] for regions in pending.values())
+    stored: dict[tuple[str, str, int], list[tuple]] = defaultdict(list)
+    for chunk in chunked(sorted({unit for _, _, unit in pending}), CHUNK):
+        rows = (
+            UnitCounts.objects.filter(unit_id__in=chunk)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=earliest))
+            .values_list("pk", "hierarchy", "population", "unit_id", "valid_from", "valid_to", "counts")
         )
-        kept: list[tuple] = []
-        for _pk, start, end, counts in rows:
-            vector = engine.unpack(int.from_bytes(counts, "little"), width)
-            if start < first:
-                kept.append((hierarchy, population, unit_id, start, first, engine.pack_bytes(vector)))
-                start = first
-            _add(events, start, vector, 1, width)
+        for pk, hierarchy, population, unit_id, start, end, counts in rows:
+            key = (hierarchy, population, unit_id)
+            if key in pending:
+                stored[key].append((pk, start, end, counts))
+    gone: list[int] = []
+    new: list[tuple] = []
+    for key, regions in pending.items():
+        hierarchy, population, unit_id = key
+        size = 2 * len(layout(population).indicators) * engine.FIELD_BYTES
+        events = changes[key]
+        starts = [start for start, _ in regions]
+        for row in stored[key]:
+            if not _touches(regions, starts, row):
+                continue
+            pk, start, end, counts = row
+            gone.append(pk)
+            value = int.from_bytes(counts, "little")
+            events[start] = events.get(start, 0) + value
             if end is not None:
-                _add(events, end, vector, -1, width)
-        # A count below zero would mean the stored steps and runs disagreed: pack_bytes refuses it
-        # (OverflowError) and the whole refresh is rolled back rather than stored wrong.
-        new = [
-            *kept,
-            *(
-                (hierarchy, population, unit_id, start, end, engine.pack_bytes(vector))
-                for start, end, vector in _steps(events, width)
-            ),
-        ]
-        UnitCounts.objects.filter(pk__in=[row[0] for row in rows]).delete()
-        _write(UnitCounts, new)
+                events[end] = events.get(end, 0) - value
+        high = _high_bits(size)
+        running = 0
+        days = sorted(events)
+        for index, day in enumerate(days):
+            running += events[day]
+            if not running:
+                continue
+            # A count below zero would mean the stored steps and runs disagreed: it shows as a field past 2^47
+            # (a borrow from the next field) or a negative whole, and the refresh is rolled back, not stored.
+            if running < 0 or running & high:
+                raise OverflowError(
+                    f"counters of unit {unit_id} ({hierarchy}, {population}) below zero on {day}"
+                )
+            end = days[index + 1] if index + 1 < len(days) else None
+            new.append((hierarchy, population, unit_id, day, end, running.to_bytes(size, "little")))
+    _delete(UnitCounts, gone)
+    _write(UnitCounts, new)
+
+
+def _high_bits(size: int) -> int:
+    """The top bit of every field of a packed value of ``size`` bytes (counts stay far below 2^47)."""
+    return sum(
+        1 << (engine.FIELD_BITS * k + engine.FIELD_BITS - 1) for k in range(size // engine.FIELD_BYTES)
+    )
+
+
+def _delete(model: Any, pks: list[int]) -> None:
+    """Delete rows by id: one statement with the ids as an array on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE id = ANY(%s)", [pks]
+            )
+        return
+    for chunk in chunked(pks, CHUNK):
+        model.objects.filter(pk__in=chunk).delete()
 
 
 EMPLOYMENT_FIELDS = ("enterprise_id", "valid_from", "valid_to", "unit_id", "today_unit_id", "counts")

@@ -68,7 +68,7 @@ def extend_demo(*, seed: int, scale: str) -> dict[str, int]:
 def finish_demo(*, scale: str) -> dict[str, int]:
     """The counters kept as dated steps, built once the whole city demo is loaded (indicators/counters.py);
     the small city's figures come from the engine, fast at that size (``--rebuild-counters`` builds them)."""
-    if scale != "city":
+    if scale == "small":
         return {}
     result = counters_rebuild()
     return {"计数器企业区段": result.enterprise_runs, "计数器单位区段": result.unit_rows}

@@ -60,7 +60,7 @@ EARLIEST_HIRE = datetime.date(1995, 1, 1)
 CHUNK_PERSONS = 20_000
 
 # Persons wanted at each scale (None: every enterprise employs its headcount).
-TARGET_PERSONS: dict[str, int | None] = {"small": None, "city": 2_500_000}
+TARGET_PERSONS: dict[str, int | None] = {"small": None, "city": 2_500_000, "city3": 7_500_000}
 # Non-unionised enterprises keep fewer real-name records than unionised ones (their chairs file rosters).
 UNCOVERED_WEIGHT = 0.1
 FORMER_SHARE = 0.08  # persons whose only job here ended before the reference day

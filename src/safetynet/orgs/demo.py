@@ -94,6 +94,8 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "small": Scale(enterprises=2_000, streets_per_district=(2, 4), communities_per_street=(2, 4)),
     "city": Scale(enterprises=200_000, streets_per_district=None, communities_per_street=(9, 18)),
+    # Three times the city (units, enterprises, persons): the growth measurements of docs/scale.md.
+    "city3": Scale(enterprises=600_000, streets_per_district=None, communities_per_street=(27, 54)),
 }
 
 

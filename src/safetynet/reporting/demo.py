@@ -51,7 +51,7 @@ from safetynet.reporting.rates import expected_unit_ids
 
 MONTHS = 24
 BATCH = 5000
-WARNINGS = {"small": 300, "city": 20_000}
+WARNINGS = {"small": 300, "city": 20_000, "city3": 60_000}
 FOCUS_DISTRICT = "210202"
 
 STREET_FIELDS = [
@@ -384,7 +384,7 @@ def _reports_and_warnings(*, seed: int, scale: str) -> dict[str, int]:
 
 # --- urgent incidents and the risk rule ------------------------------------------------------------------
 
-INCIDENTS = {"small": 40, "city": 400}
+INCIDENTS = {"small": 40, "city": 400, "city3": 1_200}
 INCIDENT_STORIES = (
     (
         IncidentCategory.COLLECTIVE_ACTION,

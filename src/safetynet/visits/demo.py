@@ -14,7 +14,7 @@ from safetynet.core.services import audit_record
 from safetynet.orgs.models import Enterprise, OrgUnit
 from safetynet.visits.models import EIGHT_VISIT, SIX_CLEAR, Visit
 
-VISITS = {"small": 400, "city": 40_000}
+VISITS = {"small": 400, "city": 40_000, "city3": 120_000}
 SURNAMES = "王李张刘陈杨赵黄周吴"
 FINDINGS = ("", "", "", "职工反映加班较多", "部分职工未签劳动合同", "拖欠两个月工资", "食堂条件较差")
 

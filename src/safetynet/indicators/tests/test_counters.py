@@ -248,6 +248,33 @@ def test_every_write_is_noted_and_the_next_answer_takes_it_in(floor, city):
 
 
 @pytest.mark.django_db
+def test_a_service_write_is_taken_in_at_the_writers_cost(
+    floor, city, make_staff, django_capture_on_commit_callbacks
+):
+    """A correction through a service (a union's founding date moved later): once its transaction commits,
+    the writer's own call has refreshed the counters (nothing is left noted for the next reader) and they
+    equal the engine. A rolled-back correction leaves nothing noted either."""
+    from safetynet.indicators.models import CounterDirty
+    from safetynet.orgs.services import union_update
+
+    enterprises, unions = floor
+    _apply(enterprises, unions, city, {**EMPTY, "covered_from": 50}, [])
+    counters.counters_rebuild()
+    admin = make_staff("city-admin", city.city, "city_admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        union_update(actor=admin, union=unions[1], data={"founded_on": _day(100)})
+    assert not CounterDirty.objects.exists()
+    for offset in (50, 150, 400):
+        for hierarchy in (AS_OF, TODAY):
+            assert _figures(compute(day=_day(offset), hierarchy=hierarchy)) == _figures(
+                compute(day=_day(offset), hierarchy=hierarchy, counters=False)
+            ), (offset, hierarchy)
+    street_b = city.street_b.code
+    assert _figures(compute(day=_day(50), unit_code=street_b))[(street_b, "union_rate")] == (0, 1)
+    assert _figures(compute(day=_day(150), unit_code=street_b))[(street_b, "union_rate")] == (1, 1)
+
+
+@pytest.mark.django_db
 def test_too_many_noted_changes_leave_the_answer_to_the_engine(floor, city, settings):
     enterprises, unions = floor
     counters.counters_rebuild()
@@ -327,6 +354,52 @@ def test_packed_counts_add_as_the_counts_do(vectors):
     total = sum(pack(vector) for vector in vectors)
     assert unpack(total, 6) == [sum(column) for column in zip(*vectors, strict=True)]
     assert int.from_bytes(pack_bytes(vectors[0]), "little") == pack(vectors[0])
+
+
+@given(
+    st.lists(st.integers(0, 2**30), min_size=4, max_size=4),
+    st.lists(st.lists(st.integers(-(2**20), 2**20), min_size=4, max_size=4), max_size=10),
+)
+def test_packed_changes_with_negative_fields_add_as_the_vectors_do(start, changes):
+    # A refresh adds changes (fields of either sign) to packed counts: packing is linear, so as long as every
+    # running total is a valid count vector, the packed running total unpacks to it.
+    from safetynet.indicators.engine import pack, unpack
+
+    def signed(vector):
+        return sum(value << (48 * k) for k, value in enumerate(vector))
+
+    running, vector = pack(start), list(start)
+    for change in changes:
+        if any(v + c < 0 for v, c in zip(vector, change, strict=True)):
+            continue
+        running += signed(change)
+        vector = [v + c for v, c in zip(vector, change, strict=True)]
+        assert unpack(running, 4) == vector
+        assert not running & counters._high_bits(4 * 6)
+
+
+def test_regions_are_where_the_changes_add_up_to_something():
+    d = _day
+    assert counters._regions({d(1): 5, d(9): -5}) == [(d(1), d(9))]
+    assert counters._regions({d(1): 5, d(4): -5, d(6): 2}) == [(d(1), d(4)), (d(6), None)]
+    assert counters._regions({d(1): 0, d(3): 7, d(5): -3, d(8): -4}) == [(d(3), d(8))]
+    assert counters._regions({}) == []
+    # A stored run overlaps a region when any of its days lies in one.
+    regions = [(d(3), d(8)), (d(20), None)]
+    starts = [d(3), d(20)]
+    assert counters._touches(regions, starts, (1, d(0), d(4), b""))
+    assert not counters._touches(regions, starts, (1, d(0), d(3), b""))
+    assert not counters._touches(regions, starts, (1, d(8), d(20), b""))
+    assert counters._touches(regions, starts, (1, d(8), None, b""))
+    assert counters._touches(regions, starts, (1, d(25), d(30), b""))
+
+
+def test_a_count_below_zero_after_a_refresh_shows_in_the_high_bits():
+    from safetynet.indicators.engine import pack
+
+    # 5 − 6 in the first field borrows from the second: the first field is then past 2^47.
+    assert pack([5, 1]) - 6 & counters._high_bits(12)
+    assert not pack([5, 1]) - 5 & counters._high_bits(12)
 
 
 def test_a_count_that_cannot_be_packed_is_refused():

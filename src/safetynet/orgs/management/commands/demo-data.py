@@ -1,4 +1,4 @@
-"""`safetynet demo-data --scale small|city [--seed N] [--if-empty]`: the synthetic demo city."""
+"""`safetynet demo-data --scale small|city|city3 [--seed N] [--if-empty]`: the synthetic demo city."""
 
 from __future__ import annotations
 
@@ -22,8 +22,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scale",
             default="small",
-            metavar="small|city",
-            help="small：约 2,000 家企业（几十秒内）；city：约 150 个街道、2,000 个社区、20 万家企业（数分钟）。默认 small",
+            metavar="small|city|city3",
+            help=(
+                "small：约 2,000 家企业（几十秒内）；city：约 150 个街道、2,000 个社区、20 万家企业（数分钟）；"
+                "city3：三倍的城市（约 6,000 个社区、60 万家企业、750 万职工，用于规模测量）。默认 small"
+            ),
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"随机种子，默认 {DEFAULT_SEED}")
         parser.add_argument(

@@ -1,0 +1,59 @@
+"""The after-write hooks (core/writes.py) run once a service's transaction has committed, in the writer's own
+call; never after a rollback; a failing hook leaves the write committed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from safetynet.core import writes
+from safetynet.core.models import AuditEntry
+from safetynet.core.services import audit_build, audit_bulk, audit_record
+
+
+@pytest.fixture
+def calls(monkeypatch, city):
+    seen: list[int] = []
+    # Only this test's hook: the apps' own (the counters) are not what is tested here.
+    monkeypatch.setattr(writes, "_hooks", {})
+    before = AuditEntry.objects.count()  # the city's own creation was audited
+    writes.after_write_register("count", lambda: seen.append(AuditEntry.objects.count() - before))
+    return seen
+
+
+def _write(unit: Any) -> None:
+    audit_record(actor=None, action="update", instance=unit, changes={"name": ["甲", "乙"]})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hooks_run_after_the_commit_and_see_the_write(calls, city):
+    with transaction.atomic():
+        _write(city.community_a)
+        assert calls == []  # not before the commit
+    assert calls == [1]
+    audit_bulk([audit_build(actor=None, action="update", instance=city.street_b, changes={})])
+    assert calls == [1, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_write_runs_no_hook(calls, city):
+    with transaction.atomic():
+        _write(city.community_a)
+        transaction.set_rollback(True)
+    assert calls == []
+    assert not AuditEntry.objects.filter(changes={"name": ["甲", "乙"]}).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_hook_leaves_the_write_committed_and_the_others_run(calls, city, caplog):
+    def broken() -> None:
+        raise RuntimeError("hook broke")
+
+    writes._hooks = {"broken": broken, **writes._hooks}
+    with transaction.atomic():
+        _write(city.community_a)
+    assert calls == [1]
+    assert AuditEntry.objects.filter(changes={"name": ["甲", "乙"]}).count() == 1
+    assert "after-write hook broken failed" in caplog.text
