@@ -582,6 +582,8 @@ def counters_rebuild() -> RebuildResult:
     """Every counter from scratch, set-based (the first load, and after a definition changed)."""
     enterprise_layout, employment_layout = layout(ENTERPRISE), layout(EMPLOYMENT)
     with transaction.atomic():
+        # SQLite: the day tree is built once over the new runs, not kept row by row through the rebuild.
+        _sqlite_days_index(create=False)
         CounterDirty.objects.all().delete()
         EnterpriseCounts.objects.all().delete()
         EmploymentCounts.objects.all().delete()
@@ -591,6 +593,7 @@ def counters_rebuild() -> RebuildResult:
         enterprise_rows = _write(EnterpriseCounts, runs)
         _write(EmploymentCounts, _employment_runs(employment_layout.indicators))
         unit_rows = _write_units({hierarchy: None for hierarchy in HIERARCHIES})
+        _sqlite_days_index(create=True)
         now = timezone.now()
         CounterLayout.objects.bulk_create(
             CounterLayout(
@@ -649,6 +652,13 @@ def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
     more than ``limit`` are noted (nothing done)."""
     if not CounterDirty.objects.exists():
         return 0
+    if (
+        limit is not None
+        and CounterDirty.objects.values("enterprise_id").distinct()[limit : limit + 1].exists()
+    ):
+        # Too many for a request (a big import waiting for the sweep): decided without taking the lock, so
+        # that every write and answer meanwhile does not queue behind it.
+        return None
     with transaction.atomic():
         # One refresher at a time; the others wait here and then find nothing left to do.
         built = list(CounterLayout.objects.select_for_update().order_by("population"))
@@ -887,20 +897,70 @@ def counters_ready(day: datetime.date) -> bool:
     return True
 
 
+# SQLite: an R*Tree over each unit run's days and hierarchy (0 as it stood, 1 today), kept by triggers, finds a
+# day's runs (migration 0008, which holds a copy of these statements).
+SQLITE_DAYS_TABLE = "indicators_unitcounts_days"
+_SQLITE_BOX = (
+    "CAST(julianday({row}.valid_from) AS INTEGER), "
+    "COALESCE(CAST(julianday({row}.valid_to) AS INTEGER) - 1, 2147483646), "
+    "CASE {row}.hierarchy WHEN 'as_of' THEN 0 ELSE 1 END, CASE {row}.hierarchy WHEN 'as_of' THEN 0 ELSE 1 END"
+)
+_SQLITE_HIERARCHY = {engine.AS_OF: 0, engine.TODAY: 1}
+
+
+def _sqlite_days_index(*, create: bool) -> None:
+    """Drop the day tree and its triggers, or create and fill them (SQLite only)."""
+    if connection.vendor != "sqlite":
+        return
+    table = SQLITE_DAYS_TABLE
+    with connection.cursor() as cursor:
+        if not create:
+            for event in ("insert", "delete", "update"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_{event}")
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            return
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE {table} USING rtree_i32(id, from_day, to_day, hierarchy_low, hierarchy_high)"
+        )
+        cursor.execute(
+            f"INSERT INTO {table} SELECT u.id, {_SQLITE_BOX.format(row='u')} FROM indicators_unitcounts u"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER {table}_insert AFTER INSERT ON indicators_unitcounts BEGIN "
+            f"INSERT INTO {table} VALUES (NEW.id, {_SQLITE_BOX.format(row='NEW')}); END"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER {table}_delete AFTER DELETE ON indicators_unitcounts BEGIN "
+            f"DELETE FROM {table} WHERE id = OLD.id; END"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER {table}_update AFTER UPDATE ON indicators_unitcounts BEGIN "
+            f"DELETE FROM {table} WHERE id = OLD.id; "
+            f"INSERT INTO {table} VALUES (NEW.id, {_SQLITE_BOX.format(row='NEW')}); END"
+        )
+
+
 def unit_counts_on(day: datetime.date, hierarchy: str) -> Iterator[tuple[str, int, int]]:
     """(population, unit, packed counts: ``engine.pack``) of every unit with counts on ``day``: one row per unit
     and population."""
     q = connection.ops.quote_name
     table = q(UnitCounts._meta.db_table)
+    if hierarchy not in HIERARCHIES:
+        raise LookupError(f"未知层级“{hierarchy}”；可用：{'、'.join(HIERARCHIES)}")
     if connection.vendor == "postgresql":
         where = "daterange(valid_from, valid_to) @> %s::date"
+    elif connection.vendor == "sqlite":
+        level = _SQLITE_HIERARCHY[hierarchy]
+        where = (
+            f"id IN (SELECT id FROM {SQLITE_DAYS_TABLE} WHERE from_day <= CAST(julianday(%s) AS INTEGER) "
+            f"AND to_day >= CAST(julianday(%s) AS INTEGER) AND hierarchy_low <= {level} "
+            f"AND hierarchy_high >= {level})"
+        )
     else:
         where = "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
     params: list[Any] = [connection.ops.adapt_datefield_value(day)] * where.count("%s")
-    if hierarchy not in HIERARCHIES:
-        raise LookupError(f"未知层级“{hierarchy}”；可用：{'、'.join(HIERARCHIES)}")
     # The hierarchy is written into the statement: PostgreSQL then picks that hierarchy's own range index
-    # (migration 0004), which a parameter's generic plan could not.
+    # (migrations 0004, 0007), which a parameter's generic plan could not.
     sql = f"SELECT population, unit_id, counts FROM {table} WHERE {where} AND hierarchy = '{hierarchy}'"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -109,7 +109,7 @@ class UnitCounts(models.Model):
     """A run [valid_from, valid_to) of days on which one org unit's own counters of one population are
     constant (its enterprises' and employments' sums, not its children's), for the hierarchy as it stood
     (``as_of``: by each enterprise's location on the day) or as it stands today (``today``). As of d each unit
-    has one row per population: on PostgreSQL a GiST index over the range, one per hierarchy, finds them."""
+    has one row per population: on PostgreSQL an SP-GiST index over the range, one per hierarchy, finds them (migration 0007)."""
 
     hierarchy = models.CharField(max_length=8)
     population = models.CharField(max_length=40)
