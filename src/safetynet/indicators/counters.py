@@ -24,6 +24,7 @@ import datetime
 import hashlib
 import json
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -646,16 +647,39 @@ def _write_units(units: dict[str, list[int] | None]) -> int:
 REFRESH_LIMIT = 2_000
 
 
+# After a refresh was refused for too many noted enterprises, this process's writes and answers do not ask again
+# for this many seconds (the engine answers meanwhile; the sweep takes the backlog in).
+BACKLOG_PAUSE = 60.0
+_backlog_until = 0.0
+
+
+def _in_backlog() -> bool:
+    return time.monotonic() < _backlog_until
+
+
+def _refresh_or_pause() -> int | None:
+    """``counters_refresh`` for a request (a write's or an answer's); when it is refused, this process does not
+    ask again for ``BACKLOG_PAUSE`` seconds."""
+    global _backlog_until
+    taken = counters_refresh(limit=REFRESH_LIMIT)
+    _backlog_until = time.monotonic() + BACKLOG_PAUSE if taken is None else 0.0
+    return taken
+
+
+def _too_many_noted(limit: int) -> bool:
+    """Whether more than ``limit`` enterprises are noted: rows first (cheap), distinct ids only past that."""
+    if not CounterDirty.objects.all()[limit : limit + 1].exists():
+        return False
+    return CounterDirty.objects.values("enterprise_id").distinct()[limit : limit + 1].exists()
+
+
 def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
     """Bring the counters of the enterprises noted by the triggers up to date: their runs evaluated again, and
     the step functions of every unit they counted in, before or now. Returns how many enterprises; None when
     more than ``limit`` are noted (nothing done)."""
     if not CounterDirty.objects.exists():
         return 0
-    if (
-        limit is not None
-        and CounterDirty.objects.values("enterprise_id").distinct()[limit : limit + 1].exists()
-    ):
+    if limit is not None and _too_many_noted(limit):
         # Too many for a request (a big import waiting for the sweep): decided without taking the lock, so
         # that every write and answer meanwhile does not queue behind it.
         return None
@@ -692,8 +716,10 @@ def counters_refresh_after_write() -> None:
     """The writer's share (an after-write hook, ``core.writes``): what its committed write noted is taken in
     before the writer's request returns, so the next reader finds the counters up to date. Past
     ``REFRESH_LIMIT`` enterprises (a big import) the sweep takes them in."""
-    if settings.INDICATOR_COUNTERS:
-        counters_refresh()
+    # Not while the counters are not built (a first load, the demo: the rebuild takes everything in) or while a
+    # backlog waits for the sweep: a write then pays one small query, not a look through the noted ids.
+    if settings.INDICATOR_COUNTERS and not _in_backlog() and CounterLayout.objects.exists():
+        _refresh_or_pause()
 
 
 # (hierarchy, population, unit) → {day: change of the unit's counters from that day on}. A change is held packed
@@ -1018,9 +1044,9 @@ def _counters_usable(last_day: datetime.date) -> bool:
     """Whether the counters may answer up to ``last_day``, after taking in the changes noted since the last
     answer (see ``counters_refresh``): not when switched off, not built, built with other definitions, the day
     past their horizon, or too many changes not yet taken in."""
-    if not settings.INDICATOR_COUNTERS or not counters_ready(last_day):
+    if not settings.INDICATOR_COUNTERS or _in_backlog() or not counters_ready(last_day):
         return False
-    return counters_refresh() is not None
+    return _refresh_or_pause() is not None
 
 
 def counters_answer(

@@ -285,6 +285,30 @@ def test_too_many_noted_changes_leave_the_answer_to_the_engine(floor, city, sett
     assert counters.counters_answer(day=_day(6)) is None
 
 
+@pytest.mark.django_db
+def test_a_backlog_pauses_the_refresh_of_writes_and_answers(
+    floor, city, monkeypatch, django_assert_num_queries
+):
+    """Past ``REFRESH_LIMIT`` noted enterprises (a big import) a request's refresh is refused and this process
+    does not look again for a while: writes pay nothing, the engine answers; the sweep takes it all in. Before
+    the counters are built a write pays one small query."""
+    enterprises, _unions = floor
+    Visit.objects.create(enterprise=enterprises[0], visited_on=_day(5), findings="走访")
+    with django_assert_num_queries(1):
+        counters.counters_refresh_after_write()  # not built: nothing to refresh
+    counters.counters_rebuild()
+    Visit.objects.create(enterprise=enterprises[1], visited_on=_day(6), findings="走访")
+    monkeypatch.setattr(counters, "REFRESH_LIMIT", 0)
+    monkeypatch.setattr(counters, "_backlog_until", 0.0)
+    assert counters.counters_answer(day=_day(7)) is None
+    with django_assert_num_queries(0):
+        counters.counters_refresh_after_write()
+    assert counters.counters_answer(day=_day(7)) is None
+    assert counters.counters_refresh(limit=None) == 1
+    monkeypatch.setattr(counters, "_backlog_until", 0.0)
+    assert counters.counters_answer(day=_day(7)) is not None
+
+
 EMPTY = {
     "shrinks": None,
     "moves": None,
