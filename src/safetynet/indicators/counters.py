@@ -165,23 +165,20 @@ def _change_days_statement() -> tuple[_Statement, list[bool | None]]:
 
 
 def enterprise_change_days(enterprise_ids: list[int] | None) -> dict[int, set[datetime.date]]:
-    """Every declared change day of each enterprise (of all when ``enterprise_ids`` is None)."""
+    """Every declared change day of each enterprise (of all when ``enterprise_ids`` is None: a rebuild, which
+    streams each source; a refresh's few enterprises go in one compiled statement)."""
     days: dict[int, set[datetime.date]] = defaultdict(set)
     if enterprise_ids is not None:
         statement, after_of = _compiled(("change days",), _change_days_statement)
         for chunk in chunked(enterprise_ids, CHUNK):
             for branch, enterprise_id, day in statement.run(chunk):
                 bucket = days[enterprise_id]
-                if day is None:
-                    continue
-                if isinstance(day, str):
-                    day = datetime.date.fromisoformat(day)
-                bucket.add(day + datetime.timedelta(days=1) if after_of[branch] else day)
+                day = _as_date(day)
+                if day is not None:
+                    bucket.add(day + datetime.timedelta(days=1) if after_of[branch] else day)
         return days
     for source in registry().change_days:
         rows = source.model._default_manager.order_by()
-        if enterprise_ids is not None:
-            rows = rows.filter(**{f"{source.enterprise}__in": enterprise_ids})
         columns = [(c, False) for c in source.days] + [(c, True) for c in source.days_after]
         if not columns:
             # A source with no dated column still names its enterprises (their facts change by year).
