@@ -28,8 +28,15 @@ def after_write_register(name: str, hook: AfterWrite) -> None:
 
 def after_write_schedule(*, using: str | None = None) -> None:
     """Run the registered hooks once the current transaction commits (at once outside a transaction)."""
-    if _hooks:
-        transaction.on_commit(_run_hooks, using=using, robust=True)
+    if not _hooks:
+        return
+    connection = transaction.get_connection(using)
+    # Once per transaction: a service writing N audit rows must not refresh N times after its commit. The
+    # pending list drops callbacks of a savepoint rolled back, so a later write in the outer block schedules
+    # again. (_run_hooks catches every hook's error itself, hence no robust=True.)
+    if connection.in_atomic_block and any(func is _run_hooks for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_run_hooks, using=using)
 
 
 def _run_hooks() -> None:

@@ -57,3 +57,25 @@ def test_a_failing_hook_leaves_the_write_committed_and_the_others_run(calls, cit
     assert calls == [1]
     assert AuditEntry.objects.filter(changes={"name": ["甲", "乙"]}).count() == 1
     assert "after-write hook broken failed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hooks_run_once_per_transaction_however_many_rows_it_audits(calls, city):
+    with transaction.atomic():
+        _write(city.community_a)
+        _write(city.street_b)
+        audit_bulk([audit_build(actor=None, action="update", instance=city.street_b, changes={})])
+    assert calls == [3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_after_a_rolled_back_savepoint_still_runs_the_hooks(calls, city):
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                _write(city.community_a)
+                raise RuntimeError("the inner write fails")
+        except RuntimeError:
+            pass
+        _write(city.street_b)
+    assert calls == [1]
