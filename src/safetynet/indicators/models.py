@@ -120,9 +120,8 @@ class UnitCounts(models.Model):
     valid_to = models.DateField(null=True, blank=True)
     # The counts packed as 48-bit little-endian fields (engine.pack_bytes): read back as one integer per row.
     counts = models.BinaryField()
-
-    class Meta:
-        indexes = [models.Index(fields=["valid_from", "valid_to"], name="unit_counts_days_idx")]
+    # No plain index over the days: a day's runs are found by the range index (PostgreSQL) or the R*Tree
+    # (SQLite), a refresh's by the unit; a btree over (valid_from, valid_to) only cost every write (0009).
 
     def __str__(self) -> str:
         return f"{self.hierarchy} {self.population} {self.unit_id} [{self.valid_from}, {self.valid_to})"

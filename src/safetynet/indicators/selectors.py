@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -67,6 +68,8 @@ def _cache_key(
 
 CACHE_SECONDS = 24 * 3600
 
+_Value = TypeVar("_Value")
+
 
 def compute_cached(
     *,
@@ -78,20 +81,16 @@ def compute_cached(
 ) -> list[IndicatorRow]:
     """``compute`` through the cache. The key holds the data version, so a correction of any past record
     (it writes an audit row) is seen at once; nothing stale is ever served."""
-    from django.core.cache import cache
-
-    key = _cache_key(data_version(), day, unit_code, indicator_codes, breakdown, hierarchy)
-    rows = cache.get(key)
-    if rows is None:
-        rows = compute(
+    return _through_cache(
+        _cache_key(data_version(), day, unit_code, indicator_codes, breakdown, hierarchy),
+        lambda: compute(
             day=day,
             unit_code=unit_code,
             indicator_codes=indicator_codes,
             breakdown=breakdown,
             hierarchy=hierarchy,
-        )
-        cache.set(key, rows, timeout=CACHE_SECONDS)
-    return rows
+        ),
+    )
 
 
 def compute_table_cached(
@@ -99,14 +98,21 @@ def compute_table_cached(
 ) -> IndicatorTable:
     """Every indicator of the unit and the units below it (``compute_table``) through the cache, under the data
     version like ``compute_cached``."""
+    return _through_cache(
+        _cache_key(data_version(), day, unit_code, None, None, hierarchy) + ":table",
+        lambda: compute_table(day=day, unit_code=unit_code, hierarchy=hierarchy),
+    )
+
+
+def _through_cache(key: str, compute_value: Callable[[], _Value]) -> _Value:
+    """The cached value under ``key``, computed and kept for ``CACHE_SECONDS`` when it is not there."""
     from django.core.cache import cache
 
-    key = _cache_key(data_version(), day, unit_code, None, None, hierarchy) + ":table"
-    table = cache.get(key)
-    if table is None:
-        table = compute_table(day=day, unit_code=unit_code, hierarchy=hierarchy)
-        cache.set(key, table, timeout=CACHE_SECONDS)
-    return table
+    value = cache.get(key)
+    if value is None:
+        value = compute_value()
+        cache.set(key, value, timeout=CACHE_SECONDS)
+    return value
 
 
 def compute_days_cached(
