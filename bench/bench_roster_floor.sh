@@ -7,8 +7,8 @@
 #
 # BASE: a PostgreSQL database holding the city demo (never changed: the script works on a copy, sn_floor).
 # IMPORTED: a copy of BASE into which `bench/bench_members_import.py` imported the 1 M file; the rows it added
-# are those with ids above BASE's maxima. Every variant but the first and the last runs in a transaction rolled
-# back, with a VACUUM after it, so each starts from the same tables.
+# are those with ids above BASE's maxima (exported once into FLOOR_DIR, then reused). Every variant runs in a
+# transaction rolled back, with a VACUUM after it, so each starts from the same tables.
 set -euo pipefail
 IMPORTED=$1
 BASE=$2
