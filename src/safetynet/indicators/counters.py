@@ -474,12 +474,39 @@ def _keyed_steps(
             _add(events, day, change, 1, width)
 
 
+def _next_month(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year + 1, 1, 1) if day.month == 12 else datetime.date(day.year, day.month + 1, 1)
+
+
+def _month_pieces(
+    start: datetime.date, end: datetime.date | None, limit: datetime.date
+) -> Iterator[tuple[datetime.date, datetime.date | None]]:
+    """[start, end) cut at the first day of every month it spans, so that a day's runs are found among those
+    starting in its own month (``unit_counts_on``). An open run is cut through ``limit``'s month, its last piece
+    left open (the open runs are read on their own)."""
+    last = end - datetime.timedelta(days=1) if end is not None else limit
+    piece = start
+    while (following := _next_month(piece)) <= last:
+        yield piece, following
+        piece = following
+    yield piece, end
+
+
+def _cut_limit() -> datetime.date:
+    """The month through which open unit runs are cut: today's (a later correction rewrites only the open
+    piece, not the months since the run began)."""
+    return timezone.localdate().replace(day=1)
+
+
 def _unit_rows(
     population: str, hierarchy: str, rows: Iterable[tuple[int, datetime.date, list[int]]], width: int
 ) -> Iterator[tuple]:
-    """Rows (unit, day, change) ordered by unit become each unit's runs (``UNIT_FIELDS``)."""
+    """Rows (unit, day, change) ordered by unit become each unit's runs (``UNIT_FIELDS``), cut by month."""
+    limit = _cut_limit()
     for unit_id, start, end, vector in _keyed_steps(rows, width):
-        yield (hierarchy, population, unit_id, start, end, engine.pack_bytes(vector))
+        packed = engine.pack_bytes(vector)
+        for piece_from, piece_to in _month_pieces(start, end, limit):
+            yield (hierarchy, population, unit_id, piece_from, piece_to, packed)
 
 
 def _run_changes(
@@ -580,8 +607,6 @@ def counters_rebuild() -> RebuildResult:
     """Every counter from scratch, set-based (the first load, and after a definition changed)."""
     enterprise_layout, employment_layout = layout(ENTERPRISE), layout(EMPLOYMENT)
     with transaction.atomic():
-        # SQLite: the day tree is built once over the new runs, not kept row by row through the rebuild.
-        _sqlite_days_index(create=False)
         CounterDirty.objects.all().delete()
         EnterpriseCounts.objects.all().delete()
         EmploymentCounts.objects.all().delete()
@@ -591,7 +616,6 @@ def counters_rebuild() -> RebuildResult:
         enterprise_rows = _write(EnterpriseCounts, runs)
         _write(EmploymentCounts, _employment_runs(employment_layout.indicators))
         unit_rows = _write_units({hierarchy: None for hierarchy in HIERARCHIES})
-        _sqlite_days_index(create=True)
         now = timezone.now()
         CounterLayout.objects.bulk_create(
             CounterLayout(
@@ -821,6 +845,7 @@ def _apply(changes: Changes) -> None:
         high = _high_bits(size)
         running = 0
         days = sorted(events)
+        limit = _cut_limit()
         for index, day in enumerate(days):
             running += events[day]
             if not running:
@@ -832,7 +857,9 @@ def _apply(changes: Changes) -> None:
                     f"counters of unit {unit_id} ({hierarchy}, {population}) below zero on {day}"
                 )
             end = days[index + 1] if index + 1 < len(days) else None
-            new.append((hierarchy, population, unit_id, day, end, running.to_bytes(size, "little")))
+            packed = running.to_bytes(size, "little")
+            for piece_from, piece_to in _month_pieces(day, end, limit):
+                new.append((hierarchy, population, unit_id, piece_from, piece_to, packed))
     _delete(UnitCounts, gone)
     _write(UnitCounts, new)
 
@@ -920,71 +947,24 @@ def counters_ready(day: datetime.date) -> bool:
     return True
 
 
-# SQLite: an R*Tree over each unit run's days and hierarchy (0 as it stood, 1 today), kept by triggers, finds a
-# day's runs (migration 0008, which holds a copy of these statements).
-SQLITE_DAYS_TABLE = "indicators_unitcounts_days"
-_SQLITE_BOX = (
-    "CAST(julianday({row}.valid_from) AS INTEGER), "
-    "COALESCE(CAST(julianday({row}.valid_to) AS INTEGER) - 1, 2147483646), "
-    "CASE {row}.hierarchy WHEN 'as_of' THEN 0 ELSE 1 END, CASE {row}.hierarchy WHEN 'as_of' THEN 0 ELSE 1 END"
-)
-_SQLITE_HIERARCHY = {engine.AS_OF: 0, engine.TODAY: 1}
-
-
-def _sqlite_days_index(*, create: bool) -> None:
-    """Drop the day tree and its triggers, or create and fill them (SQLite only)."""
-    if connection.vendor != "sqlite":
-        return
-    table = SQLITE_DAYS_TABLE
-    with connection.cursor() as cursor:
-        if not create:
-            for event in ("insert", "delete", "update"):
-                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_{event}")
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            return
-        cursor.execute(
-            f"CREATE VIRTUAL TABLE {table} USING rtree_i32(id, from_day, to_day, hierarchy_low, hierarchy_high)"
-        )
-        cursor.execute(
-            f"INSERT INTO {table} SELECT u.id, {_SQLITE_BOX.format(row='u')} FROM indicators_unitcounts u"
-        )
-        cursor.execute(
-            f"CREATE TRIGGER {table}_insert AFTER INSERT ON indicators_unitcounts BEGIN "
-            f"INSERT INTO {table} VALUES (NEW.id, {_SQLITE_BOX.format(row='NEW')}); END"
-        )
-        cursor.execute(
-            f"CREATE TRIGGER {table}_delete AFTER DELETE ON indicators_unitcounts BEGIN "
-            f"DELETE FROM {table} WHERE id = OLD.id; END"
-        )
-        cursor.execute(
-            f"CREATE TRIGGER {table}_update AFTER UPDATE ON indicators_unitcounts BEGIN "
-            f"DELETE FROM {table} WHERE id = OLD.id; "
-            f"INSERT INTO {table} VALUES (NEW.id, {_SQLITE_BOX.format(row='NEW')}); END"
-        )
-
-
 def unit_counts_on(day: datetime.date, hierarchy: str) -> Iterator[tuple[str, int, int]]:
     """(population, unit, packed counts: ``engine.pack``) of every unit with counts on ``day``: one row per unit
     and population."""
-    q = connection.ops.quote_name
-    table = q(UnitCounts._meta.db_table)
     if hierarchy not in HIERARCHIES:
         raise LookupError(f"未知层级“{hierarchy}”；可用：{'、'.join(HIERARCHIES)}")
-    if connection.vendor == "postgresql":
-        where = "daterange(valid_from, valid_to) @> %s::date"
-    elif connection.vendor == "sqlite":
-        level = _SQLITE_HIERARCHY[hierarchy]
-        where = (
-            f"id IN (SELECT id FROM {SQLITE_DAYS_TABLE} WHERE from_day <= CAST(julianday(%s) AS INTEGER) "
-            f"AND to_day >= CAST(julianday(%s) AS INTEGER) AND hierarchy_low <= {level} "
-            f"AND hierarchy_high >= {level})"
-        )
-    else:
-        where = "valid_from <= %s AND (valid_to IS NULL OR valid_to > %s)"
-    params: list[Any] = [connection.ops.adapt_datefield_value(day)] * where.count("%s")
-    # The hierarchy is written into the statement: PostgreSQL then picks that hierarchy's own range index
-    # (migrations 0004, 0007), which a parameter's generic plan could not.
-    sql = f"SELECT population, unit_id, counts FROM {table} WHERE {where} AND hierarchy = '{hierarchy}'"
+    table = connection.ops.quote_name(UnitCounts._meta.db_table)
+    # Closed runs never span a month's first day (``_month_pieces``): a day's are among those starting between
+    # the first of its month and the day, a short walk of the (hierarchy, valid_from) index. Open runs (one per
+    # unit and population at most) have their own small index. The hierarchy is written into the statement so
+    # that both databases match it to the partial indexes (migration 0010).
+    sql = (
+        f"SELECT population, unit_id, counts FROM {table} WHERE hierarchy = '{hierarchy}' "
+        "AND valid_to IS NOT NULL AND valid_from >= %s AND valid_from <= %s AND valid_to > %s "
+        f"UNION ALL SELECT population, unit_id, counts FROM {table} WHERE hierarchy = '{hierarchy}' "
+        "AND valid_to IS NULL AND valid_from <= %s"
+    )
+    adapt = connection.ops.adapt_datefield_value
+    params = [adapt(day.replace(day=1)), adapt(day), adapt(day), adapt(day)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for population, unit_id, counts in cursor.fetchall():

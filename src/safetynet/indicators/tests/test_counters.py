@@ -33,6 +33,29 @@ def _figures(rows):
     return {(r.unit, r.indicator): (r.numerator, r.denominator) for r in rows}
 
 
+def _joined(rows) -> list[tuple]:
+    """Unit runs as (hierarchy, population, unit, from, to, counts), each key's consecutive runs of equal counts
+    joined: the step functions, whatever the cuts."""
+    joined: list[list] = []
+    for row in sorted(rows, key=lambda r: (r.hierarchy, r.population, r.unit_id, r.valid_from)):
+        key = (row.hierarchy, row.population, row.unit_id)
+        last = joined[-1] if joined else None
+        if last and tuple(last[:3]) == key and last[4] == row.valid_from and last[5] == bytes(row.counts):
+            last[4] = row.valid_to
+        else:
+            joined.append([*key, row.valid_from, row.valid_to, bytes(row.counts)])
+    return [tuple(row) for row in joined]
+
+
+def _assert_cut_by_month() -> None:
+    """No closed unit run spans the first day of a month: the day's read looks only at runs starting in the
+    day's own month (``counters.unit_counts_on``)."""
+    from safetynet.indicators.models import UnitCounts
+
+    for row in UnitCounts.objects.filter(valid_to__isnull=False):
+        assert row.valid_to <= counters._next_month(row.valid_from), str(row)
+
+
 @pytest.fixture
 def floor(city):
     a = EnterpriseFactory(org_unit=city.community_a, name="甲厂", founded_on=_day(0))
@@ -151,6 +174,7 @@ def test_counters_equal_the_engine_on_random_histories(floor, city, spec, person
             row.refresh_from_db()
         _apply(enterprises, unions, city, spec, persons)
         counters.counters_rebuild()
+        _assert_cut_by_month()
         for day in {_day(offset) for offset in offsets}:
             assert counters.counters_ready(day)
             for hierarchy in (AS_OF, TODAY):
@@ -467,4 +491,83 @@ def test_a_refresh_after_random_corrections_equals_the_engine(
                 assert _figures(compute(day=day, hierarchy=hierarchy)) == _figures(
                     compute(day=day, hierarchy=hierarchy, counters=False)
                 ), (day, hierarchy)
+        _assert_cut_by_month()
         transaction.set_rollback(True)
+
+
+@given(
+    start=st.dates(datetime.date(2000, 1, 1), datetime.date(2030, 12, 31)),
+    length=st.one_of(st.none(), st.integers(1, 800)),
+    limit=st.dates(datetime.date(2000, 1, 1), datetime.date(2030, 12, 31)).map(lambda d: d.replace(day=1)),
+)
+def test_a_run_cut_by_month_covers_the_same_days(start, length, limit):
+    end = None if length is None else start + datetime.timedelta(days=length)
+    pieces = list(counters._month_pieces(start, end, limit))
+    # Contiguous, from the run's first day to its end.
+    assert pieces[0][0] == start and pieces[-1][1] == end
+    assert all(left[1] == right[0] for left, right in zip(pieces, pieces[1:], strict=False))
+    # Every piece but an open one within a month; an open piece starts no earlier than the limit's month, unless
+    # the run itself began later.
+    for piece_from, piece_to in pieces:
+        if piece_to is not None:
+            assert piece_from < piece_to <= counters._next_month(piece_from)
+        else:
+            assert piece_from == max(start, limit) or (piece_from == start and start > limit)
+
+
+def test_a_run_is_cut_at_each_first_of_the_month():
+    d = datetime.date
+    limit = d(2026, 12, 1)
+    assert list(counters._month_pieces(d(2026, 1, 15), d(2026, 3, 2), limit)) == [
+        (d(2026, 1, 15), d(2026, 2, 1)),
+        (d(2026, 2, 1), d(2026, 3, 1)),
+        (d(2026, 3, 1), d(2026, 3, 2)),
+    ]
+    # Ending on a month's first day: no empty piece after it.
+    assert list(counters._month_pieces(d(2026, 1, 15), d(2026, 2, 1), limit)) == [
+        (d(2026, 1, 15), d(2026, 2, 1))
+    ]
+    # Open: cut through the limit's month, the last piece left open.
+    assert list(counters._month_pieces(d(2026, 10, 31), None, limit)) == [
+        (d(2026, 10, 31), d(2026, 11, 1)),
+        (d(2026, 11, 1), d(2026, 12, 1)),
+        (d(2026, 12, 1), None),
+    ]
+    assert list(counters._month_pieces(d(2027, 3, 5), None, limit)) == [(d(2027, 3, 5), None)]
+
+
+# Committed for real (transaction=True): a schema editor cannot run inside a test's transaction on SQLite.
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_cuts_stored_runs_by_month_and_the_answers_stay(floor, city):
+    """Counters stored before migration 0010 hold runs over many months: the migration cuts them in SQL by the
+    same rule as the code, and the answers stay the engine's."""
+    import importlib
+
+    from django.db import connection
+
+    from safetynet.indicators.models import UnitCounts
+
+    migration = importlib.import_module("safetynet.indicators.migrations.0010_unit_counts_cut_by_month")
+    enterprises, unions = floor
+    _apply(enterprises, unions, city, {**EMPTY, "moves": 200, "covered_from": 50}, [])
+    counters.counters_rebuild()
+    # As the runs were stored before: each unit's consecutive runs of equal counts joined again.
+    before = _joined(UnitCounts.objects.all())
+    UnitCounts.objects.all().delete()
+    UnitCounts.objects.bulk_create(
+        UnitCounts(hierarchy=h, population=p, unit_id=u, valid_from=f, valid_to=t, counts=c)
+        for h, p, u, f, t, c in before
+    )
+    assert any(t is not None and t > counters._next_month(f) for _, _, _, f, t, _ in before)
+    assert UnitCounts.objects.filter(valid_to__isnull=True, valid_from__lt=counters._cut_limit()).exists()
+
+    with connection.schema_editor() as editor:
+        migration.cut_by_month(None, editor)
+    _assert_cut_by_month()
+    assert UnitCounts.objects.count() > len(before)
+    assert _joined(UnitCounts.objects.all()) == before
+    for offset in (0, 30, 60, 199, 200, 400, 1000):
+        for hierarchy in (AS_OF, TODAY):
+            assert _figures(
+                counters.counters_compute(day=_day(offset), hierarchy=hierarchy).rows()
+            ) == _figures(compute(day=_day(offset), hierarchy=hierarchy, counters=False)), (offset, hierarchy)
