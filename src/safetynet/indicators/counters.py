@@ -954,8 +954,9 @@ def unit_counts_on(day: datetime.date, hierarchy: str) -> Iterator[tuple[str, in
         raise LookupError(f"未知层级“{hierarchy}”；可用：{'、'.join(HIERARCHIES)}")
     table = connection.ops.quote_name(UnitCounts._meta.db_table)
     # Closed runs never span a month's first day (``_month_pieces``): a day's are among those starting between
-    # the first of its month and the day, a short walk of the (hierarchy, valid_from) index. Open runs (one per
-    # unit and population at most) have their own small index. The hierarchy is written into the statement so
+    # the first of its month and the day, a short walk of the (hierarchy, valid_from, valid_to) index, which also
+    # checks "not ended by the day" without reading the table. Open runs (one per unit and population at most)
+    # have their own small index. The hierarchy is written into the statement so
     # that both databases match it to the partial indexes (migration 0010).
     sql = (
         f"SELECT population, unit_id, counts FROM {table} WHERE hierarchy = '{hierarchy}' "

@@ -126,8 +126,9 @@ class UnitCounts(models.Model):
 
     class Meta:
         indexes = [
+            # valid_to in the key: the day's "not ended by then" is checked in the index, not on the table's pages.
             models.Index(
-                fields=["hierarchy", "valid_from"],
+                fields=["hierarchy", "valid_from", "valid_to"],
                 condition=models.Q(valid_to__isnull=False),
                 name="unit_counts_closed_from_idx",
             ),

@@ -131,7 +131,7 @@ class Migration(migrations.Migration):
             model_name="unitcounts",
             index=models.Index(
                 condition=models.Q(("valid_to__isnull", False)),
-                fields=["hierarchy", "valid_from"],
+                fields=["hierarchy", "valid_from", "valid_to"],
                 name="unit_counts_closed_from_idx",
             ),
         ),
