@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import datetime
 import hashlib
+import itertools
 import json
 import re
 import time
@@ -464,7 +465,8 @@ def _keyed_steps(
     """Rows (key, day, change) ordered by key become each key's runs (key, from, to, value): one key's changes
     in memory at a time."""
     key, events = None, {}
-    for row_key, day, change in [*rows, (None, None, None)]:
+    # Chained, not listed: a rebuild streams millions of rows through here.
+    for row_key, day, change in itertools.chain(rows, [(None, None, None)]):
         if row_key != key:
             if key is not None:
                 for start, end, vector in _steps(events, width):
