@@ -829,6 +829,7 @@ def _apply(changes: Changes) -> None:
             if key in pending:
                 stored[key].append((pk, start, end, counts))
     gone: list[int] = []
+    limit = _cut_limit()
     new: list[tuple] = []
     for key, regions in pending.items():
         hierarchy, population, unit_id = key
@@ -847,7 +848,6 @@ def _apply(changes: Changes) -> None:
         high = _high_bits(size)
         running = 0
         days = sorted(events)
-        limit = _cut_limit()
         for index, day in enumerate(days):
             running += events[day]
             if not running:
@@ -958,8 +958,8 @@ def unit_counts_on(day: datetime.date, hierarchy: str) -> Iterator[tuple[str, in
     # Closed runs never span a month's first day (``_month_pieces``): a day's are among those starting between
     # the first of its month and the day, a short walk of the (hierarchy, valid_from, valid_to) index, which also
     # checks "not ended by the day" without reading the table. Open runs (one per unit and population at most)
-    # have their own small index. The hierarchy is written into the statement so
-    # that both databases match it to the partial indexes (migration 0010).
+    # have their own small index. The hierarchy is written into the statement so that both databases match it to
+    # the partial indexes (migration 0010).
     sql = (
         f"SELECT population, unit_id, counts FROM {table} WHERE hierarchy = '{hierarchy}' "
         "AND valid_to IS NOT NULL AND valid_from >= %s AND valid_from <= %s AND valid_to > %s "
