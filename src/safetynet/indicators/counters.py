@@ -38,7 +38,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from safetynet.core.importing import chunked, insert_rows
+from safetynet.core.importing import chunked, copy_rows, insert_rows
 from safetynet.core.metrics import EMPLOYMENT, ENTERPRISE
 from safetynet.indicators import engine
 from safetynet.indicators.models import (
@@ -890,31 +890,20 @@ FIELDS = {EnterpriseCounts: ENTERPRISE_FIELDS, EmploymentCounts: EMPLOYMENT_FIEL
 
 
 def _write(model: Any, rows: Iterable[tuple]) -> int:
-    """Plain rows of ``model`` (its ``*_FIELDS``), streamed: COPY on PostgreSQL (the values are numbers, days and
-    digits: nothing to escape), ``executemany`` in batches elsewhere."""
+    """Plain rows of ``model`` (its ``*_FIELDS``), streamed: COPY in its binary format on PostgreSQL,
+    ``executemany`` in batches elsewhere."""
     fields = FIELDS[model]
     written = 0
     if connection.vendor == "postgresql":
-        q = connection.ops.quote_name
-        statement = f"COPY {q(model._meta.db_table)} ({', '.join(q(name) for name in fields)}) FROM STDIN"
-
         # One COPY per block: the rows come from statements on this same connection, which cannot run while
         # a COPY is open on it.
-        def copy_block(block: list[str]) -> None:
-            with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-                copy.write("\n".join(block) + "\n")
-
-        block: list[str] = []
+        block: list[tuple] = []
         for row in rows:
-            block.append("\t".join(_copy_value(v) for v in row))
+            block.append(row)
             if len(block) >= COPY_BLOCK:
-                copy_block(block)
-                written += len(block)
+                written += copy_rows(model, fields, block)
                 block = []
-        if block:
-            copy_block(block)
-            written += len(block)
-        return written
+        return written + (copy_rows(model, fields, block) if block else 0)
     batch: list[tuple] = []
     for row in rows:
         batch.append(row)
@@ -924,19 +913,6 @@ def _write(model: Any, rows: Iterable[tuple]) -> int:
             batch = []
     insert_rows(model, list(fields), batch)
     return written + len(batch)
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bytes):
-        # bytea in COPY's text format: \x and the hex digits, the backslash itself escaped.
-        return "\\\\x" + value.hex()
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
 
 
 def counters_ready(day: datetime.date) -> bool:

@@ -482,3 +482,38 @@ def test_streaming_importer_leaves_the_database_alone_when_saving_fails(db, tmp_
         run_import("streaming-test", path, keep_valid=True)
     assert streaming_kind.calls[-1] == ("abandon", [])
     assert not AuditEntry.objects.filter(entity="streaming-test").exists()
+
+
+@pytest.mark.django_db
+def test_copy_rows_writes_every_column_type_in_binary_as_it_was_given():
+    """Binary COPY takes each column's own type from the model (bigint ids, varchar, text, dates, a boolean,
+    bytes and text that COPY's text format would have to escape, NULL), and reads back what was given."""
+    from django.db import connection
+
+    from safetynet.core.importing import copy_rows
+    from safetynet.indicators.models import EnterpriseCounts, UnitCounts
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    units = [
+        ("street", "enterprise", 2**40, datetime.date(2012, 1, 1), None, b"\x00\t\\\n\xff"),
+        ("today", "employment", 7, datetime.date(2026, 12, 1), datetime.date(2027, 1, 1), b""),
+    ]
+    assert (
+        copy_rows(
+            UnitCounts, ("hierarchy", "population", "unit_id", "valid_from", "valid_to", "counts"), units
+        )
+        == 2
+    )
+    read = UnitCounts.objects.order_by("unit_id").values_list(
+        "hierarchy", "population", "unit_id", "valid_from", "valid_to", "counts"
+    )
+    assert [(*row[:5], bytes(row[5])) for row in read] == sorted(units, key=lambda row: row[2])
+    enterprises = [
+        (5, datetime.date(2020, 2, 29), None, 3, 4, True, "1 2 0 1"),
+        (6, datetime.date(2021, 1, 1), datetime.date(2022, 1, 1), None, 3, False, "职工 0"),
+    ]
+    fields = ("enterprise_id", "valid_from", "valid_to", "unit_id", "today_unit_id", "unionised", "counts")
+    assert copy_rows(EnterpriseCounts, fields, iter(enterprises)) == 2
+    assert list(EnterpriseCounts.objects.order_by("enterprise_id").values_list(*fields)) == enterprises
+    assert copy_rows(EnterpriseCounts, fields, []) == 0
