@@ -49,3 +49,29 @@ def test_handling_success_and_on_time_rates(setup):
     assert (success.numerator, success.denominator) == (1, 2)
     on_time = rows[("210202001", "case_on_time_rate")]
     assert (on_time.numerator, on_time.denominator) == (1, 2)
+
+
+def test_the_counters_answer_gives_the_case_rates_figure_for_figure(setup):
+    """The counters answer record populations such as cases through the engine with the sums packed by the
+    database: the same figures, each numerator and denominator in its place."""
+    from safetynet.indicators.counters import counters_compute, counters_rebuild
+
+    test_handling_success_and_on_time_rates(setup)
+    counters_rebuild()
+    day = datetime.date(2012, 9, 30)
+    codes = ["case_handling_rate", "case_success_rate", "case_on_time_rate", "portal_appeal_share"]
+    answered = {
+        (r.unit, r.indicator): (r.numerator, r.denominator)
+        for r in counters_compute(
+            day=day, unit_code="210202", indicator_codes=codes, hierarchy="today"
+        ).rows()
+    }
+    expected = {
+        (r.unit, r.indicator): (r.numerator, r.denominator)
+        for r in compute(
+            day=day, unit_code="210202", indicator_codes=codes, hierarchy="today", counters=False
+        )
+    }
+    assert answered == expected
+    assert answered[("210202001001", "case_handling_rate")] == (2, 3)
+    assert answered[("210202", "case_success_rate")] == (1, 2)
