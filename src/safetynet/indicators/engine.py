@@ -357,14 +357,19 @@ def _grouped_counts(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if packed:
-            length = 1 + 2 * FIELD_BYTES * 2 * len(indicators)
             for unit_id, grp, digits in cursor.fetchall():
-                if len(digits) != length:  # a sum negative or past 2^48 would spill into its neighbour
-                    raise OverflowError(f"counts out of range for unit {unit_id}: {digits}")
-                yield unit_id, grp, int(digits, 16)
+                yield unit_id, grp, packed_from_digits(digits, 2 * len(indicators))
         else:
             for unit_id, grp, *values in cursor.fetchall():
                 yield unit_id, grp, shape(indicators, values)
+
+
+def packed_from_digits(digits: str, count: int) -> int:
+    """``pack``'s integer from the ``count`` sums ``_packed_sums`` wrote; a sum that was negative or past 2^48
+    would have spilled into its neighbour's digits: ``OverflowError``, as ``pack`` raises."""
+    if len(digits) != 1 + 2 * FIELD_BYTES * count:
+        raise OverflowError(f"counts out of range: {digits}")
+    return int(digits, 16)
 
 
 def _packed_sums(indicators: list[Any], alias: str) -> str:
@@ -375,7 +380,12 @@ def _packed_sums(indicators: list[Any], alias: str) -> str:
     a third of a day's answer from the counters at a city's scale."""
     width = 2 * FIELD_BYTES
     if connection.vendor == "postgresql":
-        field = "lpad(to_hex(CAST(COALESCE(SUM({}), 0) AS bigint)), " + str(width) + ", '0')"
+        # lpad cuts a longer string down to the width, so a sum out of range is written as "-" instead (the
+        # same SUM twice is computed once).
+        field = (
+            f"CASE WHEN COALESCE(SUM({{0}}), 0) BETWEEN 0 AND {FIELD_MASK} "
+            f"THEN lpad(to_hex(CAST(COALESCE(SUM({{0}}), 0) AS bigint)), {width}, '0') ELSE '-' END"
+        )
     else:
         field = "printf('%0" + str(width) + "x', COALESCE(SUM({}), 0))"
     fields = [field.format(expression) for expression, _ in reversed(_conditional_values(indicators, alias))]
