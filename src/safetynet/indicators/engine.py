@@ -345,51 +345,15 @@ def _grouped_counts(
     inner_sql, params = inner.query.sql_with_params()
     inner_sql += _subquery_fence()
     q = connection.ops.quote_name
-    packed = shape is as_packed and connection.vendor in ("postgresql", "sqlite")
-    if packed:
-        sums = [_packed_sums(indicators, "t") + " AS packed"]
-    else:
-        sums = _conditional_sums(indicators, "t")
+    sums = _conditional_sums(indicators, "t")
     sql = (
         f"SELECT t.{q('indicator_unit')}, t.{q('indicator_group')}, {', '.join(sums)} "
         f"FROM ({inner_sql}) t GROUP BY t.{q('indicator_unit')}, t.{q('indicator_group')}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if packed:
-            for unit_id, grp, digits in cursor.fetchall():
-                yield unit_id, grp, packed_from_digits(digits, 2 * len(indicators))
-        else:
-            for unit_id, grp, *values in cursor.fetchall():
-                yield unit_id, grp, shape(indicators, values)
-
-
-def packed_from_digits(digits: str, count: int) -> int:
-    """``pack``'s integer from the ``count`` sums ``_packed_sums`` wrote; a sum that was negative or past 2^48
-    would have spilled into its neighbour's digits: ``OverflowError``, as ``pack`` raises."""
-    if len(digits) != 1 + 2 * FIELD_BYTES * count:
-        raise OverflowError(f"counts out of range: {digits}")
-    return int(digits, 16)
-
-
-def _packed_sums(indicators: list[Any], alias: str) -> str:
-    """The sums of ``_conditional_sums`` packed by the database as ``pack`` packs them: each sum written as
-    2·FIELD_BYTES hexadecimal digits, the last one first, so the whole string read as one hexadecimal number
-    is ``pack``'s integer (a leading 0 keeps it a number when there is no sum). Python then turns each row
-    into its integer with one ``int()`` instead of fetching every sum and building its bytes: that packing was
-    a third of a day's answer from the counters at a city's scale."""
-    width = 2 * FIELD_BYTES
-    if connection.vendor == "postgresql":
-        # lpad cuts a longer string down to the width, so a sum out of range is written as "-" instead (the
-        # same SUM twice is computed once).
-        field = (
-            f"CASE WHEN COALESCE(SUM({{0}}), 0) BETWEEN 0 AND {FIELD_MASK} "
-            f"THEN lpad(to_hex(CAST(COALESCE(SUM({{0}}), 0) AS bigint)), {width}, '0') ELSE '-' END"
-        )
-    else:
-        field = "printf('%0" + str(width) + "x', COALESCE(SUM({}), 0))"
-    fields = [field.format(expression) for expression, _ in reversed(_conditional_values(indicators, alias))]
-    return " || ".join(["'0'", *fields])
+        for unit_id, grp, *values in cursor.fetchall():
+            yield unit_id, grp, shape(indicators, values)
 
 
 def _grouped_counts_per_enterprise(

@@ -52,8 +52,9 @@ def test_handling_success_and_on_time_rates(setup):
 
 
 def test_the_counters_answer_gives_the_case_rates_figure_for_figure(setup):
-    """The counters answer record populations such as cases through the engine with the sums packed by the
-    database: the same figures, each numerator and denominator in its place."""
+    """The counters answer record populations such as cases through the engine, their sums packed: the same
+    figures, each numerator and denominator in its place (the counters' own tests' histories give records
+    whose lanes in the wrong order would still compare equal)."""
     from safetynet.indicators.counters import counters_compute, counters_rebuild
 
     test_handling_success_and_on_time_rates(setup)
