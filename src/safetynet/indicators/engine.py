@@ -134,6 +134,11 @@ class IndicatorTable:
             self._targets_read.update(missing)
         return self._targets
 
+    def share_targets_with(self, other: IndicatorTable) -> None:
+        """Read targets through ``other``'s: tables of one year and the same indicators then read each unit's
+        targets once between them."""
+        self._targets, self._targets_read = other._targets, other._targets_read
+
     def units(self, depth: int | None = None) -> list[UnitNode]:
         """The units in path order; with ``depth``, the top unit and those at most that many levels below."""
         if depth is None or not self.nodes:
@@ -665,6 +670,18 @@ def _counted_day(
     return state
 
 
+def share_targets(tables: Iterable[IndicatorTable]) -> None:
+    """Tables of the same year and indicators (a trend's month ends) read each unit's targets once between them
+    instead of once each."""
+    first: dict[tuple[int, tuple[str, ...]], IndicatorTable] = {}
+    for table in tables:
+        key = (table.day.year, tuple(table.codes))
+        if key in first:
+            table.share_targets_with(first[key])
+        else:
+            first[key] = table
+
+
 def compute_days(
     *,
     days: list[datetime.date],
@@ -688,6 +705,7 @@ def compute_days(
             days=days, unit_code=unit_code, indicator_codes=wanted, hierarchy=hierarchy
         )
         if tables is not None:
+            share_targets(tables.values())
             return {day: table.rows(depth) for day, table in tables.items()}
     states = [_start_day(day, unit_code, hierarchy) for day in days]
     for state in states:

@@ -47,6 +47,32 @@ def resolve_unit_code_for_user(user: Any, unit_code: str | None, day: datetime.d
     return unit_code
 
 
+def resolve_unit_codes_for_user(
+    user: Any, unit_code: str | None, days: list[datetime.date]
+) -> dict[datetime.date, str]:
+    """``resolve_unit_code_for_user`` for every day of a series, with one read: only a user's own unit depends on
+    the day (its code may have changed), and its versions are read once (a trend's twelve month ends resolved
+    one by one cost twelve reads)."""
+    if not days:
+        return {}
+    own = getattr(user, "org_unit", None)
+    if unit_code or own is None:
+        code = resolve_unit_code_for_user(user, unit_code, days[0])
+        return dict.fromkeys(days, code)
+    if user_scope_path(user) is None:
+        raise Http404("未找到该单位，或您无权查看。")
+    # The model's own order (the earliest start first), as ``.first()`` takes it day by day.
+    versions = list(OrgUnitVersion.objects.filter(unit=own).values_list("valid_from", "valid_to", "code"))
+
+    def code_on(day: datetime.date) -> str:
+        for valid_from, valid_to, code in versions:
+            if (valid_from is None or valid_from <= day) and (valid_to is None or day < valid_to):
+                return code
+        return own.code
+
+    return {day: code_on(day) for day in days}
+
+
 def data_version() -> int:
     """Changes whenever a record changes: every service, import and demo load writes an audit row."""
     from safetynet.core.models import AuditEntry
@@ -215,7 +241,7 @@ def indicator_series_for_user(
             + ("。" if interval == "year" else "，或改为按年（interval=year）。")
         )
     days = period_ends(start, end, interval)
-    codes = {day: resolve_unit_code_for_user(user, unit_code, day) for day in days}
+    codes = resolve_unit_codes_for_user(user, unit_code, days)
     # The days are computed together (one read of the employment spans for all of them); a unit whose code
     # changed within the period is asked for under each of its codes.
     by_day: dict[datetime.date, list[IndicatorRow]] = {}

@@ -392,6 +392,31 @@ def test_a_trend_from_the_counters_equals_the_engine_day_by_day(floor, city):
     assert _figures(together[_day(60)])[(city.city.code, "union_rate")] == (3, 3)
 
 
+@pytest.mark.django_db
+def test_a_trend_from_the_counters_reads_each_years_targets_once(floor, city):
+    """A trend's month ends share their targets: one read a year, each row still with its own year's target."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from safetynet.indicators.engine import compute_days
+    from safetynet.indicators.models import Target
+
+    for year, value in ((2012, "0.80"), (2013, "0.90")):
+        for unit in (city.city, city.zhongshan, city.xigang):
+            Target.objects.create(indicator="union_rate", org_unit=unit, year=year, value=value)
+    counters.counters_rebuild()
+    days = [datetime.date(2012, month, 28) for month in range(1, 13)] + [datetime.date(2013, 1, 31)]
+    with CaptureQueriesContext(connection) as queries:
+        together = compute_days(days=days, depth=1)
+    target_reads = [q for q in queries.captured_queries if Target._meta.db_table in q["sql"]]
+    assert len(target_reads) == 2  # 2012 and 2013
+    for day in days:
+        alone = {(r.unit, r.indicator): r.target for r in compute(day=day, counters=False)}
+        rows = {(r.unit, r.indicator): r.target for r in together[day]}
+        assert rows == {key: alone[key] for key in rows}, day
+        assert rows[(city.zhongshan.code, "union_rate")] == (0.8 if day.year == 2012 else 0.9)
+
+
 @given(st.lists(st.lists(st.integers(0, 2**40), min_size=6, max_size=6), min_size=1, max_size=50))
 def test_packed_counts_add_as_the_counts_do(vectors):
     # A unit's counts are one integer of 48-bit fields: the sum of the packed rows unpacks to the sums of the
