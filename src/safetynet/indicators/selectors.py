@@ -27,24 +27,7 @@ from safetynet.orgs.models import OrgUnit, OrgUnitVersion, active_on_q
 
 def resolve_unit_code_for_user(user: Any, unit_code: str | None, day: datetime.date) -> str:
     """The unit to report on: the one asked for if the user may see it (404 otherwise), else the user's own."""
-    path = user_scope_path(user)
-    if path is None:
-        raise Http404("未找到该单位，或您无权查看。")
-    if not unit_code:
-        if getattr(user, "org_unit", None) is not None:
-            version = OrgUnitVersion.objects.filter(unit=user.org_unit).filter(active_on_q(day)).first()
-            return version.code if version else user.org_unit.code
-        root = OrgUnit.objects.filter(parent__isnull=True).order_by("pk").first()
-        if root is None:
-            raise Http404("尚未建立任何单位。")
-        return root.code
-    # The code may be one the unit carried on that day (普兰店市 210282 before it became 普兰店区 210214).
-    visible = OrgUnitVersion.objects.visible_to(user).filter(code=unit_code).exists() or (
-        OrgUnit.objects.visible_to(user).filter(code=unit_code).exists()
-    )
-    if not visible:
-        raise Http404("未找到该单位，或您无权查看。")
-    return unit_code
+    return resolve_unit_codes_for_user(user, unit_code, [day])[day]
 
 
 def resolve_unit_codes_for_user(
@@ -55,22 +38,35 @@ def resolve_unit_codes_for_user(
     one by one cost twelve reads)."""
     if not days:
         return {}
-    own = getattr(user, "org_unit", None)
-    if unit_code or own is None:
-        code = resolve_unit_code_for_user(user, unit_code, days[0])
-        return dict.fromkeys(days, code)
-    if user_scope_path(user) is None:
+    path = user_scope_path(user)
+    if path is None:
         raise Http404("未找到该单位，或您无权查看。")
-    # The model's own order (the earliest start first), as ``.first()`` takes it day by day.
-    versions = list(OrgUnitVersion.objects.filter(unit=own).values_list("valid_from", "valid_to", "code"))
+    if not unit_code:
+        own = getattr(user, "org_unit", None)
+        if own is not None:
+            # The model's own order (the earliest start first): the first version active on a day is its code.
+            versions = list(
+                OrgUnitVersion.objects.filter(unit=own).values_list("valid_from", "valid_to", "code")
+            )
 
-    def code_on(day: datetime.date) -> str:
-        for valid_from, valid_to, code in versions:
-            if (valid_from is None or valid_from <= day) and (valid_to is None or day < valid_to):
-                return code
-        return own.code
+            def code_on(day: datetime.date) -> str:
+                for valid_from, valid_to, code in versions:
+                    if (valid_from is None or valid_from <= day) and (valid_to is None or day < valid_to):
+                        return code
+                return own.code
 
-    return {day: code_on(day) for day in days}
+            return {day: code_on(day) for day in days}
+        root = OrgUnit.objects.filter(parent__isnull=True).order_by("pk").first()
+        if root is None:
+            raise Http404("尚未建立任何单位。")
+        return dict.fromkeys(days, root.code)
+    # The code may be one the unit carried on that day (普兰店市 210282 before it became 普兰店区 210214).
+    visible = OrgUnitVersion.objects.visible_to(user).filter(code=unit_code).exists() or (
+        OrgUnit.objects.visible_to(user).filter(code=unit_code).exists()
+    )
+    if not visible:
+        raise Http404("未找到该单位，或您无权查看。")
+    return dict.fromkeys(days, unit_code)
 
 
 def data_version() -> int:
