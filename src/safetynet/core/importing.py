@@ -1184,7 +1184,7 @@ def _run_import(
         valid = importer.valid(records)
         with transaction.atomic():
             importer.save(valid)
-            after_write_schedule()
+            after_write_schedule(background=True)
             if issues and not keep_valid:
                 # A record refused while saving: leave the database as it was.
                 transaction.set_rollback(True)
@@ -1262,7 +1262,7 @@ def _run_streaming(
                     importer.save_batch(batch)
                     done += len(batch)
                 importer.finish_save()
-                after_write_schedule()
+                after_write_schedule(background=True)
             except BaseException:
                 importer.abandon_save()
                 raise

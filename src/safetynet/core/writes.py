@@ -6,6 +6,11 @@ writes its audit rows in its own transaction (``core.services``); writing them s
 ``after_write_schedule``, to run once that transaction has committed, in the writer's own request, command or
 task. A rolled-back write runs nothing. A failing hook is logged and does not undo the write (the data is
 committed; the hooks' own upkeep must recover, as the counters do at the next answer).
+
+An import schedules them with ``background=True``: they then run in a background task (``core.tasks``) once the
+import has committed, so the officer's import does not wait for the upkeep of thousands of rows (a late roster
+of 5,000 workers: ~0.3 s of counters on a 0.7 s import). Whatever the worker has not taken in yet, the next
+reader takes in itself (the counters' triggers noted it), so every answer is still exact.
 """
 
 from __future__ import annotations
@@ -26,20 +31,36 @@ def after_write_register(name: str, hook: AfterWrite) -> None:
     _hooks[name] = hook
 
 
-def after_write_schedule(*, using: str | None = None) -> None:
-    """Run the registered hooks once the current transaction commits (at once outside a transaction)."""
+def after_write_schedule(*, using: str | None = None, background: bool = False) -> None:
+    """Run the registered hooks once the current transaction commits (at once outside a transaction); with
+    ``background``, in a background task enqueued then."""
     if not _hooks:
         return
     connection = transaction.get_connection(using)
     # Once per transaction: a service writing N audit rows must not refresh N times after its commit. The
     # pending list drops callbacks of a savepoint rolled back, so a later write in the outer block schedules
-    # again. (_run_hooks catches every hook's error itself, hence no robust=True.)
-    if connection.in_atomic_block and any(func is _run_hooks for _, func, _ in connection.run_on_commit):
+    # again. Hooks run in the writer's own call cover a background run too. (Both callbacks catch their errors
+    # themselves, hence no robust=True.)
+    callback = _enqueue_hooks if background else run_hooks
+    if connection.in_atomic_block and any(
+        func is run_hooks or func is callback for _, func, _ in connection.run_on_commit
+    ):
         return
-    transaction.on_commit(_run_hooks, using=using)
+    transaction.on_commit(callback, using=using)
 
 
-def _run_hooks() -> None:
+def _enqueue_hooks() -> None:
+    from safetynet.core.tasks import after_write_hooks_run
+
+    try:
+        after_write_hooks_run.enqueue()
+    except Exception:
+        # The import has committed; the next reader takes in what the hooks would have done.
+        logger.exception("after-write hooks could not be enqueued")
+
+
+def run_hooks() -> None:
+    """Every registered hook, each one's failure logged (the write they follow has committed)."""
     for name, hook in list(_hooks.items()):
         try:
             hook()

@@ -737,8 +737,8 @@ def counters_refresh(*, limit: int | None = REFRESH_LIMIT) -> int | None:
 
 def counters_refresh_after_write() -> None:
     """The writer's share (an after-write hook, ``core.writes``): what its committed write noted is taken in
-    before the writer's request returns, so the next reader finds the counters up to date. Past
-    ``REFRESH_LIMIT`` enterprises (a big import) the sweep takes them in."""
+    before the writer's request returns (an import's, by the background task it enqueued), so the next reader
+    finds the counters up to date. Past ``REFRESH_LIMIT`` enterprises (a big import) the sweep takes them in."""
     # Not while the counters are not built (a first load, the demo: the rebuild takes everything in) or while a
     # backlog waits for the sweep: a write then pays one small query, not a look through the noted ids.
     if settings.INDICATOR_COUNTERS and not _in_backlog() and CounterLayout.objects.exists():

@@ -79,3 +79,55 @@ def test_a_write_after_a_rolled_back_savepoint_still_runs_the_hooks(calls, city)
             pass
         _write(city.street_b)
     assert calls == [1]
+
+
+def _waiting_tasks() -> list[str]:
+    from django_tasks_db.models import DBTaskResult
+
+    return list(DBTaskResult.objects.filter(status="READY").values_list("task_path", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_leaves_the_hooks_to_a_background_task_run_after_its_commit(calls, city):
+    from safetynet.core.tasks import after_write_hooks_run
+
+    with transaction.atomic():
+        _write_quietly(city.community_a)
+        writes.after_write_schedule(background=True)
+        assert _waiting_tasks() == []  # nothing enqueued before the commit
+    assert calls == []  # the importer did not wait for them
+    assert _waiting_tasks() == ["safetynet.core.tasks.after_write_hooks_run"]
+    after_write_hooks_run.call()  # what the worker does
+    assert calls == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_import_enqueues_nothing(calls, city):
+    with transaction.atomic():
+        writes.after_write_schedule(background=True)
+        transaction.set_rollback(True)
+    assert _waiting_tasks() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hooks_the_writer_runs_itself_cover_a_background_run_of_the_same_transaction(calls, city):
+    with transaction.atomic():
+        _write(city.community_a)  # a service's audit row: the writer runs the hooks
+        writes.after_write_schedule(background=True)
+    assert calls == [1]
+    assert _waiting_tasks() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_s_hooks_run_by_the_immediate_backend_see_the_write(calls, city, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    with transaction.atomic():
+        _write_quietly(city.community_a)
+        writes.after_write_schedule(background=True)
+        assert calls == []
+    assert calls == [1]
+
+
+def _write_quietly(unit: Any) -> None:
+    """An audit row written the way an import writes its own (no service, so nothing scheduled by it)."""
+    audit_build(actor=None, action="update", instance=unit, changes={"name": ["甲", "乙"]}).save()

@@ -297,6 +297,53 @@ def test_a_service_write_is_taken_in_at_the_writers_cost(floor, city, make_staff
     assert _figures(compute(day=_day(150), unit_code=street_b))[(street_b, "union_rate")] == (1, 1)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_roster_import_leaves_its_refresh_to_the_worker_and_every_answer_stays_exact(floor, city, tmp_path):
+    """An import does not wait for the counters (``core.writes``, background): it commits, enqueues the hooks
+    and returns with its enterprise still noted. A reader before the worker takes it in itself; the worker's
+    run then finds nothing left, and after a second import the worker's run alone brings the counters up."""
+    from django_tasks_db.models import DBTaskResult
+
+    from safetynet.core.tasks import after_write_hooks_run
+    from safetynet.indicators.models import CounterDirty
+    from safetynet.members.tests.factories import make_id_number
+
+    enterprises, unions = floor
+    _apply(enterprises, unions, city, EMPTY, [])
+    counters.counters_rebuild()
+    header = "姓名,身份证号,用工形式,企业统一社会信用代码,入职日期,离职日期,入会日期"
+
+    def roster(first: int, hired: int) -> str:
+        path = tmp_path / f"roster-{first}.csv"
+        lines = [
+            f"职工{n},{make_id_number(n)},劳动合同,{enterprises[0].credit_code},{_day(hired + n)},,{_day(hired + n)}"
+            for n in range(first, first + 5)
+        ]
+        path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+        return str(path)
+
+    def waiting() -> int:
+        return DBTaskResult.objects.filter(
+            status="READY", task_path=after_write_hooks_run.module_path
+        ).count()
+
+    call_command("import", "members", roster(1, 10), verbosity=0)
+    assert CounterDirty.objects.filter(enterprise_id=enterprises[0].pk).exists()  # the import did not refresh
+    assert waiting() == 1
+    for offset in (12, 30):
+        assert _figures(compute(day=_day(offset))) == _figures(compute(day=_day(offset), counters=False))
+    assert not CounterDirty.objects.exists()  # the reader took it in
+    after_write_hooks_run.call()  # the worker: nothing left to do
+    call_command("import", "members", roster(11, 40), verbosity=0)
+    assert CounterDirty.objects.exists()
+    after_write_hooks_run.call()  # the worker first this time
+    assert not CounterDirty.objects.exists()
+    for offset in (45, 60, 400):
+        assert _figures(compute(day=_day(offset))) == _figures(compute(day=_day(offset), counters=False))
+    street = city.community_a.code
+    assert _figures(compute(day=_day(400), unit_code=street))[(street, "membership_rate")] == (10, 10)
+
+
 @pytest.mark.django_db
 def test_too_many_noted_changes_leave_the_answer_to_the_engine(floor, city, settings):
     enterprises, unions = floor
