@@ -261,12 +261,15 @@ def reporting_cards(*, unit_id: int, day: datetime.date) -> list[ReportingCard]:
     if cards is not None:
         return cards
     cards = []
+    shared: dict[Any, Any] = {}  # forms of one period read its hierarchy and signals once
     for form in ReportForm.objects.filter(is_warning=True).order_by("code"):
         period = periods.latest_ended(day, form.period_kind)
         if not form.in_use_for(period):
             continue
         try:
-            result = rates.compute(form=form, period=period, as_of=day, unit_id=unit_id)
+            result = rates.compute(
+                form=form, period=period, as_of=day, unit_id=unit_id, moments=False, shared=shared
+            )
         except rates.UnitNotFound:
             continue
         row = result.rows[0]
