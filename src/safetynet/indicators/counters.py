@@ -130,10 +130,9 @@ _statements: dict[tuple[str, ...], Any] = {}
 def _compiled(key: tuple[str, ...], build: Any) -> Any:
     """``build()`` once per key, connection vendor and counters' definitions (their layout versions)."""
     full = (*key, connection.vendor, layout(ENTERPRISE).version, layout(EMPLOYMENT).version)
-    found = _statements.get(full)
-    if found is None:
-        found = _statements[full] = build()
-    return found
+    if full not in _statements:  # None is an answer too (no template): kept, not built again
+        _statements[full] = build()
+    return _statements[full]
 
 
 def _change_days_statement() -> tuple[_Statement, list[bool | None]]:
@@ -915,6 +914,97 @@ def _write(model: Any, rows: Iterable[tuple]) -> int:
     return written + len(batch)
 
 
+# --- the record populations (cases, hardship files, honours…), still counted by the engine's statements --------
+
+
+def _day_forms(day: datetime.date, sample: Any) -> list[Any]:
+    """What a parameter derived from ``day`` can be, of the sample's type: the day, the day after or its
+    1 January (as a date, the start of that day in the sample's time zone, or SQLite's text of either), or its
+    year."""
+    starts = (day, day + datetime.timedelta(days=1), datetime.date(day.year, 1, 1))
+    if isinstance(sample, datetime.datetime):
+        return [datetime.datetime.combine(d, datetime.time.min, tzinfo=sample.tzinfo) for d in starts]
+    if isinstance(sample, datetime.date):
+        return list(starts)
+    if isinstance(sample, int) and not isinstance(sample, bool):
+        return [type(sample)(day.year)]
+    if isinstance(sample, str):
+        zone = timezone.get_default_timezone()
+        moments = [
+            str(datetime.datetime.combine(d, datetime.time.min, tzinfo=zone).astimezone(datetime.UTC))[:19]
+            for d in starts
+        ]
+        return [d.isoformat() for d in starts] + moments
+    return []
+
+
+@dataclass(frozen=True)
+class _DayParameter:
+    """A parameter made from the day asked: the ``index``-th of ``_day_forms`` (``sample`` gives its type)."""
+
+    index: int
+    sample: Any
+
+    def __call__(self, day: datetime.date) -> Any:
+        return _day_forms(day, self.sample)[self.index]
+
+
+@dataclass(frozen=True)
+class _Constant:
+    value: Any
+
+    def __call__(self, day: datetime.date) -> Any:
+        return self.value
+
+
+def _record_template(
+    population: Any, indicators: tuple[Any, ...], hierarchy: str
+) -> tuple[str, list[Any]] | None:
+    """A record population's grouped statement (``engine.grouped_counts_sql``) compiled for two probe days: the
+    same text, each parameter either the same or the same form of its day (``_day_forms``). Then any day's
+    statement is that text with its parameters made from the day, without building the querysets again (~11 ms
+    of Python a day on the city, 13 times in a trend). None when a parameter depends on the day otherwise."""
+    reg = registry()
+    compiled = []
+    for probe in _PROBES:
+        facts = engine._facts(reg, population, list(indicators), probe)
+        queryset = population.build(probe, hierarchy, None)
+        group = engine._group_expression(None, population.enterprise_prefix)
+        compiled.append(engine.grouped_counts_sql(queryset, facts, list(indicators), group))
+    (sql, first), (other_sql, second) = compiled
+    if sql != other_sql or len(first) != len(second):
+        return None
+    makers: list[Any] = []
+    for a, b in zip(first, second, strict=True):
+        if type(a) is type(b) and a == b:
+            makers.append(_Constant(a))
+            continue
+        forms = zip(_day_forms(_PROBES[0], a), _day_forms(_PROBES[1], a), strict=True)
+        index = next(
+            (i for i, (x, y) in enumerate(forms) if x == a and y == b and type(x) is type(a)),
+            None,
+        )
+        if index is None:
+            return None
+        makers.append(_DayParameter(index, a))
+    return sql, makers
+
+
+def record_statement(
+    population: Any, indicators: list[Any], hierarchy: str, day: datetime.date
+) -> tuple[str, list[Any]] | None:
+    """The statement and parameters of a record population's counts on ``day`` from the compiled template, or
+    None when it has none (the engine builds it then)."""
+    template = _compiled(
+        ("records", population.name, hierarchy, *(i.code for i in indicators)),
+        partial(_record_template, population, tuple(indicators), hierarchy),
+    )
+    if template is None:
+        return None
+    sql, makers = template
+    return sql, [make(day) for make in makers]
+
+
 def counters_ready(day: datetime.date) -> bool:
     """Whether the counters were built with the code's definitions and are exact on ``day``."""
     built = {row.population: row for row in CounterLayout.objects.all()}
@@ -981,8 +1071,14 @@ def counters_compute(
             if indicators and population.name not in COUNTED:
                 # A population with rows per enterprise (``per_enterprise``) is among the counted ones.
                 assert population.per_enterprise is None, population.name
-                counted = engine._count_day(
-                    reg, state, population, indicators, None, hierarchy, shape=engine.as_packed
+                # The whole city's rows even for a subtree: ``roll_up`` leaves out units outside it.
+                statement = record_statement(population, indicators, hierarchy, day)
+                counted = (
+                    list(engine.grouped_rows(*statement, indicators, engine.as_packed))
+                    if statement is not None
+                    else engine._count_day(
+                        reg, state, population, indicators, None, hierarchy, shape=engine.as_packed
+                    )
                 )
                 parts.append(
                     (

@@ -343,6 +343,14 @@ def _grouped_counts(
 ) -> Iterable[tuple[int, str, Any]]:
     """One statement: the population with its fact columns, summed per unit and group for every indicator
     (each row's sums shaped by ``shape``: by indicator code, or ``as_vector``)."""
+    sql, params = grouped_counts_sql(queryset, facts, indicators, group)
+    yield from grouped_rows(sql, params, indicators, shape)
+
+
+def grouped_counts_sql(
+    queryset: QuerySet, facts: dict[str, Any], indicators: list[Any], group: Any
+) -> tuple[str, list[Any]]:
+    """The statement of ``_grouped_counts`` and its parameters."""
     columns = _fact_columns(facts)
     inner = queryset.annotate(indicator_group=group, **columns).values(
         "indicator_unit", "indicator_group", *columns.keys()
@@ -355,6 +363,16 @@ def _grouped_counts(
         f"SELECT t.{q('indicator_unit')}, t.{q('indicator_group')}, {', '.join(sums)} "
         f"FROM ({inner_sql}) t GROUP BY t.{q('indicator_unit')}, t.{q('indicator_group')}"
     )
+    return sql, list(params)
+
+
+def grouped_rows(
+    sql: str,
+    params: list[Any],
+    indicators: list[Any],
+    shape: Callable[[list[Any], list[Any]], Any] = _by_indicator,
+) -> Iterable[tuple[int, str, Any]]:
+    """(unit, group, shaped sums) of a ``grouped_counts_sql`` statement."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for unit_id, grp, *values in cursor.fetchall():

@@ -14,7 +14,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from safetynet.indicators import counters
-from safetynet.indicators.engine import AS_OF, TODAY, compute
+from safetynet.indicators.engine import AS_OF, TODAY, compute, grouped_counts_sql
+from safetynet.indicators.engine import _facts as engine_facts
+from safetynet.indicators.engine import _group_expression as group_expression
 from safetynet.indicators.tests.histories import person_strategy
 from safetynet.members.models import Employment, EmploymentSpan, Membership, Person
 from safetynet.members.spans import employment_spans_rebuild
@@ -643,3 +645,47 @@ def test_the_migration_cuts_stored_runs_by_month_and_the_answers_stay(floor, cit
             assert _figures(
                 counters.counters_compute(day=_day(offset), hierarchy=hierarchy).rows()
             ) == _figures(compute(day=_day(offset), hierarchy=hierarchy, counters=False)), (offset, hierarchy)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "day", [datetime.date(2012, 2, 29), datetime.date(2026, 12, 31), datetime.date(2027, 1, 1)]
+)
+def test_a_record_populations_statement_from_its_template_is_the_one_the_engine_builds(day):
+    """The counters answer the record populations (cases, files, honours…) with statements compiled once per
+    process, their parameters made from the day: for every such population, both hierarchies and days across a
+    leap day and a year's turn, the text and the parameters (values and types) are what the engine's querysets
+    build for that day. On PostgreSQL every one of them has a template."""
+    from django.db import connection
+
+    from safetynet.indicators.registry import registry
+
+    reg = registry()
+    templated = []
+    for name, population in reg.populations.items():
+        indicators = [i for i in reg.indicators.values() if i.population == name]
+        if name in counters.COUNTED or not indicators:
+            continue
+        for hierarchy in (AS_OF, TODAY):
+            facts = engine_facts(reg, population, indicators, day)
+            built = grouped_counts_sql(
+                population.build(day, hierarchy, None),
+                facts,
+                indicators,
+                group_expression(None, population.enterprise_prefix),
+            )
+            found = counters.record_statement(population, indicators, hierarchy, day)
+            if found is None:
+                continue
+            templated.append((name, hierarchy))
+            assert found[0] == built[0], (name, hierarchy)
+            assert [(type(p), p) for p in found[1]] == [(type(p), p) for p in built[1]], (name, hierarchy)
+    assert templated
+    if connection.vendor == "postgresql":
+        assert len(templated) == 2 * len(
+            [
+                n
+                for n in reg.populations
+                if n not in counters.COUNTED and any(i.population == n for i in reg.indicators.values())
+            ]
+        )
