@@ -16,6 +16,11 @@ therefore runs inside it, right after the write (the same work it does after a c
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sn_city .venv/bin/python bench/bench_counters_write.py
 Options: --roster-rows 5000
+
+``--with-worker`` (COMMITS: run it against a copy, e.g. ``createdb -T sn_city sn_late``): the late roster imported
+for real, outside any transaction, with ``safetynet db_worker`` running beside it — the import's wall time, how
+long after the import the worker had taken the roster in (nothing left noted, the task finished), and the next
+answer then, checked against the engine.
 """
 
 from __future__ import annotations
@@ -80,7 +85,9 @@ def measure(label: str, write) -> str:
     )
 
 
-def roster_file(path: Path, enterprise: Enterprise, joinable: datetime.date, rows: int) -> None:
+def roster_file(
+    path: Path, enterprise: Enterprise, joinable: datetime.date, rows: int, first: int = 9_000_000
+) -> None:
     """``rows`` new workers of one enterprise (persons no one else names), 70 % of them joining its union."""
     rng = random.Random(7)
     hired_from = max(enterprise.founded_on, datetime.date(2005, 1, 1))
@@ -96,7 +103,7 @@ def roster_file(path: Path, enterprise: Enterprise, joinable: datetime.date, row
             writer.writerow(
                 row(
                     name,
-                    id_number(9_000_000 + n),
+                    id_number(first + n),
                     f"139{n:08d}",
                     "城镇",
                     "劳动合同",
@@ -110,12 +117,76 @@ def roster_file(path: Path, enterprise: Enterprise, joinable: datetime.date, row
             )
 
 
+def with_worker(rows: int, first: int) -> None:
+    """The late roster committed, the refresh left to a real ``db_worker`` process."""
+    import subprocess
+
+    from django_tasks_db.models import DBTaskResult
+
+    coverage = (
+        UnionCoverage.objects.filter(
+            valid_to__isnull=True, union__dissolved_on__isnull=True, enterprise__deregistered_on__isnull=True
+        )
+        .select_related("enterprise", "union")
+        .order_by("pk")
+        .first()
+    )
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "safetynet"), "db_worker"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(3)  # the worker up and polling (every second, its default)
+        before = DBTaskResult.objects.filter(task_path=after_write_hooks_run.module_path).count()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "roster.csv"
+            joinable = max(coverage.valid_from, coverage.union.founded_on)
+            roster_file(path, coverage.enterprise, joinable, rows, first)
+            started = time.perf_counter()
+            call_command("import", "members", str(path), verbosity=0)
+            imported = time.perf_counter() - started
+        done_at = None
+        while time.perf_counter() - started < 120:
+            finished = DBTaskResult.objects.filter(
+                task_path=after_write_hooks_run.module_path, status="SUCCESSFUL"
+            ).count()
+            if finished > before and not CounterDirty.objects.exists():
+                done_at = time.perf_counter()
+                break
+            time.sleep(0.01)
+    finally:
+        worker.terminate()
+        worker.wait()
+    taken = f"{(done_at - started - imported) * 1000:.0f} ms after the import" if done_at else "not in 120 s"
+    answer_started = time.perf_counter()
+    answer = compute(day=DAY)
+    reader = time.perf_counter() - answer_started
+    exact = figures(answer) == figures(compute(day=DAY, counters=False))
+    print(
+        f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC · {connection.vendor} · committed, "
+        f"db_worker beside · load {os.getloadavg()[0]:.1f}"
+    )
+    print("| roster | import (committed) | taken in by the worker | next answer | equal to the engine |")
+    print("| --- | --- | --- | --- | --- |")
+    print(
+        f"| {rows:,} new workers of one enterprise | {imported:.2f} s | {taken} | {reader:.3f} s | "
+        f"{'yes' if exact else 'NO'} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--roster-rows", type=int, default=5_000)
+    parser.add_argument("--with-worker", action="store_true")
+    # Each committed run needs persons no earlier run imported: the first ID sequence number of the roster.
+    parser.add_argument("--first-id", type=int, default=9_000_000)
     options = parser.parse_args()
     if not counters_ready(DAY):
         raise SystemExit("counters not built: safetynet indicators --rebuild-counters")
+    if options.with_worker:
+        with_worker(options.roster_rows, options.first_id)
+        return
     admin = User.objects.filter(role="city_admin", is_active=True).order_by("pk").first()
     union = (
         GrassrootsUnion.objects.annotate(n=Count("coverages"))
