@@ -64,6 +64,14 @@ def figures(rows):
     return {(r.unit, r.indicator): (r.numerator, r.denominator) for r in rows}
 
 
+def next_answer() -> tuple[float, bool]:
+    """The next answer for the whole city (seconds) and whether it equals the definitional engine's."""
+    started = time.perf_counter()
+    answer = compute(day=DAY)
+    seconds = time.perf_counter() - started
+    return seconds, figures(answer) == figures(compute(day=DAY, counters=False))
+
+
 def measure(label: str, write) -> str:
     """One correction: the write, the after-write refresh (the writer's share), then the next answer."""
     started = time.perf_counter()
@@ -74,10 +82,7 @@ def measure(label: str, write) -> str:
     counters_refresh_after_write()
     refresh = time.perf_counter() - started
     left = CounterDirty.objects.exists()
-    started = time.perf_counter()
-    answer = compute(day=DAY)
-    reader = time.perf_counter() - started
-    exact = figures(answer) == figures(compute(day=DAY, counters=False))
+    reader, exact = next_answer()
     return (
         f"| {label} | {changed} | {noted} | {statement * 1000:.1f} ms | {refresh * 1000:.1f} ms | "
         f"{(statement + refresh) * 1000:.1f} ms | {'yes' if left else 'no'} | {reader:.3f} s | "
@@ -117,13 +122,9 @@ def roster_file(
             )
 
 
-def with_worker(rows: int, first: int) -> None:
-    """The late roster committed, the refresh left to a real ``db_worker`` process."""
-    import subprocess
-
-    from django_tasks_db.models import DBTaskResult
-
-    coverage = (
+def roster_coverage() -> UnionCoverage:
+    """The late roster's enterprise: the first one covered today by a union still there."""
+    return (
         UnionCoverage.objects.filter(
             valid_to__isnull=True, union__dissolved_on__isnull=True, enterprise__deregistered_on__isnull=True
         )
@@ -131,6 +132,15 @@ def with_worker(rows: int, first: int) -> None:
         .order_by("pk")
         .first()
     )
+
+
+def with_worker(rows: int, first: int) -> None:
+    """The late roster committed, the refresh left to a real ``db_worker`` process."""
+    import subprocess
+
+    from django_tasks_db.models import DBTaskResult
+
+    coverage = roster_coverage()
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "safetynet"), "db_worker"],
         stdout=subprocess.DEVNULL,
@@ -159,10 +169,7 @@ def with_worker(rows: int, first: int) -> None:
         worker.terminate()
         worker.wait()
     taken = f"{(done_at - started - imported) * 1000:.0f} ms after the import" if done_at else "not in 120 s"
-    answer_started = time.perf_counter()
-    answer = compute(day=DAY)
-    reader = time.perf_counter() - answer_started
-    exact = figures(answer) == figures(compute(day=DAY, counters=False))
+    reader, exact = next_answer()
     print(
         f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC · {connection.vendor} · committed, "
         f"db_worker beside · load {os.getloadavg()[0]:.1f}"
@@ -196,14 +203,7 @@ def main() -> None:
     )
     headcount = EnterpriseHeadcount.objects.filter(valid_to__isnull=True).order_by("pk").first()
     visit_enterprise = headcount.enterprise_id
-    coverage = (
-        UnionCoverage.objects.filter(
-            valid_to__isnull=True, union__dissolved_on__isnull=True, enterprise__deregistered_on__isnull=True
-        )
-        .select_related("enterprise", "union")
-        .order_by("pk")
-        .first()
-    )
+    coverage = roster_coverage()
     # The service moves the coverages that began with the union along with its founding date: records changed.
     moved = UnionCoverage.objects.filter(union=union, valid_from=union.founded_on).count()
     rows = []
@@ -261,10 +261,7 @@ def main() -> None:
                 counters_refresh_after_write()
                 refresh = time.perf_counter() - started
                 transaction.set_rollback(True)
-            started = time.perf_counter()
-            answer = compute(day=DAY)
-            reader = time.perf_counter() - started
-            exact = figures(answer) == figures(compute(day=DAY, counters=False))
+            reader, exact = next_answer()
             roster = (
                 f"| late roster of {options.roster_rows:,} new workers of one enterprise "
                 f"(`safetynet import members`) | {imported:.2f} s | {noted} | {enqueued * 1000:.1f} ms | "
