@@ -689,3 +689,37 @@ def test_a_record_populations_statement_from_its_template_is_the_one_the_engine_
                 if n not in counters.COUNTED and any(i.population == n for i in reg.indicators.values())
             ]
         )
+
+
+@pytest.mark.django_db
+def test_a_refresh_in_a_later_year_claims_no_day_it_did_not_evaluate(floor, city, monkeypatch):
+    """The counters are exact up to their horizon (31 December of the year after their build): each
+    enterprise's runs were evaluated on every 1 January up to it. A refresh a year later evaluates the
+    enterprise it takes in a year further and moves the horizon on; the other enterprises, unchanged since the
+    build, count the same past it (their facts of the build's year were reset on the last 1 January evaluated),
+    so every answer up to the new horizon still equals the engine's, in both hierarchies."""
+    from django.utils import timezone
+
+    from safetynet.indicators.models import CounterLayout
+
+    enterprises, unions = floor
+    _apply(enterprises, unions, city, EMPTY, [])
+    built_on = _day(20)
+    Visit.objects.create(enterprise=enterprises[2], visited_on=built_on, findings="走访")
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: built_on)
+    counters.counters_rebuild()
+    horizon = CounterLayout.objects.get(population="enterprise").horizon
+    assert horizon == datetime.date(built_on.year + 1, 12, 31)
+    a_year_later = datetime.date(built_on.year + 1, 6, 1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: a_year_later)
+    Visit.objects.create(enterprise=enterprises[0], visited_on=a_year_later, findings="走访")
+    assert counters.counters_refresh(limit=None) == 1
+    past_horizon = datetime.date(horizon.year + 1, 3, 1)
+    # The refresh moved the horizon a year on (it evaluated its enterprise up to then): the counters answer there.
+    assert counters.counters_ready(past_horizon)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: past_horizon)
+    for day in (a_year_later, horizon, past_horizon):
+        for hierarchy in (AS_OF, TODAY):
+            assert _figures(compute(day=day, hierarchy=hierarchy)) == _figures(
+                compute(day=day, hierarchy=hierarchy, counters=False)
+            ), (day, hierarchy)
