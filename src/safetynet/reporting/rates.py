@@ -277,8 +277,10 @@ def report_statuses(
             zero=Case(When(last_zero=F("last"), then=Value(True)), default=Value(False)),
         )
     )
+    # SQLite answers the comparisons as 1 and 0.
     return {
-        unit_id: (timely, zero) for unit_id, timely, zero in grouped.values_list("unit_id", "timely", "zero")
+        unit_id: (bool(timely), bool(zero))
+        for unit_id, timely, zero in grouped.values_list("unit_id", "timely", "zero")
     }
 
 
