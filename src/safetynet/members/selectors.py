@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from safetynet.core.importing import chunked
 from safetynet.core.normalize import clean_code
 from safetynet.core.scope import user_scope_path
 from safetynet.members import crypto
@@ -312,8 +313,7 @@ def _search_among(definition: QuerySet[Person], candidates: list[int]) -> list[i
     ids at a time (the database looks each up by its key), sorted here — Python orders strings by code point,
     which is the byte order of the list."""
     found: list[tuple[str, int]] = []
-    for start in range(0, len(candidates), SCOPE_CHUNK):
-        chunk = candidates[start : start + SCOPE_CHUNK]
+    for chunk in chunked(candidates, SCOPE_CHUNK):
         found.extend(definition.filter(pk__in=chunk).order_by().values_list("name", "pk"))
     return [pk for _, pk in sorted(found)]
 
